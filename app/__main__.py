@@ -1,0 +1,72 @@
+"""Command line: `python -m app migrate | seed-demo | create-merchant` (each with --help)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from app.clock import system_clock
+from app.config import load_settings
+from app.db import Database, migrate
+from app.errors import ValidationFailed
+from app.services.accounts import create_merchant
+from app.services.demo_data import DEMO_OWNER_EMAIL, has_any_merchant, load_demo_data
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    migrate(database.engine)
+    print(f"Database is up to date: {settings.effective_database_url}")
+    return 0
+
+
+def _seed_demo(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    with database.transaction() as session:
+        if has_any_merchant(session):
+            print("The database already has merchants; demo data was not loaded.")
+            return 0
+        load_demo_data(session=session, password=settings.demo_password, now=system_clock())
+    print(f"Demo data loaded. Sign in as {DEMO_OWNER_EMAIL} with the DEMO_PASSWORD.")
+    return 0
+
+
+def _create_merchant(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    try:
+        with database.transaction() as session:
+            user = create_merchant(session=session, business_name=args.name, email=args.email, password=password)
+    except ValidationFailed as error:
+        for field, message in error.field_errors.items():
+            print(f"{field}: {message}", file=sys.stderr)
+        return 2
+    print(f"Created merchant {user.merchant_id}; sign in as {user.email}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Subscription customer portal tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
+    commands.add_parser("seed-demo", help="load demo merchants into an empty database").set_defaults(handler=_seed_demo)
+    create = commands.add_parser("create-merchant", help="create a merchant and its owner login")
+    create.add_argument("--name", required=True, help="public business name")
+    create.add_argument("--email", required=True, help="owner's login email")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(handler=_create_merchant)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""What every page and API route needs at hand: settings, the database and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.clock import Clock, system_clock
+from app.config import Settings
+from app.db import Database
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    database: Database
+    clock: Clock = system_clock

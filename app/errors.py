@@ -1,0 +1,54 @@
+"""Typed domain errors that services raise and pages translate into messages or error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+
+class NotFound(DomainError):
+    """The object does not exist, or does not belong to whoever asked (never tell which)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this, e.g. the merchant switched the feature off."""
+
+
+class Conflict(DomainError):
+    """The object changed since the caller read it."""
+
+
+class LoginLocked(DomainError):
+    """Too many failed logins for this email; try again later."""
+
+
+class ValidationFailed(DomainError):
+    """Input was rejected; `field_errors` maps a field name to a message a person can act on."""
+
+    def __init__(self, field_errors: Mapping[str, str]) -> None:
+        self.field_errors = dict(field_errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.field_errors.items()))
+
+
+class LinkError(DomainError):
+    """A portal link cannot be used; subclasses say why. `merchant_id` is set when it is known."""
+
+    def __init__(self, message: str = "", *, merchant_id: str | None = None, customer_id: str | None = None) -> None:
+        super().__init__(message)
+        self.merchant_id = merchant_id
+        self.customer_id = customer_id
+
+
+class LinkInvalid(LinkError):
+    """Not a link we issued (tampered, truncated or signed with an unknown key)."""
+
+
+class LinkExpired(LinkError):
+    """A genuine link whose lifetime is over."""
+
+
+class LinkRevoked(LinkError):
+    """A genuine link the merchant revoked, or whose customer is gone."""

@@ -1,0 +1,445 @@
+"""SQLAlchemy models: merchants, their customers and billing objects, portal links and the event trail."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> Callable[[], str]:
+    """A factory of random public identifiers such as `cus_3kT9…` (never sequential)."""
+    return lambda: f"{prefix}_{secrets.token_urlsafe(12).replace('-', 'x').replace('_', 'y')}"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class SubscriptionStatus(StrEnum):
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    INCOMPLETE = "incomplete"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"
+
+
+class PriceInterval(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+class CancelMode(StrEnum):
+    IMMEDIATELY = "immediately"
+    AT_PERIOD_END = "at_period_end"
+
+
+class EventSource(StrEnum):
+    MERCHANT = "merchant"
+    PORTAL = "portal"
+    SYSTEM = "system"
+    API = "api"
+
+
+class BillingField(StrEnum):
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    TAX_ID = "tax_id"
+
+
+def _enum(enum: type[StrEnum], length: int = 20) -> Any:
+    """Store enums as their string values in a VARCHAR (portable, readable, no native enum types)."""
+    return Enum(enum, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("acct"))
+    public_business_name: Mapped[str] = mapped_column(String(60))
+    legal_name: Mapped[str] = mapped_column(String(120), default="")
+    support_email: Mapped[str] = mapped_column(String(254), default="")
+    support_phone: Mapped[str] = mapped_column(String(32), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    address_line1: Mapped[str] = mapped_column(String(120), default="")
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    address_city: Mapped[str] = mapped_column(String(80), default="")
+    address_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    address_state: Mapped[str] = mapped_column(String(80), default="")
+    address_country: Mapped[str] = mapped_column(String(2), default="")
+    default_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
+    next_invoice_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[MerchantUser]] = relationship(back_populates="merchant")
+    portal_settings: Mapped[PortalSettings | None] = relationship(back_populates="merchant", uselist=False)
+
+
+class MerchantUser(Base):
+    __tablename__ = "merchant_users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("usr"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="users")
+
+
+class LoginFailure(Base):
+    """One failed merchant login; recent rows for an email lock it for a while."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_created", "email", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalSettings(Base):
+    """How a merchant's customer portal looks and what customers may do in it."""
+
+    __tablename__ = "portal_settings"
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Branding
+    icon_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    logo_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    has_icon: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_logo: Mapped[bool] = mapped_column(Boolean, default=False)
+    brand_color: Mapped[str] = mapped_column(String(7), default="#635bff")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#0a2540")
+    # Functionality
+    invoice_history: Mapped[bool] = mapped_column(Boolean, default=True)
+    shipping_information: Mapped[bool] = mapped_column(Boolean, default=True)
+    cancel_subscriptions: Mapped[bool] = mapped_column(Boolean, default=True)
+    cancel_mode: Mapped[CancelMode] = mapped_column(_enum(CancelMode), default=CancelMode.AT_PERIOD_END)
+    cancellation_reasons: Mapped[bool] = mapped_column(Boolean, default=True)
+    payment_method_update: Mapped[bool] = mapped_column(Boolean, default=True)
+    billing_details_update: Mapped[bool] = mapped_column(Boolean, default=True)
+    billing_fields: Mapped[list[str]] = mapped_column(JSON, default=lambda: [f.value for f in BillingField])
+    plan_switching: Mapped[bool] = mapped_column(Boolean, default=False)
+    switchable_price_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Business information shown to customers
+    headline: Mapped[str] = mapped_column(String(120), default="")
+    support_email: Mapped[str] = mapped_column(String(254), default="")
+    support_phone: Mapped[str] = mapped_column(String(32), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    website_url: Mapped[str] = mapped_column(String(300), default="")
+    terms_url: Mapped[str] = mapped_column(String(300), default="")
+    privacy_url: Mapped[str] = mapped_column(String(300), default="")
+    default_return_url: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="portal_settings")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_merchant_email", "merchant_id", "email"),
+        Index("ix_customers_merchant_name", "merchant_id", "name"),
+        Index("ix_customers_merchant_created", "merchant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("cus"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    address_line1: Mapped[str] = mapped_column(String(120), default="")
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    address_city: Mapped[str] = mapped_column(String(80), default="")
+    address_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    address_state: Mapped[str] = mapped_column(String(80), default="")
+    address_country: Mapped[str] = mapped_column(String(2), default="")
+    shipping_name: Mapped[str] = mapped_column(String(120), default="")
+    shipping_phone: Mapped[str] = mapped_column(String(32), default="")
+    shipping_line1: Mapped[str] = mapped_column(String(120), default="")
+    shipping_line2: Mapped[str] = mapped_column(String(120), default="")
+    shipping_city: Mapped[str] = mapped_column(String(80), default="")
+    shipping_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    shipping_state: Mapped[str] = mapped_column(String(80), default="")
+    shipping_country: Mapped[str] = mapped_column(String(2), default="")
+    tax_id_type: Mapped[str] = mapped_column(String(20), default="")
+    tax_id_value: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    payment_methods: Mapped[list[PaymentMethod]] = relationship(back_populates="customer")
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="customer")
+
+
+class PaymentMethod(Base):
+    """A card on file: only brand, last 4 and expiry, never the number or CVC."""
+
+    __tablename__ = "payment_methods"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("pm"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    brand: Mapped[str] = mapped_column(String(20))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    cardholder_name: Mapped[str] = mapped_column(String(120), default="")
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="payment_methods")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("prod"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    prices: Mapped[list[Price]] = relationship(back_populates="product")
+
+
+class Price(Base):
+    __tablename__ = "prices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("price"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    nickname: Mapped[str] = mapped_column(String(120), default="")
+    unit_amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    interval: Mapped[PriceInterval] = mapped_column(_enum(PriceInterval))
+    interval_count: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="prices")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("sub"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
+    current_period_start: Mapped[datetime] = mapped_column()
+    current_period_end: Mapped[datetime] = mapped_column(index=True)
+    trial_end: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    canceled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancellation_reason: Mapped[str] = mapped_column(String(40), default="")
+    cancellation_comment: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="subscriptions")
+    items: Mapped[list[SubscriptionItem]] = relationship(
+        back_populates="subscription", cascade="all, delete-orphan", order_by="SubscriptionItem.id"
+    )
+
+
+class SubscriptionItem(Base):
+    __tablename__ = "subscription_items"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("si"))
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    price_id: Mapped[str] = mapped_column(ForeignKey("prices.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+
+    subscription: Mapped[Subscription] = relationship(back_populates="items")
+    price: Mapped[Price] = relationship()
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "number", name="uq_invoices_merchant_number"),
+        Index("ix_invoices_customer_created", "customer_id", "created_at"),
+        Index("ix_invoices_customer_status_created", "customer_id", "status", "created_at"),
+        Index("ix_invoices_subscription", "subscription_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("in"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    subscription_id: Mapped[str | None] = mapped_column(ForeignKey("subscriptions.id"), nullable=True)
+    number: Mapped[str] = mapped_column(String(40))
+    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus))
+    billing_reason: Mapped[str] = mapped_column(String(40), default="subscription_cycle")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[int] = mapped_column(Integer, default=0)
+    tax: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    amount_due: Mapped[int] = mapped_column(Integer, default=0)
+    amount_paid: Mapped[int] = mapped_column(Integer, default=0)
+    period_start: Mapped[datetime | None] = mapped_column(nullable=True)
+    period_end: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("il"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    price_id: Mapped[str | None] = mapped_column(ForeignKey("prices.id"), nullable=True)
+    proration: Mapped[bool] = mapped_column(Boolean, default=False)
+    period_start: Mapped[datetime | None] = mapped_column(nullable=True)
+    period_end: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class PortalLink(Base):
+    """One issued portal URL; the signed token names this row so it can be revoked and audited."""
+
+    __tablename__ = "portal_links"
+    __table_args__ = (Index("ix_portal_links_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("pl"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    return_url: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Event(Base):
+    """Audit trail of what happened, and the outbox that webhooks are delivered from."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_merchant_created", "merchant_id", "created_at"),
+        Index("ix_events_customer_created", "customer_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("evt"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
+    type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(32), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[EventSource] = mapped_column(_enum(EventSource))
+    portal_link_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmailMessage(Base):
+    """A mail the portal sent (or would send): the local outbox when no SMTP server is configured."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        Index("ix_email_messages_merchant_created", "merchant_id", "created_at"),
+        Index("ix_email_messages_customer_created", "customer_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("em"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ApiKey(Base):
+    """A merchant's secret API key; only its hash and a display prefix are kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("key"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)

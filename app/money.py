@@ -1,0 +1,44 @@
+"""Money as integer minor units plus an ISO currency code, formatted with Babel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError(f"not an ISO currency code: {self.currency!r}")
+
+    def __add__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def _check_same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+    @property
+    def decimal(self) -> Decimal:
+        return Decimal(self.amount_minor).scaleb(-get_currency_precision(self.currency.upper()))
+
+    def format(self, locale: str = "en_US") -> str:
+        return format_money(self.amount_minor, self.currency, locale)
+
+
+def format_money(amount_minor: int, currency: str, locale: str = "en_US") -> str:
+    """`1999, "USD"` -> `$19.99` in en_US, `19,99 $` in de_DE."""
+    code = currency.upper()
+    value = Decimal(amount_minor).scaleb(-get_currency_precision(code))
+    return format_currency(value, code, locale=locale)

@@ -1,0 +1,91 @@
+"""Merchant sign-up and sign-in: argon2 password hashes and a lockout after repeated failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock, system_clock
+from app.errors import LoginLocked, ValidationFailed
+from app.models import LoginFailure, Merchant, MerchantUser, PortalSettings
+from app.validation import check_email, check_length, normalize_email
+from app.views import SignedInUser
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a failed login for an unknown email as slow as one for a known email.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(*, session: Session, email: str, password: str, clock: Clock = system_clock) -> SignedInUser | None:
+    """Return the user for a right email/password, None otherwise; raise LoginLocked while locked.
+
+    The answer never reveals whether the email exists.
+    """
+    email_key = email.strip().lower()
+    now = clock()
+    recent_failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.email == email_key, LoginFailure.created_at > now - LOCKOUT_WINDOW)
+    )
+    if (recent_failures or 0) >= MAX_FAILED_LOGINS:
+        raise LoginLocked("Too many failed attempts. For your security, sign-in is paused for 15 minutes.")
+    user = session.scalar(select(MerchantUser).where(MerchantUser.email == email_key))
+    if user is None or not _verify(user.password_hash, password):
+        session.add(LoginFailure(email=email_key, created_at=now))
+        return None
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email_key))
+    return SignedInUser(user_id=user.id, merchant_id=user.merchant_id, email=user.email)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_by_id(*, session: Session, user_id: str) -> SignedInUser | None:
+    user = session.get(MerchantUser, user_id)
+    if user is None:
+        return None
+    return SignedInUser(user_id=user.id, merchant_id=user.merchant_id, email=user.email)
+
+
+def create_merchant(*, session: Session, business_name: str, email: str, password: str) -> SignedInUser:
+    """Create a merchant with its owner login and default portal settings."""
+    errors = {
+        field: message
+        for field, message in {
+            "business_name": check_length(business_name, 60, required=True),
+            "email": check_email(email),
+            "password": None
+            if len(password) >= MIN_PASSWORD_LENGTH
+            else f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+        }.items()
+        if message
+    }
+    if not errors and session.scalar(select(MerchantUser.id).where(MerchantUser.email == normalize_email(email))):
+        errors["email"] = "A merchant user with this email already exists."
+    if errors:
+        raise ValidationFailed(errors)
+    merchant = Merchant(public_business_name=business_name.strip())
+    session.add(merchant)
+    session.flush()
+    session.add(PortalSettings(merchant_id=merchant.id))
+    user = MerchantUser(merchant_id=merchant.id, email=normalize_email(email), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return SignedInUser(user_id=user.id, merchant_id=merchant.id, email=user.email)

@@ -1,0 +1,1 @@
+"""Reusable NiceGUI building blocks; they receive views and callbacks, never sessions."""

@@ -1,0 +1,27 @@
+"""Assembles the app: settings, database, pages and API, then serves it."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+import pages
+from app.config import load_settings
+from app.startup import build_context
+
+settings = load_settings()
+context = build_context(settings)
+pages.register(context)
+
+if __name__ in {"__main__", "__mp_main__"}:
+    print(f"Customer portal dashboard: {settings.effective_public_url}/login", flush=True)
+    if settings.demo_data:
+        print(f"Demo login: owner@acme.test / {settings.demo_password}", flush=True)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title="Customer portal",
+        storage_secret=settings.storage_secret,
+        reload=False,
+        show=False,
+        reconnect_timeout=settings.reconnect_timeout_seconds,
+    )

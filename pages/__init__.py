@@ -1,0 +1,14 @@
+"""Routes: every `@ui.page` lives below this package; `register()` wires them to the app context."""
+
+from __future__ import annotations
+
+from app.context import AppContext
+from pages import health
+from pages.merchant import account, auth, login
+
+
+def register(context: AppContext) -> None:
+    auth.install(context)
+    health.register(context)
+    login.register(context)
+    account.register(context)

@@ -1,0 +1,67 @@
+"""`/login` and `/logout` for merchant users."""
+
+from __future__ import annotations
+
+from nicegui import app, ui
+
+from app.context import AppContext
+from app.errors import LoginLocked
+from app.services.accounts import authenticate
+from pages.merchant.auth import USER_KEY, is_safe_redirect, sign_in, sign_out
+
+INCORRECT = "Email or password is incorrect."
+
+
+def register(context: AppContext) -> None:
+    @ui.page("/login", title="Sign in")
+    def login_page(redirect_to: str = "/customers") -> None:
+        target = redirect_to if is_safe_redirect(redirect_to) else "/customers"
+        if app.storage.user.get(USER_KEY):
+            ui.navigate.to(target)
+            return
+
+        def try_login() -> None:
+            error.set_visibility(False)
+            if not email.value.strip() or not password.value:
+                show_error("Enter your email and password.")
+                return
+            try:
+                with context.database.transaction() as session:
+                    user = authenticate(
+                        session=session, email=email.value, password=password.value, clock=context.clock
+                    )
+            except LoginLocked as locked:
+                show_error(str(locked))
+                return
+            if user is None:
+                password.set_value("")
+                show_error(INCORRECT)
+                return
+            sign_in(user)
+            ui.navigate.to(target)
+
+        def show_error(message: str) -> None:
+            error.set_text(message)
+            error.set_visibility(True)
+
+        ui.colors(primary="#635bff")
+        with (
+            ui.element("main").classes("w-full min-h-screen flex items-center justify-center bg-grey-2 q-pa-md"),
+            ui.card().classes("w-full max-w-sm q-pa-lg"),
+        ):
+            ui.label("Sign in to your dashboard").classes("text-h6").props('role="heading" aria-level="1"')
+            with ui.column().classes("w-full gap-3"):
+                email = ui.input("Email").props("type=email autocomplete=username autofocus outlined").classes("w-full")
+                password = (
+                    ui.input("Password", password=True, password_toggle_button=True)
+                    .props("autocomplete=current-password outlined")
+                    .classes("w-full")
+                )
+                password.on("keydown.enter", try_login)
+                error = ui.label().classes("text-negative").props('role="alert"')
+                error.set_visibility(False)
+                ui.button("Sign in", on_click=try_login).props("unelevated no-caps").classes("w-full")
+
+    @ui.page("/logout")
+    def logout_page() -> None:
+        sign_out()

@@ -1,0 +1,28 @@
+"""NiceGUI `user` tests run `main.py` against this test's copy of the demo database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.conftest import DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _use_test_database(app_env: Path) -> None:
+    """Every UI test gets the environment before the `user` fixture runs main.py."""
+
+
+async def log_in(
+    user: User, email: str = "owner@acme.test", password: str = DEMO_PASSWORD, *, then: str = "/settings/account"
+) -> None:
+    """Sign in through the login page; with the right password, wait until `then` has opened."""
+    await user.open(f"/login?redirect_to={then}")
+    user.find("Email").type(email)
+    user.find("Password").type(password)
+    user.find(kind=ui.button, content="Sign in").click()
+    if password == DEMO_PASSWORD:
+        await user.should_see("Sign out", retries=30)
