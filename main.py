@@ -21,6 +21,7 @@ if __name__ in {"__main__", "__mp_main__"}:
         port=settings.port,
         title="Customer portal",
         storage_secret=settings.storage_secret,
+        session_middleware_kwargs={"https_only": settings.secure_cookies, "same_site": "lax"},
         reload=False,
         show=False,
         reconnect_timeout=settings.reconnect_timeout_seconds,

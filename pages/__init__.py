@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from app.context import AppContext
-from pages import health
+from pages import errors, health, security
 from pages.merchant import account, auth, login
 
 
 def register(context: AppContext) -> None:
     auth.install(context)
+    security.install(context)
+    errors.register(context)
     health.register(context)
     login.register(context)
     account.register(context)
