@@ -35,7 +35,9 @@ class PortalAccess:
     return_url: str
 
 
-def _serializer(settings: Settings, clock: Clock) -> URLSafeTimedSerializer:
+def signed_serializer(settings: Settings, clock: Clock, *, salt: str = TOKEN_SALT) -> URLSafeTimedSerializer:
+    """Signs with the current secret key, verifies with it or a fallback; `salt` names the token's purpose."""
+
     class ClockSigner(TimestampSigner):
         """Reads the time from the injected clock, so tests and operators can move it."""
 
@@ -44,7 +46,7 @@ def _serializer(settings: Settings, clock: Clock) -> URLSafeTimedSerializer:
 
     # itsdangerous signs with the last key and accepts every key in the list when verifying.
     keys = [*settings.secret_key_fallbacks, settings.secret_key]
-    return URLSafeTimedSerializer(keys, salt=TOKEN_SALT, signer=ClockSigner)
+    return URLSafeTimedSerializer(keys, salt=salt, signer=ClockSigner)
 
 
 def issue_link(
@@ -72,7 +74,7 @@ def issue_link(
     )
     session.add(link)
     session.flush()
-    token = _serializer(settings, clock).dumps(link.id)
+    token = signed_serializer(settings, clock).dumps(link.id)
     return IssuedLink(
         id=link.id,
         url=f"{settings.effective_public_url}/portal/{token}",
@@ -85,7 +87,7 @@ def open_link(
     *, session: Session, settings: Settings, token: str, actor: Actor | None = None, clock: Clock = system_clock
 ) -> PortalAccess:
     """Verify a token and its row; record the use. Raises LinkExpired, LinkRevoked or LinkInvalid."""
-    serializer = _serializer(settings, clock)
+    serializer = signed_serializer(settings, clock)
     try:
         link_id = serializer.loads(token, max_age=settings.portal_link_ttl_seconds)
     except SignatureExpired as expired:  # a subclass of BadSignature: must come first
