@@ -103,6 +103,19 @@ class EventSource(StrEnum):
     API = "api"
 
 
+class FailedPaymentAction(StrEnum):
+    """What the billing clock does to a subscription once every retry of its invoice has failed."""
+
+    MARK_UNPAID = "mark_unpaid"
+    CANCEL = "cancel"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class BillingField(StrEnum):
     NAME = "name"
     EMAIL = "email"
@@ -198,6 +211,10 @@ class PortalSettings(Base):
     terms_url: Mapped[str] = mapped_column(String(300), default="")
     privacy_url: Mapped[str] = mapped_column(String(300), default="")
     default_return_url: Mapped[str] = mapped_column(String(300), default="")
+    # Billing: after the last failed retry of a renewal invoice
+    failed_payment_action: Mapped[FailedPaymentAction] = mapped_column(
+        _enum(FailedPaymentAction), default=FailedPaymentAction.MARK_UNPAID, server_default="mark_unpaid"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     merchant: Mapped[Merchant] = relationship(back_populates="portal_settings")
@@ -296,7 +313,7 @@ class Subscription(Base):
     status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
     current_period_start: Mapped[datetime] = mapped_column()
     current_period_end: Mapped[datetime] = mapped_column(index=True)
-    trial_end: Mapped[datetime | None] = mapped_column(nullable=True)
+    trial_end: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     canceled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -329,6 +346,8 @@ class Invoice(Base):
         Index("ix_invoices_customer_created", "customer_id", "created_at"),
         Index("ix_invoices_customer_status_created", "customer_id", "status", "created_at"),
         Index("ix_invoices_subscription", "subscription_id"),
+        # The billing clock creates at most one invoice per subscription period, however often it runs.
+        UniqueConstraint("subscription_id", "billing_reason", "period_start", name="uq_invoices_subscription_period"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("in"))
@@ -349,6 +368,9 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Automatic collection by the billing clock: charges made so far and when it tries next (None: no more tries).
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_payment_attempt: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
@@ -397,6 +419,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_merchant_created", "merchant_id", "created_at"),
         Index("ix_events_customer_created", "customer_id", "created_at"),
+        Index("ix_events_merchant_type_created", "merchant_id", "type", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("evt"))
@@ -410,6 +433,8 @@ class Event(Base):
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Outbox marker: None until the webhook dispatcher has queued deliveries for this event.
+    dispatched_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
 
 class EmailMessage(Base):
@@ -443,3 +468,60 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class WebhookEndpoint(Base):
+    """A merchant's URL that receives signed event notifications."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("we"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # Event types to send; ["*"] means every event.
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["*"])
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The signing secret is needed in clear to sign; the UI shows it only once, after creation or rotation.
+    secret: Mapped[str] = mapped_column(String(80))
+    # After a rotation the old secret still signs (as a second v1) until this moment, so receivers can switch.
+    previous_secret: Mapped[str] = mapped_column(String(80), default="")
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one endpoint: the retry state lives here so that a restart resumes it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("whd"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(_enum(WebhookDeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_response_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+    event: Mapped[Event] = relationship()
+
+
+class Lease(Base):
+    """A named lock with an expiry, so a background job runs in one process at a time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column()

@@ -155,6 +155,7 @@ class InvoiceView:
     amount_due: int
     amount_paid: int
     lines: tuple[InvoiceLineView, ...] = ()  # filled only for a details view
+    payment_error: str = ""  # set by pay_invoice when the card was declined (an English msgid to translate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +190,211 @@ class PortalView:
     time_zone: str
     return_url: str | None
     is_preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BillingRunResult:
+    """What one run of the billing clock did; `skipped` when another process was already running it."""
+
+    skipped: bool = False
+    subscriptions_canceled: int = 0
+    invoices_created: int = 0
+    payments_succeeded: int = 0
+    payments_failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One entry of the audit trail, with its customer's name for display."""
+
+    id: str
+    type: str
+    title: str  # what happened, for people: "Invoice paid"
+    created_at: datetime
+    source: str  # EventSource value
+    customer_id: str | None
+    customer_name: str
+    customer_email: str
+    object_id: str
+    portal_link_id: str | None
+    ip_address: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    events: tuple[EventView, ...]
+    page: int  # 1-based
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpointView:
+    id: str
+    url: str
+    description: str
+    event_types: tuple[str, ...]  # ("*",) for every event
+    enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpointSecret:
+    """An endpoint with its signing secret: returned only right after creation or rotation."""
+
+    endpoint: WebhookEndpointView
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryView:
+    id: str
+    event_id: str
+    event_type: str
+    status: str  # WebhookDeliveryStatus value
+    attempts: int
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_response_ms: int | None
+    last_error: str
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryPage:
+    deliveries: tuple[WebhookDeliveryView, ...]
+    page: int  # 1-based
+    has_next: bool
+
+
+# --- Merchant dashboard: customers, portal links, emails, API keys ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """One line of the Customers list."""
+
+    id: str
+    name: str
+    email: str
+    created_at: datetime
+    subscription_statuses: tuple[str, ...]  # distinct SubscriptionStatus values, most urgent first; () for none
+    cancel_pending: bool  # a live subscription is set to cancel at the end of its period
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    customers: tuple[CustomerRow, ...]
+    query: str
+    next_cursor: str | None  # pass as `after` to get the next page; None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class PortalLinkView:
+    id: str
+    created_at: datetime
+    expires_at: datetime
+    status: str  # "active" | "expired" | "revoked"
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityView:
+    """One recent event on a customer's account, described for people."""
+
+    id: str
+    created_at: datetime
+    title: str
+    source: str  # EventSource value
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetails:
+    """Everything the merchant's customer details page shows (recent items only, newest first)."""
+
+    customer: CustomerView
+    created_at: datetime
+    subscriptions: tuple[SubscriptionView, ...]
+    payment_methods: tuple[PaymentMethodView, ...]
+    invoices: tuple[InvoiceView, ...]
+    more_invoices: bool  # older invoices exist beyond `invoices`
+    links: tuple[PortalLinkView, ...]
+    activity: tuple[ActivityView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EmailView:
+    id: str
+    to_address: str
+    subject: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None  # None: kept in the local outbox (no SMTP server configured)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailPage:
+    emails: tuple[EmailView, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    id: str
+    prefix: str  # the first characters of the secret, to recognise it
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApiKey:
+    """A new key: `secret` is shown once and never stored."""
+
+    key: ApiKeyView
+    secret: str
+
+
+# --- Customer portal actions (app/services/portal.py, app/services/payments.py) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProrationView:
+    """What switching plans costs now: credit for the unused time, charge for the new plan, the difference."""
+
+    subscription_id: str
+    price: PriceView  # the new plan
+    quantity: int
+    currency: str
+    credit: int  # minor units, >= 0: unused time on the current plan
+    charge: int  # minor units, >= 0: the new plan until the next renewal (a full period if the interval changes)
+    amount_due_now: int  # minor units, >= 0: charge - credit, never negative
+    next_renewal: datetime  # when the new plan renews at its full price
+    next_renewal_amount: int  # minor units
+    proration_date: datetime  # the instant the amounts were computed for
+
+
+@dataclass(frozen=True, slots=True)
+class BillingDetailsInput:
+    """A customer's billing details form; None leaves a field as it is (and is required for disabled fields)."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: Address | None = None
+    tax_id_type: str | None = None
+    tax_id_value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingInput:
+    """Where to ship; `same_as_billing` copies the billing address (and name/phone when left blank)."""
+
+    name: str = ""
+    phone: str = ""
+    address: Address = Address()
+    same_as_billing: bool = False
