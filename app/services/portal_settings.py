@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
-from app.models import PortalSettings
+from app.clock import Clock, system_clock
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import BillingField, CancelMode, PortalSettings, Price
+from app.validation import (
+    check_color,
+    check_email,
+    check_https_url,
+    check_length,
+    check_phone,
+    format_phone,
+    normalize_email,
+)
 from app.views import PortalSettingsView
+
+ImageKind = Literal["icon", "logo"]
+IMAGE_KINDS: tuple[ImageKind, ...] = ("icon", "logo")
+CONFLICT_MESSAGE = "The portal settings were saved elsewhere after you opened this page."
+
+# What the settings page saves; the branding page saves the colours and images.
+FUNCTIONALITY_FIELDS = (
+    "invoice_history",
+    "shipping_information",
+    "cancel_subscriptions",
+    "cancel_mode",
+    "cancellation_reasons",
+    "payment_method_update",
+    "billing_details_update",
+    "billing_fields",
+    "plan_switching",
+    "switchable_price_ids",
+)
+TEXT_LIMITS = {"headline": 120, "address": 300}
+URL_FIELDS = ("website_url", "terms_url", "privacy_url", "default_return_url")
+URL_MAX_LENGTH = 300
+BUSINESS_FIELDS = ("headline", "support_email", "support_phone", "address", *URL_FIELDS)
+SETTINGS_FIELDS = FUNCTIONALITY_FIELDS + BUSINESS_FIELDS
 
 
 def to_settings_view(row: PortalSettings) -> PortalSettingsView:
@@ -49,3 +86,151 @@ def branding_image_url(settings: PortalSettingsView, kind: str) -> str | None:
     """URL of the saved icon or logo (`kind` is "icon" or "logo"); the version busts browser caches."""
     present = settings.has_icon if kind == "icon" else settings.has_logo
     return f"/media/{settings.merchant_id}/{kind}.png?v={settings.version}" if present else None
+
+
+# --- The settings page ------------------------------------------------------------------------------------------
+
+
+def validate_portal_settings(draft: PortalSettingsView) -> dict[str, str]:
+    """Field errors of the settings page's draft (empty when it can be saved); keys are the view's field names."""
+    errors: dict[str, str | None] = {
+        name: check_length(getattr(draft, name), limit) for name, limit in TEXT_LIMITS.items()
+    }
+    if draft.support_email:
+        errors["support_email"] = check_email(draft.support_email)
+    if draft.support_phone:
+        errors["support_phone"] = check_phone(draft.support_phone)
+    for name in URL_FIELDS:
+        value = getattr(draft, name)
+        if value:
+            errors[name] = check_https_url(value) or check_length(value, URL_MAX_LENGTH)
+    if draft.cancel_mode not in set(CancelMode):
+        errors["cancel_mode"] = "Choose when cancellations take effect."
+    if not set(draft.billing_fields) <= set(BillingField):
+        errors["billing_fields"] = "Choose fields from the list."
+    elif draft.billing_details_update and not draft.billing_fields:
+        errors["billing_fields"] = "Choose at least one detail customers can update."
+    if draft.plan_switching and not draft.switchable_price_ids:
+        errors["switchable_price_ids"] = "Choose at least one price customers can switch to."
+    return {name: message for name, message in errors.items() if message}
+
+
+def save_portal_settings(
+    *,
+    session: Session,
+    draft: PortalSettingsView,
+    expected_version: int,
+    force: bool = False,
+    clock: Clock = system_clock,
+) -> PortalSettingsView:
+    """Save the functionality and business information of `draft` in one statement and bump the version.
+
+    Raises `Conflict` when the stored version is not `expected_version` (saved elsewhere meanwhile), unless `force`.
+    Colours and images are left alone: the branding page saves those.
+    """
+    errors = validate_portal_settings(draft) | _price_errors(session, draft)
+    if errors:
+        raise ValidationFailed(errors)
+    values: dict[str, Any] = {name: getattr(draft, name) for name in SETTINGS_FIELDS}
+    values.update(
+        cancel_mode=CancelMode(draft.cancel_mode),
+        billing_fields=[field.value for field in BillingField if field.value in draft.billing_fields],
+        switchable_price_ids=list(dict.fromkeys(draft.switchable_price_ids)),
+        headline=draft.headline.strip(),
+        address=draft.address.strip(),
+        support_email=normalize_email(draft.support_email) if draft.support_email else "",
+        support_phone=format_phone(draft.support_phone) if draft.support_phone else "",
+    )
+    return _write(session, draft.merchant_id, values, expected_version=expected_version, force=force, clock=clock)
+
+
+def _price_errors(session: Session, draft: PortalSettingsView) -> dict[str, str]:
+    """Customers may only switch to the merchant's own active prices."""
+    if not draft.switchable_price_ids:
+        return {}
+    owned = set(
+        session.scalars(
+            select(Price.id).where(
+                Price.merchant_id == draft.merchant_id, Price.active, Price.id.in_(draft.switchable_price_ids)
+            )
+        )
+    )
+    if owned != set(draft.switchable_price_ids):
+        return {"switchable_price_ids": "Some of these prices no longer exist or are archived; choose again."}
+    return {}
+
+
+def _write(
+    session: Session, merchant_id: str, values: dict[str, Any], *, expected_version: int, force: bool, clock: Clock
+) -> PortalSettingsView:
+    """Compare-and-set: the version check and the write are one UPDATE, so two concurrent saves cannot both win."""
+    statement = update(PortalSettings).where(PortalSettings.merchant_id == merchant_id)
+    if not force:
+        statement = statement.where(PortalSettings.version == expected_version)
+    result = session.execute(
+        statement.values(**values, version=PortalSettings.version + 1, updated_at=clock()),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        if session.get(PortalSettings, merchant_id) is None:
+            raise NotFound("portal settings")
+        raise Conflict(CONFLICT_MESSAGE)
+    return to_settings_view(session.get_one(PortalSettings, merchant_id, populate_existing=True))
+
+
+# --- The branding page ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEdit:
+    """Replace a branding image with `png` (from `app.images.process_icon`/`process_logo`), or remove it (None)."""
+
+    png: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class BrandingImage:
+    png: bytes
+    version: int
+
+
+def validate_branding(*, brand_color: str, accent_color: str) -> dict[str, str]:
+    errors = {"brand_color": check_color(brand_color), "accent_color": check_color(accent_color)}
+    return {name: message for name, message in errors.items() if message}
+
+
+def save_branding(
+    *,
+    session: Session,
+    merchant_id: str,
+    brand_color: str,
+    accent_color: str,
+    icon: ImageEdit | None = None,
+    logo: ImageEdit | None = None,
+    expected_version: int,
+    force: bool = False,
+    clock: Clock = system_clock,
+) -> PortalSettingsView:
+    """Save colours and, when given, replace or remove the icon and logo; one atomic write that bumps the version."""
+    errors = validate_branding(brand_color=brand_color, accent_color=accent_color)
+    if errors:
+        raise ValidationFailed(errors)
+    values: dict[str, Any] = {"brand_color": brand_color.lower(), "accent_color": accent_color.lower()}
+    for kind, edit in (("icon", icon), ("logo", logo)):
+        if edit is not None:
+            values[f"{kind}_png"] = edit.png
+            values[f"has_{kind}"] = edit.png is not None
+    return _write(session, merchant_id, values, expected_version=expected_version, force=force, clock=clock)
+
+
+def load_branding_image(*, session: Session, merchant_id: str, kind: str) -> BrandingImage:
+    """The stored PNG of the merchant's icon or logo, with the settings version; NotFound when there is none."""
+    if kind not in IMAGE_KINDS:
+        raise NotFound("image")
+    column = PortalSettings.icon_png if kind == "icon" else PortalSettings.logo_png
+    row = session.execute(
+        select(column, PortalSettings.version).where(PortalSettings.merchant_id == merchant_id)
+    ).one_or_none()
+    if row is None or row[0] is None:
+        raise NotFound("image")
+    return BrandingImage(png=row[0], version=row[1])
