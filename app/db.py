@@ -60,6 +60,16 @@ class Database:
         self.engine.dispose()
 
 
+# The customer search index (FTS5 tables on SQLite, trigram indexes on PostgreSQL) is raw SQL from its migration;
+# autogenerate must neither drop it nor report it as a difference from the models.
+SEARCH_INDEX_PREFIX = "customer_search"
+
+
+def include_object(_object: Any, name: str | None, _type: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's `include_object` hook: skip the database-only customer search objects."""
+    return not (reflected and compare_to is None and (name or "").startswith(SEARCH_INDEX_PREFIX))
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

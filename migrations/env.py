@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from app.config import load_settings
-from app.db import make_engine
+from app.db import include_object, make_engine
 from app.models import Base
 
 config = context.config
@@ -16,6 +16,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
-from app.db import Database, DatabaseNotMigrated, ensure_migrated
+from app.db import Database, DatabaseNotMigrated, ensure_migrated, include_object
 from app.models import (
     Base,
     Customer,
@@ -23,7 +23,8 @@ from tests.conftest import DEMO_NOW
 
 def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
