@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.context import AppContext
-from pages import errors, health, security
+from pages import errors, health, media, security
 from pages.merchant import account, auth, login
 
 
@@ -12,5 +12,6 @@ def register(context: AppContext) -> None:
     security.install(context)
     errors.register(context)
     health.register(context)
+    media.register(context)
     login.register(context)
     account.register(context)
