@@ -58,6 +58,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str) -> str:
+        if value and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// (STARTTLS when offered) or smtps:// (TLS), or be empty")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _check_secret_key(cls, value: str) -> str:

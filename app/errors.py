@@ -52,3 +52,7 @@ class LinkExpired(LinkError):
 
 class LinkRevoked(LinkError):
     """A genuine link the merchant revoked, or whose customer is gone."""
+
+
+class DeliveryFailed(DomainError):
+    """An email could not be handed to the SMTP server; nothing was recorded as sent."""

@@ -322,7 +322,6 @@ class CustomerDetails:
     payment_methods: tuple[PaymentMethodView, ...]
     invoices: tuple[InvoiceView, ...]
     more_invoices: bool  # older invoices exist beyond `invoices`
-    links: tuple[PortalLinkView, ...]
     activity: tuple[ActivityView, ...]
 
 

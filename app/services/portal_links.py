@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.errors import LinkExpired, LinkInvalid, LinkRevoked, NotFound
-from app.models import Customer, EventSource, PortalLink
-from app.services.events import Actor, record_event
+from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
+from app.formatting import format_datetime
+from app.models import Customer, EmailMessage, EventSource, Merchant, PortalLink
+from app.services.emails import send_email
+from app.services.events import SYSTEM, Actor, record_event
+from app.services.portal_settings import get_portal_settings
+from app.views import PortalLinkView
 
 TOKEN_SALT = "customer-portal-link"  # noqa: S105 - a purpose label, not a secret
 
@@ -49,6 +55,14 @@ def signed_serializer(settings: Settings, clock: Clock, *, salt: str = TOKEN_SAL
     return URLSafeTimedSerializer(keys, salt=salt, signer=ClockSigner)
 
 
+def merchant_customer(session: Session, merchant_id: str, customer_id: str) -> Customer:
+    """The merchant's (not deleted) customer; NotFound for anyone else's, without telling which."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.merchant_id != merchant_id or customer.deleted_at is not None:
+        raise NotFound("customer")
+    return customer
+
+
 def issue_link(
     *,
     session: Session,
@@ -57,12 +71,11 @@ def issue_link(
     customer_id: str,
     created_by: str,
     return_url: str = "",
+    actor: Actor = SYSTEM,
     clock: Clock = system_clock,
 ) -> IssuedLink:
-    """Create a link for one of the merchant's customers (NotFound for anyone else's)."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.merchant_id != merchant_id or customer.deleted_at is not None:
-        raise NotFound("customer")
+    """Create a link for one of the merchant's customers (NotFound for anyone else's) and record the event."""
+    merchant_customer(session, merchant_id, customer_id)
     now = clock()
     link = PortalLink(
         merchant_id=merchant_id,
@@ -74,6 +87,16 @@ def issue_link(
     )
     session.add(link)
     session.flush()
+    record_event(
+        session=session,
+        merchant_id=merchant_id,
+        customer_id=customer_id,
+        event_type="portal.link.created",
+        object_id=link.id,
+        data={"expires_at": link.expires_at.isoformat(), "created_by": created_by},
+        actor=actor,
+        clock=clock,
+    )
     token = signed_serializer(settings, clock).dumps(link.id)
     return IssuedLink(
         id=link.id,
@@ -130,3 +153,191 @@ def _link_row(session: Session, payload: object, serializer: URLSafeTimedSeriali
     except BadSignature:
         return None
     return session.get(PortalLink, link_id) if isinstance(link_id, str) else None
+
+
+# --- Managing a customer's links (merchant dashboard) ---------------------------------------------------------
+
+RECENT_LINKS = 20
+
+
+class LinkStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def _link_view(link: PortalLink, now: datetime) -> PortalLinkView:
+    if link.revoked_at is not None:
+        status = LinkStatus.REVOKED
+    elif link.expires_at <= now:
+        status = LinkStatus.EXPIRED
+    else:
+        status = LinkStatus.ACTIVE
+    return PortalLinkView(
+        id=link.id,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        status=status.value,
+        last_used_at=link.last_used_at,
+        revoked_at=link.revoked_at,
+        created_by=link.created_by,
+    )
+
+
+def list_links(
+    *, session: Session, merchant_id: str, customer_id: str, clock: Clock = system_clock, limit: int = RECENT_LINKS
+) -> tuple[PortalLinkView, ...]:
+    """The customer's most recent links, newest first, each active, expired or revoked."""
+    customer = merchant_customer(session, merchant_id, customer_id)
+    links = session.scalars(
+        select(PortalLink)
+        .where(PortalLink.customer_id == customer.id)
+        .order_by(PortalLink.created_at.desc())
+        .limit(limit)
+    )
+    now = clock()
+    return tuple(_link_view(link, now) for link in links)
+
+
+def revoke_link(
+    *, session: Session, merchant_id: str, link_id: str, actor: Actor = SYSTEM, clock: Clock = system_clock
+) -> PortalLinkView:
+    """Stop one link from working (NotFound for another merchant's); revoking twice changes nothing."""
+    link = session.get(PortalLink, link_id)
+    if link is None or link.merchant_id != merchant_id:
+        raise NotFound("portal link")
+    now = clock()
+    if link.revoked_at is None:
+        link.revoked_at = now
+        record_event(
+            session=session,
+            merchant_id=merchant_id,
+            customer_id=link.customer_id,
+            event_type="portal.link.revoked",
+            object_id=link.id,
+            actor=actor,
+            clock=clock,
+        )
+    return _link_view(link, now)
+
+
+def revoke_all_links(
+    *, session: Session, merchant_id: str, customer_id: str, actor: Actor = SYSTEM, clock: Clock = system_clock
+) -> int:
+    """Revoke every link of the customer that still works; returns how many were revoked."""
+    customer = merchant_customer(session, merchant_id, customer_id)
+    now = clock()
+    links = list(
+        session.scalars(
+            select(PortalLink).where(
+                PortalLink.customer_id == customer.id, PortalLink.revoked_at.is_(None), PortalLink.expires_at > now
+            )
+        )
+    )
+    for link in links:
+        link.revoked_at = now
+    if links:
+        record_event(
+            session=session,
+            merchant_id=merchant_id,
+            customer_id=customer.id,
+            event_type="portal.link.revoked",
+            data={"links": [link.id for link in links]},
+            actor=actor,
+            clock=clock,
+        )
+    return len(links)
+
+
+# --- "Email me a new link" from an expired or revoked link -----------------------------------------------------
+
+NEW_LINK_EMAIL_INTERVAL = timedelta(minutes=10)
+
+
+class NewLinkOutcome(StrEnum):
+    SENT = "sent"
+    RECENTLY_SENT = "recently_sent"  # one mail per customer per NEW_LINK_EMAIL_INTERVAL
+    NO_EMAIL = "no_email"  # no address on file (or the customer is gone): ask the business
+
+
+def request_new_link(
+    *, session: Session, settings: Settings, error: LinkError, actor: Actor, clock: Clock = system_clock
+) -> NewLinkOutcome:
+    """Email a fresh link to the address on file for the customer an expired or revoked link was issued to.
+
+    The caller never learns the address. Raises DeliveryFailed when SMTP is configured and refuses the mail.
+    """
+    if error.merchant_id is None or error.customer_id is None or isinstance(error, LinkInvalid):
+        return NewLinkOutcome.NO_EMAIL
+    customer = session.scalar(
+        select(Customer)
+        .where(
+            Customer.id == error.customer_id,
+            Customer.merchant_id == error.merchant_id,
+            Customer.deleted_at.is_(None),
+        )
+        .with_for_update()  # two clicks at once must not both pass the rate limit (PostgreSQL; SQLite serialises)
+    )
+    if customer is None or not customer.email:
+        return NewLinkOutcome.NO_EMAIL
+    now = clock()
+    recent = session.scalar(
+        select(EmailMessage.id)
+        .where(EmailMessage.customer_id == customer.id, EmailMessage.created_at > now - NEW_LINK_EMAIL_INTERVAL)
+        .limit(1)
+    )
+    if recent is not None:
+        return NewLinkOutcome.RECENTLY_SENT
+    merchant = session.get_one(Merchant, customer.merchant_id)
+    link = issue_link(
+        session=session,
+        settings=settings,
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        created_by="email request",
+        actor=actor,
+        clock=clock,
+    )
+    contact = get_portal_settings(session=session, merchant_id=merchant.id).support_email or merchant.support_email
+    send_email(
+        session=session,
+        settings=settings,
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        to_address=customer.email,
+        subject=f"Your new link to manage your {merchant.public_business_name} account",
+        body=_new_link_body(customer.name, merchant, link, contact),
+        sender_name=merchant.public_business_name,
+        reply_to=contact,
+        clock=clock,
+    )
+    record_event(
+        session=session,
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        event_type="portal.link.emailed",
+        object_id=link.id,
+        actor=actor,
+        clock=clock,
+    )
+    return NewLinkOutcome.SENT
+
+
+def _new_link_body(name: str, merchant: Merchant, link: IssuedLink, contact: str) -> str:
+    greeting = f"Hello {name}," if name else "Hello,"
+    valid_until = format_datetime(link.expires_at, time_zone=merchant.time_zone)
+    lines = [
+        greeting,
+        "",
+        f"Here is your new link to manage your subscription with {merchant.public_business_name}:",
+        "",
+        link.url,
+        "",
+        f"The link is valid until {valid_until}. Keep it private: anyone with the link can see your account.",
+        "If you did not ask for it, you can ignore this email.",
+        "",
+        merchant.public_business_name,
+    ]
+    if contact:
+        lines.append(contact)
+    return "\n".join(lines) + "\n"

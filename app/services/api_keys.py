@@ -1,0 +1,75 @@
+"""Secret API keys for a merchant's integrations: shown once, stored as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock, system_clock
+from app.errors import NotFound, ValidationFailed
+from app.models import ApiKey
+from app.views import ApiKeyView, CreatedApiKey
+
+KEY_PREFIX = "sk_"
+DISPLAY_PREFIX_LENGTH = 11  # "sk_" and 8 random characters: enough to recognise a key, useless to guess it
+MAX_ACTIVE_KEYS = 20
+
+
+def _hash(secret: str) -> str:
+    # The secret has 256 random bits, so a fast hash is enough (no password stretching needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _view(key: ApiKey) -> ApiKeyView:
+    return ApiKeyView(
+        id=key.id,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def create_api_key(*, session: Session, merchant_id: str, clock: Clock = system_clock) -> CreatedApiKey:
+    active = session.scalar(select(func.count()).where(ApiKey.merchant_id == merchant_id, ApiKey.revoked_at.is_(None)))
+    if (active or 0) >= MAX_ACTIVE_KEYS:
+        raise ValidationFailed({"key": f"You can have at most {MAX_ACTIVE_KEYS} keys; revoke one you no longer use."})
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        merchant_id=merchant_id, prefix=secret[:DISPLAY_PREFIX_LENGTH], key_hash=_hash(secret), created_at=clock()
+    )
+    session.add(key)
+    session.flush()
+    return CreatedApiKey(key=_view(key), secret=secret)
+
+
+def list_api_keys(*, session: Session, merchant_id: str) -> tuple[ApiKeyView, ...]:
+    """The merchant's keys, newest first, revoked ones included (marked by `revoked_at`)."""
+    keys = session.scalars(
+        select(ApiKey).where(ApiKey.merchant_id == merchant_id).order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    return tuple(_view(key) for key in keys)
+
+
+def revoke_api_key(*, session: Session, merchant_id: str, key_id: str, clock: Clock = system_clock) -> ApiKeyView:
+    """Stop a key from working at once; NotFound for another merchant's key; revoking twice changes nothing."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.merchant_id != merchant_id:
+        raise NotFound("API key")
+    if key.revoked_at is None:
+        key.revoked_at = clock()
+    return _view(key)
+
+
+def authenticate_api_key(*, session: Session, secret: str, clock: Clock = system_clock) -> str | None:
+    """The merchant id for a valid, unrevoked key (and note its use); None for anything else."""
+    if not secret.startswith(KEY_PREFIX):
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(secret)))
+    if key is None or key.revoked_at is not None:
+        return None
+    key.last_used_at = clock()
+    return key.merchant_id

@@ -1,0 +1,192 @@
+"""The Customers list and details: indexed case-insensitive substring search, keyset pages, merchant scoping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import NotFound, ValidationFailed
+from app.models import Customer, Event, EventSource
+from app.services.customers import describe_event, find_customer, get_customer_details, list_customers
+from app.services.events import Actor, record_event
+from tests.conftest import DEMO_NOW
+from tests.unit.portal_support import merchant_id_of
+
+
+def _all_pages(session: Session, merchant_id: str, query: str = "", page_size: int = 7) -> list[str]:
+    ids: list[str] = []
+    after = None
+    while True:
+        page = list_customers(session=session, merchant_id=merchant_id, query=query, after=after, page_size=page_size)
+        ids.extend(row.id for row in page.customers)
+        if page.next_cursor is None:
+            return ids
+        after = page.next_cursor
+
+
+def _matches(session: Session, merchant_id: str, needle: str) -> set[str]:
+    """The expected answer, computed the slow way in Python."""
+    customers = session.scalars(select(Customer).where(Customer.merchant_id == merchant_id))
+    return {c.id for c in customers if needle.casefold() in c.name.casefold() or needle.casefold() in c.email}
+
+
+@contextmanager
+def _statements(database: Database) -> Iterator[list[tuple[str, tuple]]]:
+    seen: list[tuple[str, tuple]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
+        seen.append((statement, tuple(parameters)))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+
+
+def test_pages_walk_every_customer_once_newest_first(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        ids = _all_pages(session, acme)
+        expected = session.scalars(
+            select(Customer.id)
+            .where(Customer.merchant_id == acme)
+            .order_by(Customer.created_at.desc(), Customer.id.desc())
+        ).all()
+    assert ids == list(expected)
+    assert len(ids) == 64
+
+
+@pytest.mark.parametrize("query", ["MÜLLER", "müller", "example.com", "ANDERSSON2", "a.g", "ch", "E"])
+def test_search_is_a_case_insensitive_substring_of_name_or_email(database: Database, query: str) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        found = _all_pages(session, acme, query)
+        expected = _matches(session, acme, query)
+    assert expected, "the demo data should contain matches for this query"
+    assert len(found) == len(set(found))
+    assert set(found) == expected
+
+
+def test_search_only_finds_the_merchants_own_customers(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        globex = merchant_id_of(session, "Globex")
+        globex_customer = session.scalars(select(Customer).where(Customer.merchant_id == globex).limit(1)).one()
+        assert list_customers(session=session, merchant_id=acme, query=globex_customer.email).customers == ()
+        found = list_customers(session=session, merchant_id=globex, query=globex_customer.email).customers
+    assert [row.id for row in found] == [globex_customer.id]
+
+
+def test_rows_summarise_subscriptions_most_urgent_first(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        rows = list_customers(session=session, merchant_id=acme, page_size=100).customers
+    statuses = {status for row in rows for status in row.subscription_statuses}
+    assert {"active", "past_due", "canceled", "trialing"} <= statuses
+    assert any(row.cancel_pending for row in rows)
+
+
+def test_the_search_index_follows_inserts_renames_and_deletes(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        customer = Customer(merchant_id=acme, name="Zebulon Quixote", email="zq@example.org", created_at=DEMO_NOW)
+        session.add(customer)
+    with database.transaction() as session:
+        assert [r.id for r in list_customers(session=session, merchant_id=acme, query="quixo").customers] == [
+            customer.id
+        ]
+        session.get_one(Customer, customer.id).name = "Zebulon Sancho"
+    with database.transaction() as session:
+        assert list_customers(session=session, merchant_id=acme, query="quixo").customers == ()
+        assert len(list_customers(session=session, merchant_id=acme, query="SANCHO").customers) == 1
+        session.delete(session.get_one(Customer, customer.id))
+    with database.transaction() as session:
+        assert list_customers(session=session, merchant_id=acme, query="sancho").customers == ()
+        # the FTS rowid mapping is explicit, so nothing is left behind for the deleted customer
+        assert session.scalar(text("SELECT count(*) FROM customer_search_keys")) == session.scalar(
+            select(text("count(*)")).select_from(Customer)
+        )
+
+
+def test_search_uses_the_trigram_index_and_listing_uses_the_merchant_index(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        with _statements(database) as seen:
+            list_customers(session=session, merchant_id=acme, query="müller")
+            list_customers(session=session, merchant_id=acme)
+        connection = session.connection()
+        plans = [
+            " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            for statement, parameters in seen
+            if "FROM customer" in statement
+        ]
+    assert "VIRTUAL TABLE" in plans[0]
+    assert "USING INDEX ix_customers_merchant_created" in plans[1]
+    assert not any("SCAN customers" in plan or "TEMP B-TREE" in plan for plan in plans)
+
+
+def test_bad_input_gets_field_errors(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        for kwargs in ({"after": "garbage"}, {"query": "müller", "after": "x1"}, {"query": "x" * 101}):
+            with pytest.raises(ValidationFailed):
+                list_customers(session=session, merchant_id=acme, **kwargs)
+        # FTS5 syntax in a query is just text to look for
+        assert list_customers(session=session, merchant_id=acme, query='"OR" NEAR(a b) *').customers == ()
+
+
+def test_details_show_the_customers_account_and_recent_activity(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        customer = session.scalars(
+            select(Customer).where(Customer.merchant_id == acme).order_by(Customer.email).limit(1)
+        ).one()
+        record_event(
+            session=session,
+            merchant_id=acme,
+            customer_id=customer.id,
+            event_type="portal.link.opened",
+            actor=Actor(source=EventSource.PORTAL),
+            clock=lambda: DEMO_NOW - timedelta(hours=1),
+        )
+        details = get_customer_details(session=session, merchant_id=acme, customer_id=customer.id)
+    assert details.customer.email == customer.email
+    assert details.subscriptions and details.payment_methods
+    assert details.invoices == tuple(sorted(details.invoices, key=lambda invoice: invoice.created_at, reverse=True))
+    assert len(details.invoices) <= 12
+    assert details.activity[0].title == "Opened the portal"
+
+
+def test_details_of_another_merchants_customer_are_not_found(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        globex = merchant_id_of(session, "Globex")
+        globex_customer = session.scalars(select(Customer.id).where(Customer.merchant_id == globex).limit(1)).one()
+        events_before = session.scalar(select(text("count(*)")).select_from(Event))
+        with pytest.raises(NotFound):
+            get_customer_details(session=session, merchant_id=acme, customer_id=globex_customer)
+        with pytest.raises(NotFound):
+            get_customer_details(session=session, merchant_id=acme, customer_id="cus_doesnotexist")
+        assert session.scalar(select(text("count(*)")).select_from(Event)) == events_before
+
+
+def test_find_customer_by_id_or_email_in_any_case(database: Database) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        customer = session.scalars(select(Customer).where(Customer.merchant_id == acme).limit(1)).one()
+        assert find_customer(session=session, key=customer.email.upper()) == [(acme, customer.id)]
+        assert find_customer(session=session, key=customer.id, merchant_id=acme) == [(acme, customer.id)]
+        assert find_customer(session=session, key=customer.id, merchant_id="acct_other") == []
+        assert find_customer(session=session, key="nobody@example.com") == []
+
+
+def test_event_titles_read_like_sentences() -> None:
+    assert describe_event("portal.link.revoked") == "Portal link revoked"
+    assert describe_event("customer.subscription.updated") == "Customer subscription updated"
