@@ -77,3 +77,42 @@ def check_time_zone(value: str) -> str | None:
     if value not in TIME_ZONES:
         return "Choose a time zone from the list, like Europe/Berlin."
     return None
+
+
+# Countries whose addresses have no postal code (Universal Postal Union / Google address data); everywhere else
+# a postal code is required.
+COUNTRIES_WITHOUT_POSTAL_CODES = frozenset({
+    "AE", "AG", "AN", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK", "CM", "DJ",
+    "DM", "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "JM", "KE", "KI", "KM", "KN", "KP", "LC", "ML", "MO",
+    "MR", "MS", "MW", "NA", "NR", "NU", "QA", "RW", "SB", "SC", "SL", "SO", "SR", "SS", "ST", "SY", "TD", "TF", "TG",
+    "TK", "TL", "TO", "TT", "TV", "UG", "VU", "YE", "ZW",
+})  # fmt: skip
+# Formats of the most common countries; others are only checked for being present and short.
+_POSTAL_CODE_FORMATS = {
+    "US": (r"\d{5}(-\d{4})?", "94107"),
+    "DE": (r"\d{5}", "10115"),
+    "FR": (r"\d{5}", "75002"),
+    "CN": (r"\d{6}", "200000"),
+    "CA": (r"[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d", "M5H 2N2"),
+    "GB": (r"[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}", "EC1A 1BB"),
+    "NL": (r"\d{4} ?[A-Za-z]{2}", "1012 AB"),
+    "AT": (r"\d{4}", "1010"),
+    "CH": (r"\d{4}", "8001"),
+    "AU": (r"\d{4}", "2000"),
+    "JP": (r"\d{3}-?\d{4}", "100-0001"),
+    "IT": (r"\d{5}", "00184"),
+    "ES": (r"\d{5}", "28013"),
+}
+
+
+def check_postal_code(country: str, value: str) -> str | None:
+    """Required where the country uses postal codes, and in the country's format where we know it."""
+    value = value.strip()
+    if country in COUNTRIES_WITHOUT_POSTAL_CODES:
+        return None
+    if not value:
+        return "Enter the postal code."
+    known = _POSTAL_CODE_FORMATS.get(country)
+    if known and not re.fullmatch(known[0], value):
+        return f"Enter a valid postal code, like {known[1]}."
+    return check_length(value, 20)

@@ -375,6 +375,7 @@ class ProrationView:
     next_renewal: datetime  # when the new plan renews at its full price
     next_renewal_amount: int  # minor units
     proration_date: datetime  # the instant the amounts were computed for
+    next_invoice_credit: int = 0  # minor units, >= 0: what the credit exceeds the charge by, taken off the next invoice
 
 
 @dataclass(frozen=True, slots=True)

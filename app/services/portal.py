@@ -6,6 +6,8 @@ Every function is scoped by `access` (the verified link's customer and merchant)
 
 from __future__ import annotations
 
+import re
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -13,11 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.clock import Clock
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.i18n import is_supported, negotiate_locale
 from app.models import (
+    BillingField,
+    CancelMode,
     Customer,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Merchant,
     PaymentMethod,
@@ -27,11 +33,24 @@ from app.models import (
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
+    new_id,
 )
+from app.services.billing import allocate_invoice_number
+from app.services.events import Actor, record_event
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import branding_image_url, get_portal_settings
+from app.validation import (
+    check_country,
+    check_email,
+    check_length,
+    check_phone,
+    check_postal_code,
+    format_phone,
+    normalize_email,
+)
 from app.views import (
     Address,
+    BillingDetailsInput,
     CustomerPortalData,
     CustomerView,
     InvoiceLineView,
@@ -41,6 +60,8 @@ from app.views import (
     PortalSettingsView,
     PortalView,
     PriceView,
+    ProrationView,
+    ShippingInput,
     SubscriptionView,
 )
 
@@ -361,6 +382,453 @@ def load_portal_view(
         icon_src=branding_image_url(settings, "icon"),
         logo_src=branding_image_url(settings, "logo"),
     )
+
+
+# --- Subscriptions: cancel, undo, switch plans ------------------------------------------------------------------
+
+CANCELLATION_REASONS: dict[str, str] = {
+    "too_expensive": "It's too expensive",
+    "missing_features": "Some features are missing",
+    "switched_service": "I'm switching to a different service",
+    "unused": "I don't use the service enough",
+    "customer_service": "Customer service was less than expected",
+    "too_complex": "Ease of use was less than expected",
+    "low_quality": "Quality was less than expected",
+    "other": "Other reason",
+}
+MAX_COMMENT_LENGTH = 500
+MAX_QUANTITY = 1000
+
+
+def record_portal_event(
+    session: Session,
+    access: PortalAccess,
+    event_type: str,
+    object_id: str,
+    data: dict[str, object],
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Record what the customer did, on their account, with who did it (link, IP, user agent)."""
+    record_event(
+        session=session,
+        merchant_id=access.merchant_id,
+        customer_id=access.customer_id,
+        event_type=event_type,
+        object_id=object_id,
+        data=data,
+        actor=actor,
+        clock=clock,
+    )
+
+
+def cancel_subscription(
+    *,
+    session: Session,
+    access: PortalAccess,
+    subscription_id: str,
+    reason: str = "",
+    comment: str = "",
+    actor: Actor,
+    clock: Clock,
+) -> SubscriptionView:
+    """Cancel as the merchant's settings say: immediately, or at the end of the billing period.
+
+    Idempotent: cancelling what is already cancelled (or already pending in at-period-end mode) changes nothing and
+    records no event. The reason (a `CANCELLATION_REASONS` key) and comment are kept only when reasons are enabled.
+    """
+    settings = enabled_settings(session=session, access=access, feature="cancel_subscriptions")
+    subscription = owned_subscription(session, access, subscription_id)
+    if settings.cancellation_reasons:
+        errors = {}
+        if reason and reason not in CANCELLATION_REASONS:
+            errors["reason"] = "Choose one of the reasons."
+        if message := check_length(comment, MAX_COMMENT_LENGTH):
+            errors["comment"] = message
+        if errors:
+            raise ValidationFailed(errors)
+    else:
+        reason = comment = ""
+    immediately = settings.cancel_mode == CancelMode.IMMEDIATELY.value
+    if subscription.status in _ENDED_STATUSES or (subscription.cancel_at_period_end and not immediately):
+        return subscription_view(subscription)
+    now = clock()
+    subscription.cancellation_reason = reason
+    subscription.cancellation_comment = comment.strip()
+    if immediately:
+        subscription.status = SubscriptionStatus.CANCELED
+        subscription.cancel_at_period_end = False
+        subscription.canceled_at = subscription.ended_at = now
+        event_type = "customer.subscription.deleted"
+    else:
+        subscription.cancel_at_period_end = True
+        subscription.canceled_at = now
+        event_type = "customer.subscription.updated"
+    data = {"status": subscription.status.value, "cancel_at_period_end": subscription.cancel_at_period_end}
+    record_portal_event(session, access, event_type, subscription.id, {**data, "reason": reason}, actor, clock)
+    return subscription_view(subscription)
+
+
+def undo_cancellation(
+    *, session: Session, access: PortalAccess, subscription_id: str, actor: Actor, clock: Clock
+) -> SubscriptionView:
+    """Keep a subscription that was going to end at the period end ("Don't cancel"). Idempotent."""
+    enabled_settings(session=session, access=access, feature="cancel_subscriptions")
+    subscription = owned_subscription(session, access, subscription_id)
+    if subscription.status in _ENDED_STATUSES:
+        raise ValidationFailed({"subscription": "This subscription has already ended."})
+    if not subscription.cancel_at_period_end:
+        return subscription_view(subscription)
+    subscription.cancel_at_period_end = False
+    subscription.canceled_at = None
+    subscription.cancellation_reason = subscription.cancellation_comment = ""
+    data = {"status": subscription.status.value, "cancel_at_period_end": False}
+    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    return subscription_view(subscription)
+
+
+def add_interval(start: datetime, interval: str, count: int = 1) -> datetime:
+    """`start` plus `count` calendar months or years; the day is clamped (31 Jan + 1 month = 28/29 Feb)."""
+    months = count * (12 if interval == PriceInterval.YEAR.value else 1)
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
+
+
+def prorate(amount: int, remaining: timedelta, period: timedelta) -> int:
+    """`amount * remaining / period` in whole minor units, rounded half up (exact integer arithmetic)."""
+    period_us = max(period // timedelta(microseconds=1), 1)
+    remaining_us = min(max(remaining // timedelta(microseconds=1), 0), period_us)
+    return (2 * amount * remaining_us + period_us) // (2 * period_us)
+
+
+def _plan_change(
+    session: Session, access: PortalAccess, subscription_id: str, price_id: str, quantity: int, now: datetime
+) -> tuple[Subscription, Price, ProrationView]:
+    """Check a plan change and compute its proration.
+
+    Proration, all in integer minor units rounded half up per line: the credit is the current plan's total times
+    the unused share of the period (to the microsecond); the charge is the new plan's total times the same share
+    when the billing interval stays, or the full new total when it changes (the period then restarts now, as Stripe
+    does). Amount due now = charge - credit when positive; otherwise nothing is due now and the difference is a
+    credit on the next invoice. Trials are not prorated: the new plan starts with the next invoice.
+    """
+    settings = enabled_settings(session=session, access=access, feature="plan_switching")
+    subscription = owned_subscription(session, access, subscription_id)
+    errors: dict[str, str] = {}
+    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+        errors["subscription"] = "Only an active subscription can change plans."
+    price = session.get(Price, price_id)
+    item = subscription.items[0]
+    if (
+        price is None
+        or price.merchant_id != access.merchant_id
+        or price.id not in settings.switchable_price_ids
+        or not price.active
+        or price.currency != item.price.currency
+    ):
+        errors["price_id"] = "Choose one of the plans offered."
+    if not 1 <= quantity <= MAX_QUANTITY:
+        errors["quantity"] = f"Choose a quantity between 1 and {MAX_QUANTITY}."
+    if errors or price is None:
+        raise ValidationFailed(errors)
+    old_total, new_total = item.price.unit_amount * item.quantity, price.unit_amount * quantity
+    same_cycle = (price.interval, price.interval_count) == (item.price.interval, item.price.interval_count)
+    trialing = subscription.status == SubscriptionStatus.TRIALING
+    period = subscription.current_period_end - subscription.current_period_start
+    remaining = subscription.current_period_end - now
+    if trialing:
+        credit = charge = 0
+    else:
+        credit = prorate(old_total, remaining, period)
+        charge = prorate(new_total, remaining, period) if same_cycle else new_total
+    renewal = (
+        subscription.current_period_end
+        if same_cycle or trialing
+        else add_interval(now, price.interval.value, price.interval_count)
+    )
+    view = ProrationView(
+        subscription_id=subscription.id,
+        price=price_view(price),
+        quantity=quantity,
+        currency=price.currency,
+        credit=credit,
+        charge=charge,
+        amount_due_now=max(charge - credit, 0),
+        next_invoice_credit=max(credit - charge, 0),
+        next_renewal=renewal,
+        next_renewal_amount=new_total,
+        proration_date=now,
+    )
+    return subscription, price, view
+
+
+def preview_plan_change(
+    *, session: Session, access: PortalAccess, subscription_id: str, price_id: str, quantity: int, clock: Clock
+) -> ProrationView:
+    """What switching to `price_id` × `quantity` would cost now (nothing is changed)."""
+    subscription, _, view = _plan_change(session, access, subscription_id, price_id, quantity, clock())
+    item = subscription.items[0]
+    if (item.price_id, item.quantity) == (price_id, quantity):
+        raise ValidationFailed({"price_id": "This is already your plan. Choose another plan or quantity."})
+    return view
+
+
+def change_plan(
+    *,
+    session: Session,
+    access: PortalAccess,
+    subscription_id: str,
+    price_id: str,
+    quantity: int,
+    actor: Actor,
+    clock: Clock,
+) -> SubscriptionView:
+    """Switch plan/quantity now and bill the proration (see `_plan_change`) on a new invoice.
+
+    When something is due, an open invoice is issued for it now (paid with "Pay now" or by the billing clock's
+    collection). When the credit covers the charge, the proration lines wait on a draft invoice that the billing
+    clock folds into the next renewal invoice, so the credit is taken off it. Asking for the current plan again
+    changes nothing (a double click is harmless).
+    """
+    now = clock()
+    subscription, price, proration = _plan_change(session, access, subscription_id, price_id, quantity, now)
+    item = subscription.items[0]
+    if (item.price_id, item.quantity) == (price_id, quantity):
+        return subscription_view(subscription)
+    old_price, old_quantity = item.price, item.quantity
+    invoice_id = None
+    if proration.credit or proration.charge:
+        invoice = _proration_invoice(session, subscription, old_price, old_quantity, price, proration)
+        invoice_id = invoice.id
+    item.price, item.price_id, item.quantity = price, price.id, quantity
+    if proration.next_renewal != subscription.current_period_end:
+        subscription.current_period_start, subscription.current_period_end = now, proration.next_renewal
+    data = {
+        "previous_price_id": old_price.id,
+        "previous_quantity": old_quantity,
+        "price_id": price.id,
+        "quantity": quantity,
+        "proration_invoice_id": invoice_id,
+    }
+    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    session.flush()
+    return subscription_view(subscription)
+
+
+def _proration_invoice(
+    session: Session,
+    subscription: Subscription,
+    old_price: Price,
+    old_quantity: int,
+    price: Price,
+    proration: ProrationView,
+) -> Invoice:
+    now = proration.proration_date
+    total = proration.charge - proration.credit
+    invoice = Invoice(
+        id=new_id("in")(),
+        merchant_id=subscription.merchant_id,
+        customer_id=subscription.customer_id,
+        subscription_id=subscription.id,
+        status=InvoiceStatus.OPEN if total > 0 else InvoiceStatus.DRAFT,
+        billing_reason="subscription_update",
+        currency=proration.currency,
+        subtotal=total,
+        tax=0,
+        total=total,
+        amount_due=max(total, 0),
+        amount_paid=0,
+        period_start=now,
+        period_end=proration.next_renewal,
+        created_at=now,
+        due_at=now if total > 0 else None,
+    )
+    # Drafts are never shown to customers and are merged into the renewal invoice, so they take no number.
+    invoice.number = allocate_invoice_number(session, subscription.merchant_id) if total > 0 else f"draft-{invoice.id}"
+    lines = [
+        (f"Unused time on {old_quantity} × {_plan_name(old_price)}", old_quantity, -proration.credit, old_price),
+        (f"Remaining time on {proration.quantity} × {_plan_name(price)}", proration.quantity, proration.charge, price),
+    ]
+    for position, (description, quantity, amount, line_price) in enumerate(lines):
+        if amount:
+            invoice.lines.append(
+                InvoiceLine(
+                    position=position,
+                    description=description,
+                    quantity=quantity,
+                    unit_amount=line_price.unit_amount,
+                    amount=amount,
+                    price_id=line_price.id,
+                    proration=True,
+                    period_start=now,
+                    period_end=proration.next_renewal,
+                )
+            )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def _plan_name(price: Price) -> str:
+    return price.nickname or price.product.name
+
+
+# --- Billing details and shipping --------------------------------------------------------------------------------
+
+TAX_ID_TYPES: dict[str, tuple[str, str, str]] = {
+    # value: (label, pattern, example)
+    "eu_vat": ("EU VAT number", r"[A-Z]{2}[0-9A-Z+*.]{2,13}", "DE123456789"),
+    "gb_vat": ("UK VAT number", r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})", "GB123456789"),
+    "ch_vat": ("Swiss VAT number", r"CHE-?\d{3}\.?\d{3}\.?\d{3} ?(MWST|TVA|IVA)", "CHE-123.456.789 MWST"),
+    "us_ein": ("US EIN", r"\d{2}-?\d{7}", "12-3456789"),
+    "ca_bn": ("Canadian BN", r"\d{9}", "123456789"),
+    "au_abn": ("Australian ABN", r"\d{11}", "12345678912"),
+    "cn_tin": ("Chinese tax ID", r"[0-9A-Z]{18}", "123456789012345678"),
+    "jp_cn": ("Japanese corporate number", r"\d{13}", "1234567891234"),
+}
+_ADDRESS_LIMITS = {"line1": 120, "line2": 120, "city": 80, "postal_code": 20, "state": 80}
+
+
+def _address_errors(address: Address, prefix: str) -> dict[str, str]:
+    """Errors keyed `<prefix>.line1` etc.; an address needs a street, city, country and (where used) postal code."""
+    errors = {
+        f"{prefix}.{name}": message
+        for name, limit in _ADDRESS_LIMITS.items()
+        if (message := check_length(getattr(address, name), limit, required=name in ("line1", "city")))
+    }
+    if message := check_country(address.country):
+        errors[f"{prefix}.country"] = message
+    elif (message := check_postal_code(address.country, address.postal_code)) and f"{prefix}.postal_code" not in errors:
+        errors[f"{prefix}.postal_code"] = message
+    return errors
+
+
+def _clean_address(address: Address) -> Address:
+    return Address(
+        line1=address.line1.strip(),
+        line2=address.line2.strip(),
+        city=address.city.strip(),
+        postal_code=address.postal_code.strip().upper(),
+        state=address.state.strip(),
+        country=address.country.strip().upper(),
+    )
+
+
+def _tax_id_errors(tax_type: str, value: str) -> dict[str, str]:
+    if not tax_type and not value:
+        return {}
+    if tax_type not in TAX_ID_TYPES:
+        return {"tax_id_type": "Choose the type of tax ID."}
+    label, pattern, example = TAX_ID_TYPES[tax_type]
+    if not re.fullmatch(pattern, value):
+        return {"tax_id_value": f"Enter a valid {label}, like {example}."}
+    return {}
+
+
+def update_billing_details(
+    *, session: Session, access: PortalAccess, details: BillingDetailsInput, actor: Actor, clock: Clock
+) -> CustomerView:
+    """Save the billing fields the merchant lets customers edit; nothing is saved unless every field is valid.
+
+    A field left None is kept; a value for a field the merchant did not enable is refused (Forbidden). An empty
+    phone, address (all parts blank) or tax ID (type and value blank) removes it; name and email are required.
+    """
+    settings = enabled_settings(session=session, access=access, feature="billing_details_update")
+    given = {
+        BillingField.NAME: details.name is not None,
+        BillingField.EMAIL: details.email is not None,
+        BillingField.PHONE: details.phone is not None,
+        BillingField.ADDRESS: details.address is not None,
+        BillingField.TAX_ID: details.tax_id_type is not None or details.tax_id_value is not None,
+    }
+    if any(present and field.value not in settings.billing_fields for field, present in given.items()):
+        raise Forbidden(DISABLED_MESSAGE)
+    customer = owned_customer(session, access)
+    errors: dict[str, str] = {}
+    changes: dict[str, object] = {}
+    if details.name is not None:
+        name = details.name.strip()
+        errors.update({"name": message} if (message := check_length(name, 120, required=True)) else {})
+        changes["name"] = name
+    if details.email is not None:
+        email = details.email.strip()
+        if message := check_email(email) if email else "Enter your email address.":
+            errors["email"] = message
+        else:
+            changes["email"] = normalize_email(email)
+    if details.phone is not None:
+        phone = details.phone.strip()
+        if phone and (message := check_phone(phone)):
+            errors["phone"] = message
+        else:
+            changes["phone"] = format_phone(phone) if phone else ""
+    if details.address is not None:
+        address = _clean_address(details.address)
+        if not address.is_empty:
+            errors.update(_address_errors(address, "address"))
+        changes.update(_address_columns("address", address))
+    if given[BillingField.TAX_ID]:
+        tax_type = (details.tax_id_type or "").strip()
+        value = (details.tax_id_value or "").strip().upper()
+        errors.update(_tax_id_errors(tax_type, value))
+        changes.update(tax_id_type=tax_type, tax_id_value=value)
+    if errors:
+        raise ValidationFailed(errors)
+    return _save_customer(session, access, customer, changes, actor, clock)
+
+
+def _address_columns(prefix: str, address: Address) -> dict[str, str]:
+    """Customer columns for an address: `address_line1`… for billing, `shipping_line1`… for shipping."""
+    column = {"address": lambda part: f"address_{part}", "shipping": lambda part: f"shipping_{part}"}[prefix]
+    return {
+        column(part): getattr(address, part) for part in ("line1", "line2", "city", "postal_code", "state", "country")
+    }
+
+
+def _save_customer(
+    session: Session,
+    access: PortalAccess,
+    customer: Customer,
+    changes: dict[str, object],
+    actor: Actor,
+    clock: Clock,
+) -> CustomerView:
+    """Apply changed columns and record `customer.updated` naming them (not their values); no change, no event."""
+    changed = sorted(name for name, value in changes.items() if getattr(customer, name) != value)
+    for name in changed:
+        setattr(customer, name, changes[name])
+    if changed:
+        record_portal_event(session, access, "customer.updated", customer.id, {"changed": changed}, actor, clock)
+    return customer_view(customer)
+
+
+def update_shipping(
+    *, session: Session, access: PortalAccess, shipping: ShippingInput, actor: Actor, clock: Clock
+) -> CustomerView:
+    """Save the shipping name, phone and address (or copy the billing address with `same_as_billing`)."""
+    enabled_settings(session=session, access=access, feature="shipping_information")
+    customer = owned_customer(session, access)
+    billing = customer_view(customer)
+    name, phone = shipping.name.strip(), shipping.phone.strip()
+    address = _clean_address(shipping.address)
+    if shipping.same_as_billing:
+        if billing.address.is_empty:
+            raise ValidationFailed({"same_as_billing": "Add a billing address first."})
+        address, name, phone = billing.address, name or billing.name, phone or billing.phone
+    errors = _address_errors(address, "address")
+    if message := check_length(name, 120, required=True):
+        errors["name"] = message
+    if phone and (message := check_phone(phone)):
+        errors["phone"] = message
+    if errors:
+        raise ValidationFailed(errors)
+    changes: dict[str, object] = {
+        "shipping_name": name,
+        "shipping_phone": format_phone(phone) if phone else "",
+        **_address_columns("shipping", address),
+    }
+    return _save_customer(session, access, customer, changes, actor, clock)
 
 
 # --- The preview's sample customer ------------------------------------------------------------------------------
