@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | seed-demo | create-merchant` (each with --help)."""
+"""Command line: `python -m app migrate | seed-demo | create-merchant | billing run | webhooks deliver` (--help)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from app import billing_cli
 from app.clock import system_clock
 from app.config import load_settings
 from app.db import Database, migrate
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True, help="owner's login email")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(handler=_create_merchant)
+    billing_cli.add_commands(commands)
     return parser
 
 

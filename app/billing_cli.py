@@ -1,0 +1,71 @@
+"""Command line for time-driven work: `python -m app billing run [--now ISO]` and `python -m app webhooks deliver`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from app.clock import system_clock
+from app.config import load_settings
+from app.db import Database, ensure_migrated
+from app.services.billing import advance
+from app.services.payments import TestGateway
+from app.services.webhooks import deliver_due, dispatch_events
+
+
+def aware_datetime(text: str) -> datetime:
+    """An ISO 8601 moment with its offset (`2027-01-01T00:00:00Z`), as UTC; argparse shows the error otherwise."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"add a UTC offset, like {text}Z or {text}+01:00")
+    return moment.astimezone(UTC)
+
+
+def _open_database() -> Database:
+    database = Database(load_settings().effective_database_url)
+    ensure_migrated(database.engine)
+    return database
+
+
+def _billing_run(args: argparse.Namespace) -> int:
+    database = _open_database()
+    now: datetime = args.now or system_clock()
+    result = advance(database=database, now=now, gateway=TestGateway())
+    database.dispose()
+    if result.skipped:
+        print("Another billing run is in progress; nothing was done. Try again in a minute.", file=sys.stderr)
+        return 1
+    print(
+        f"Billing clock advanced to {now.isoformat()}: {result.invoices_created} invoices created, "
+        f"{result.payments_succeeded} payments succeeded, {result.payments_failed} failed, "
+        f"{result.subscriptions_canceled} subscriptions ended."
+    )
+    return 0
+
+
+def _webhooks_deliver(_args: argparse.Namespace) -> int:
+    database = _open_database()
+    queued = dispatch_events(database=database, now=system_clock())
+    attempts = deliver_due(database=database, clock=system_clock)
+    database.dispose()
+    print(f"{queued} new events queued, {attempts} delivery attempts made.")
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    """Add the `billing` and `webhooks` commands to the CLI's subparsers."""
+    billing = commands.add_parser("billing", help="the billing clock").add_subparsers(dest="billing", required=True)
+    run = billing.add_parser("run", help="process renewals, retries and cancellations due up to now")
+    run.add_argument(
+        "--now", type=aware_datetime, help="move the clock to this moment instead, e.g. 2027-01-01T00:00:00Z"
+    )
+    run.set_defaults(handler=_billing_run)
+    webhooks = commands.add_parser("webhooks", help="webhook delivery").add_subparsers(dest="webhooks", required=True)
+    webhooks.add_parser("deliver", help="queue new events and send the deliveries that are due").set_defaults(
+        handler=_webhooks_deliver
+    )
