@@ -25,4 +25,5 @@ if __name__ in {"__main__", "__mp_main__"}:
         reload=False,
         show=False,
         reconnect_timeout=settings.reconnect_timeout_seconds,
+        fastapi_docs={"title": "Customer portal API", "version": "1"},
     )

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from collections.abc import Sequence
 
 from app import billing_cli
 from app.clock import system_clock
 from app.config import load_settings
-from app.db import Database, migrate
+from app.db import Database, ensure_migrated, migrate
 from app.errors import ValidationFailed
+from app.formatting import format_datetime
+from app.models import EventSource
 from app.services.accounts import create_merchant
+from app.services.customers import find_customer
 from app.services.demo_data import DEMO_OWNER_EMAIL, has_any_merchant, load_demo_data
+from app.services.events import Actor
+from app.services.merchants import get_account_details
+from app.services.portal_links import issue_link
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -51,6 +58,42 @@ def _create_merchant(args: argparse.Namespace) -> int:
     return 0
 
 
+def _portal_link(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    ensure_migrated(database.engine)
+    with database.transaction() as session:
+        matches = find_customer(session=session, key=args.customer, merchant_id=args.merchant)
+        if len(matches) != 1:
+            if not matches:
+                print(f"No customer matches {args.customer!r}.", file=sys.stderr)
+                return 1
+            print("Customers of several merchants match; choose one with --merchant:", file=sys.stderr)
+            for merchant_id, customer_id in matches:
+                print(f"  --merchant {merchant_id}   ({customer_id})", file=sys.stderr)
+            return 2
+        merchant_id, customer_id = matches[0]
+        link = issue_link(
+            session=session,
+            settings=settings,
+            merchant_id=merchant_id,
+            customer_id=customer_id,
+            created_by="cli",
+            actor=Actor(source=EventSource.MERCHANT),
+        )
+        time_zone = get_account_details(session=session, merchant_id=merchant_id).time_zone
+    if args.json:
+        print(
+            json.dumps(
+                {"id": link.id, "url": link.url, "expires_at": link.expires_at.isoformat(), "customer": customer_id}
+            )
+        )
+    else:
+        print(link.url)
+        print(f"Valid until {format_datetime(link.expires_at, time_zone=time_zone)} ({link.expires_at.isoformat()})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Subscription customer portal tools.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True, help="owner's login email")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(handler=_create_merchant)
+    link = commands.add_parser("portal-link", help="print a new portal link for a customer (URL, then its expiry)")
+    link.add_argument("customer", metavar="EMAIL_OR_CUS_ID", help="the customer's email or cus_… id")
+    link.add_argument("--merchant", metavar="ID", help="the merchant (acct_…) when several have this email")
+    link.add_argument("--json", action="store_true", help="print id, url, expires_at and customer as JSON")
+    link.set_defaults(handler=_portal_link)
     billing_cli.add_commands(commands)
     return parser
 

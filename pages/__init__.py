@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from nicegui import app
+
+from app import api
 from app.context import AppContext
 from pages import errors, health, media, security
 from pages.merchant import account, auth, login
@@ -15,3 +18,4 @@ def register(context: AppContext) -> None:
     media.register(context)
     login.register(context)
     account.register(context)
+    app.include_router(api.build_router(context))

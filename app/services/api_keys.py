@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -64,12 +65,20 @@ def revoke_api_key(*, session: Session, merchant_id: str, key_id: str, clock: Cl
     return _view(key)
 
 
-def authenticate_api_key(*, session: Session, secret: str, clock: Clock = system_clock) -> str | None:
-    """The merchant id for a valid, unrevoked key (and note its use); None for anything else."""
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    """Who is calling the API: the merchant, and which of its keys (for the audit trail)."""
+
+    merchant_id: str
+    key_id: str
+
+
+def authenticate_api_key(*, session: Session, secret: str, clock: Clock = system_clock) -> ApiCaller | None:
+    """The caller for a valid, unrevoked key (and note its use); None for anything else."""
     if not secret.startswith(KEY_PREFIX):
         return None
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(secret)))
     if key is None or key.revoked_at is not None:
         return None
     key.last_used_at = clock()
-    return key.merchant_id
+    return ApiCaller(merchant_id=key.merchant_id, key_id=key.id)

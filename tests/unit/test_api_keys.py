@@ -22,7 +22,8 @@ def test_a_key_is_shown_once_stored_hashed_and_works_until_revoked(database: Dat
     with database.transaction() as session:
         stored = session.get_one(ApiKey, created.key.id)
         assert created.secret not in (stored.key_hash, stored.prefix)
-        assert authenticate_api_key(session=session, secret=created.secret, clock=lambda: DEMO_NOW) == acme
+        caller = authenticate_api_key(session=session, secret=created.secret, clock=lambda: DEMO_NOW)
+        assert caller is not None and (caller.merchant_id, caller.key_id) == (acme, created.key.id)
         assert authenticate_api_key(session=session, secret=created.secret[:-1] + "x") is None
         assert authenticate_api_key(session=session, secret="") is None
     with database.transaction() as session:
