@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format chromium clean
+.PHONY: run test lint format chromium fonts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/python -m app migrate
 	DEMO_DATA=1 $(BIN)/python main.py
 
@@ -20,7 +20,12 @@ run: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium.sh
 
-test: $(STAMP) chromium
+# Invoice PDFs are set in DejaVu Sans, and in WenQuanYi Micro Hei when they contain Chinese (app/services/invoice_pdf.py).
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf -a -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
+		|| scripts/apt-install.sh fonts-dejavu-core fonts-wqy-microhei
+
+test: $(STAMP) chromium fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q

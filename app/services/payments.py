@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.errors import DomainError, NotFound, ValidationFailed
+from app.i18n import N_
 from app.models import Invoice, InvoiceStatus, PaymentMethod, Subscription, SubscriptionStatus
 from app.services.billing import CardOnFile, ChargeResult
 from app.services.billing import PaymentGateway as RenewalGateway
@@ -37,10 +38,10 @@ from app.services.portal_links import PortalAccess
 from app.validation import check_length
 from app.views import InvoiceView, PaymentMethodView
 
-DECLINED = "Your card was declined."
-INSUFFICIENT_FUNDS = "Your card has insufficient funds."
-EXPIRED = "Your card has expired."
-NO_CARD = "Add a card before paying."
+DECLINED = N_("Your card was declined.")
+INSUFFICIENT_FUNDS = N_("Your card has insufficient funds.")
+EXPIRED = N_("Your card has expired.")
+NO_CARD = N_("Add a card before paying.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class AttachedCard:
 
 
 class CardDeclined(DomainError):
-    """The gateway refused the card; the message is for the customer ("Your card was declined.")."""
+    """The gateway refused the card; the message is for the customer (N_("Your card was declined."))."""
 
 
 class PaymentGateway(RenewalGateway, Protocol):
@@ -129,12 +130,12 @@ def card_errors(card: CardInput, now: datetime) -> dict[str, str]:
     brand = card_brand(digits)
     lengths = next((allowed for name, _, allowed in _BRANDS if name == brand), (16,))
     if not digits or len(digits) not in lengths or not passes_luhn(digits):
-        errors["number"] = "Your card number is invalid."
+        errors["number"] = N_("Your card number is invalid.")
     expiry = parse_expiry(card.expiry)
     if expiry is None:
-        errors["expiry"] = "Enter the expiry date as MM/YY."
+        errors["expiry"] = N_("Enter the expiry date as MM/YY.")
     elif (expiry[1], expiry[0]) < (now.year, now.month):
-        errors["expiry"] = "Your card's expiry date is in the past."
+        errors["expiry"] = N_("Your card's expiry date is in the past.")
     cvc_length = 4 if brand == "amex" else 3
     if not re.fullmatch(rf"\d{{{cvc_length}}}", card.cvc.strip()):
         errors["cvc"] = f"Enter the {cvc_length}-digit security code."
@@ -210,7 +211,7 @@ def add_card(
 ) -> PaymentMethodView:
     """Check and save a card (brand, last 4 and expiry only). The customer's first card becomes the default.
 
-    Bad input or a refused card raises ValidationFailed (refusals under "number", e.g. "Your card was declined.").
+    Bad input or a refused card raises ValidationFailed (refusals under "number", e.g. N_("Your card was declined.")).
     The same card added again (a double click) is not saved twice.
     """
     enabled_settings(session=session, access=access, feature="payment_method_update")
@@ -287,7 +288,7 @@ def remove_card(*, session: Session, access: PortalAccess, payment_method_id: st
     enabled_settings(session=session, access=access, feature="payment_method_update")
     method = _owned_card(session, access, payment_method_id)
     if method.is_default:
-        raise ValidationFailed({"payment_method": "Make another card the default before removing this one."})
+        raise ValidationFailed({"payment_method": N_("Make another card the default before removing this one.")})
     data = _card_data(method)
     session.delete(method)
     session.flush()

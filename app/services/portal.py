@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.i18n import is_supported, negotiate_locale
+from app.i18n import N_, is_supported, negotiate_locale
 from app.models import (
     BillingField,
     CancelMode,
@@ -69,7 +69,7 @@ from app.views import (
 CUSTOMER_INVOICE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID)
 # Subscriptions that will not bill again.
 _ENDED_STATUSES = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE)
-DISABLED_MESSAGE = "This action is not available in this portal."
+DISABLED_MESSAGE = N_("This action is not available in this portal.")
 
 
 # --- Scoping --------------------------------------------------------------------------------------------------
@@ -256,11 +256,11 @@ def _payment_methods(session: Session, customer_id: str) -> tuple[PaymentMethodV
 def _invoice_page(session: Session, access: PortalAccess, status: str | None, page: int, page_size: int) -> InvoicePage:
     errors: dict[str, str] = {}
     if status is not None and status not in CUSTOMER_INVOICE_STATUSES:
-        errors["status"] = "Choose open or paid invoices, or all."
+        errors["status"] = N_("Choose open or paid invoices, or all.")
     if page < 1:
-        errors["page"] = "Pages start at 1."
+        errors["page"] = N_("Pages start at 1.")
     if not 1 <= page_size <= 100:
-        errors["page_size"] = "Show between 1 and 100 invoices per page."
+        errors["page_size"] = N_("Show between 1 and 100 invoices per page.")
     if errors:
         raise ValidationFailed(errors)
     statuses = (InvoiceStatus(status),) if status else CUSTOMER_INVOICE_STATUSES
@@ -442,7 +442,7 @@ def cancel_subscription(
     if settings.cancellation_reasons:
         errors = {}
         if reason and reason not in CANCELLATION_REASONS:
-            errors["reason"] = "Choose one of the reasons."
+            errors["reason"] = N_("Choose one of the reasons.")
         if message := check_length(comment, MAX_COMMENT_LENGTH):
             errors["comment"] = message
         if errors:
@@ -476,7 +476,7 @@ def undo_cancellation(
     enabled_settings(session=session, access=access, feature="cancel_subscriptions")
     subscription = owned_subscription(session, access, subscription_id)
     if subscription.status in _ENDED_STATUSES:
-        raise ValidationFailed({"subscription": "This subscription has already ended."})
+        raise ValidationFailed({"subscription": N_("This subscription has already ended.")})
     if not subscription.cancel_at_period_end:
         return subscription_view(subscription)
     subscription.cancel_at_period_end = False
@@ -517,7 +517,7 @@ def _plan_change(
     subscription = owned_subscription(session, access, subscription_id)
     errors: dict[str, str] = {}
     if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
-        errors["subscription"] = "Only an active subscription can change plans."
+        errors["subscription"] = N_("Only an active subscription can change plans.")
     price = session.get(Price, price_id)
     item = subscription.items[0]
     if (
@@ -527,7 +527,7 @@ def _plan_change(
         or not price.active
         or price.currency != item.price.currency
     ):
-        errors["price_id"] = "Choose one of the plans offered."
+        errors["price_id"] = N_("Choose one of the plans offered.")
     if not 1 <= quantity <= MAX_QUANTITY:
         errors["quantity"] = f"Choose a quantity between 1 and {MAX_QUANTITY}."
     if errors or price is None:
@@ -570,7 +570,7 @@ def preview_plan_change(
     subscription, _, view = _plan_change(session, access, subscription_id, price_id, quantity, clock())
     item = subscription.items[0]
     if (item.price_id, item.quantity) == (price_id, quantity):
-        raise ValidationFailed({"price_id": "This is already your plan. Choose another plan or quantity."})
+        raise ValidationFailed({"price_id": N_("This is already your plan. Choose another plan or quantity.")})
     return view
 
 
@@ -719,7 +719,7 @@ def _tax_id_errors(tax_type: str, value: str) -> dict[str, str]:
     if not tax_type and not value:
         return {}
     if tax_type not in TAX_ID_TYPES:
-        return {"tax_id_type": "Choose the type of tax ID."}
+        return {"tax_id_type": N_("Choose the type of tax ID.")}
     label, pattern, example = TAX_ID_TYPES[tax_type]
     if not re.fullmatch(pattern, value):
         return {"tax_id_value": f"Enter a valid {label}, like {example}."}
@@ -753,7 +753,7 @@ def update_billing_details(
         changes["name"] = name
     if details.email is not None:
         email = details.email.strip()
-        if message := check_email(email) if email else "Enter your email address.":
+        if message := check_email(email) if email else N_("Enter your email address."):
             errors["email"] = message
         else:
             changes["email"] = normalize_email(email)
@@ -814,7 +814,7 @@ def update_shipping(
     address = _clean_address(shipping.address)
     if shipping.same_as_billing:
         if billing.address.is_empty:
-            raise ValidationFailed({"same_as_billing": "Add a billing address first."})
+            raise ValidationFailed({"same_as_billing": N_("Add a billing address first.")})
         address, name, phone = billing.address, name or billing.name, phone or billing.phone
     errors = _address_errors(address, "address")
     if message := check_length(name, 120, required=True):

@@ -1,0 +1,260 @@
+"""Invoice PDFs for the portal's Download PDF: merchant logo and business information, bill-to, lines and totals.
+
+Text is set in DejaVu Sans (Latin, Greek, Cyrillic, …), or WenQuanYi Micro Hei when there is Chinese text, from
+Debian's `fonts-dejavu-core` and `fonts-wqy-microhei` (`make fonts` installs them; `make run`/`make test` do it first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale
+from fpdf import FPDF
+from fpdf.enums import TableCellFillMode, XPos, YPos
+from fpdf.fonts import FontFace
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.formatting import format_date
+from app.i18n import Translate, translator
+from app.models import Customer, Invoice, Merchant, PortalSettings
+from app.money import format_money
+from app.services.portal import TAX_ID_TYPES, enabled_settings, owned_customer, owned_invoice
+from app.services.portal_links import PortalAccess
+
+FONT_DIR = Path("/usr/share/fonts/truetype")
+FONTS = {
+    "regular": FONT_DIR / "dejavu" / "DejaVuSans.ttf",
+    "bold": FONT_DIR / "dejavu" / "DejaVuSans-Bold.ttf",
+    "cjk": FONT_DIR / "wqy" / "wqy-microhei.ttc",
+}
+BODY = "Body"
+_TEXT = (33, 37, 41)
+_MUTED = (108, 117, 125)
+_RULE = (222, 226, 230)
+
+
+class FontsMissing(RuntimeError):
+    """The PDF fonts are not installed on this machine."""
+
+
+def _needs_cjk_font(texts: Iterable[str]) -> bool:
+    """Whether any text has CJK (or later) characters that DejaVu lacks."""
+    return any(ord(char) >= 0x2E80 for text in texts for char in text)
+
+
+def _texts_of(row: Customer | Merchant) -> list[str]:
+    return [value for column in row.__table__.columns if isinstance(value := getattr(row, column.key), str)]
+
+
+def _new_document(*, cjk: bool) -> FPDF:
+    missing = [str(path) for path in FONTS.values() if not path.exists()]
+    if missing:
+        raise FontsMissing(f"Invoice PDF fonts are missing ({', '.join(missing)}); run: make fonts")
+    pdf = FPDF(format="A4")
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    # One family for the whole document. Documents with Chinese text are set entirely in WenQuanYi Micro Hei (it has
+    # Latin letters too): fpdf2's per-glyph fallback fonts garble the Latin text of cells that follow a fallback run.
+    if cjk:
+        pdf.add_font(BODY, "", str(FONTS["cjk"]), collection_font_number=0)
+        pdf.add_font(BODY, "B", str(FONTS["cjk"]), collection_font_number=0)
+    else:
+        pdf.add_font(BODY, "", str(FONTS["regular"]))
+        pdf.add_font(BODY, "B", str(FONTS["bold"]))
+    pdf.set_text_color(*_TEXT)
+    return pdf
+
+
+def _country(code: str, locale: str) -> str:
+    return Locale.parse(locale).territories.get(code, code) if code else ""
+
+
+# Where the postal code follows the city and state ("San Francisco, CA 94107"); elsewhere it leads ("10115 Berlin").
+_POSTAL_CODE_LAST = frozenset({"US", "CA", "AU", "GB", "IE", "NZ", "IN", "BR", "JP", "CN"})
+
+
+def _address_lines(line1: str, line2: str, city: str, postal: str, state: str, country: str, locale: str) -> list[str]:
+    if country in _POSTAL_CODE_LAST:
+        place = " ".join(part for part in (", ".join(p for p in (city, state) if p), postal) if part)
+    else:
+        place = ", ".join(part for part in (" ".join(p for p in (postal, city) if p), state) if part)
+    return [line for line in (line1, line2, place, _country(country, locale)) if line]
+
+
+def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: str, locale: str) -> bytes:
+    """One of the customer's open or paid invoices as a PDF, labelled and formatted in `locale`."""
+    enabled_settings(session=session, access=access, feature="invoice_history")
+    invoice = owned_invoice(session, access, invoice_id)
+    customer = owned_customer(session, access)
+    merchant = session.get(Merchant, access.merchant_id)
+    settings = session.get(PortalSettings, access.merchant_id)
+    if merchant is None or settings is None:
+        raise NotFound("merchant")
+    logo = settings.logo_png if settings.has_logo else None
+    return _render(invoice, customer, merchant, settings, logo, locale)
+
+
+def _render(
+    invoice: Invoice,
+    customer: Customer,
+    merchant: Merchant,
+    settings: PortalSettings,
+    logo: bytes | None,
+    locale: str,
+) -> bytes:
+    _ = translator(locale)
+
+    def money(amount: int) -> str:
+        return format_money(amount, invoice.currency, locale)
+
+    def date(moment: datetime) -> str:
+        return format_date(moment, locale, merchant.time_zone)
+
+    texts = [_("Invoice"), *_texts_of(customer), *_texts_of(merchant), *(line.description for line in invoice.lines)]
+    pdf = _new_document(cjk=_needs_cjk_font(texts))
+    pdf.set_title(f"{_('Invoice')} {invoice.number}")
+    pdf.set_author(merchant.public_business_name)
+    pdf.set_creator(merchant.public_business_name)
+    pdf.set_creation_date(invoice.created_at)
+    pdf.add_page()
+
+    # Header: logo (or the business name) on the left, "Invoice" on the right.
+    top = pdf.get_y()
+    if logo:
+        pdf.image(BytesIO(logo), x=pdf.l_margin, y=top, h=14, keep_aspect_ratio=True)
+    else:
+        pdf.set_font(BODY, "B", 16)
+        pdf.cell(0, 10, merchant.public_business_name)
+    pdf.set_xy(pdf.l_margin, top)
+    pdf.set_font(BODY, "B", 22)
+    pdf.cell(0, 10, _("Invoice"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(top + 20)
+
+    # Invoice facts.
+    facts = [(_("Invoice number"), invoice.number), (_("Date of issue"), date(invoice.created_at))]
+    if invoice.due_at:
+        facts.append((_("Date due"), date(invoice.due_at)))
+    if invoice.paid_at:
+        facts.append((_("Paid on"), date(invoice.paid_at)))
+    for label, value in facts:
+        pdf.set_font(BODY, "", 9.5)
+        pdf.set_text_color(*_MUTED)
+        pdf.cell(38, 5.5, label)
+        pdf.set_text_color(*_TEXT)
+        pdf.cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(6)
+
+    # From (the merchant) and bill to (the customer), side by side.
+    seller = [
+        merchant.legal_name if merchant.legal_name != merchant.public_business_name else "",
+        *_address_lines(
+            merchant.address_line1,
+            merchant.address_line2,
+            merchant.address_city,
+            merchant.address_postal_code,
+            merchant.address_state,
+            merchant.address_country,
+            locale,
+        ),
+        settings.support_email or merchant.support_email,
+        settings.support_phone or merchant.support_phone,
+    ]
+    buyer = [
+        customer.name,
+        *_address_lines(
+            customer.address_line1,
+            customer.address_line2,
+            customer.address_city,
+            customer.address_postal_code,
+            customer.address_state,
+            customer.address_country,
+            locale,
+        ),
+        customer.email,
+        customer.phone,
+    ]
+    if customer.tax_id_value:
+        label = TAX_ID_TYPES[customer.tax_id_type][0] if customer.tax_id_type in TAX_ID_TYPES else _("Tax ID")
+        buyer.append(f"{_(label)}: {customer.tax_id_value}")
+    _two_blocks(pdf, (merchant.public_business_name, seller), (_("Bill to"), buyer))
+    pdf.ln(8)
+
+    # Amount headline, then the lines.
+    pdf.set_font(BODY, "B", 13)
+    headline = (
+        _("{amount} paid on {date}").format(amount=money(invoice.amount_paid), date=date(invoice.paid_at))
+        if invoice.paid_at
+        else _("{amount} due {date}").format(
+            amount=money(invoice.amount_due), date=date(invoice.due_at or invoice.created_at)
+        )
+    )
+    pdf.cell(0, 8, headline, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    _lines_table(pdf, invoice, money, _)
+    pdf.ln(4)
+
+    totals = [
+        (_("Subtotal"), money(invoice.subtotal), False),
+        (_("Tax"), money(invoice.tax), False),
+        (_("Total"), money(invoice.total), True),
+        (_("Amount paid"), money(invoice.amount_paid), False),
+        (_("Amount due"), money(invoice.amount_due), True),
+    ]
+    for label, value, bold in totals:
+        pdf.set_font(BODY, "B" if bold else "", 10)
+        pdf.set_x(pdf.w - pdf.r_margin - 90)
+        pdf.cell(55, 6.5, label)
+        pdf.cell(35, 6.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    contact = settings.support_email or merchant.support_email
+    if contact:
+        pdf.ln(10)
+        pdf.set_font(BODY, "", 9)
+        pdf.set_text_color(*_MUTED)
+        pdf.multi_cell(0, 5, _("Questions about this invoice? Contact {email}.").format(email=contact))
+    return bytes(pdf.output())
+
+
+def _two_blocks(pdf: FPDF, left: tuple[str, Iterable[str]], right: tuple[str, Iterable[str]]) -> None:
+    """Two labelled address blocks in columns; continues below the taller one."""
+    top = pdf.get_y()
+    width = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
+    bottoms = []
+    for index, (title, lines) in enumerate((left, right)):
+        x = pdf.l_margin + index * width
+        pdf.set_xy(x, top)
+        pdf.set_font(BODY, "B", 10)
+        pdf.cell(width - 4, 6, title, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_font(BODY, "", 9.5)
+        for line in lines:
+            if line:
+                pdf.set_x(x)
+                pdf.multi_cell(width - 4, 5, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottoms.append(pdf.get_y())
+    pdf.set_xy(pdf.l_margin, max(bottoms))
+
+
+def _lines_table(pdf: FPDF, invoice: Invoice, money: Callable[[int], str], _: Translate) -> None:
+    pdf.set_font(BODY, "", 9.5)
+    pdf.set_draw_color(*_RULE)
+    with pdf.table(
+        col_widths=(95, 18, 30, 31),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        borders_layout="HORIZONTAL_LINES",
+        cell_fill_mode=TableCellFillMode.NONE,
+        line_height=6.5,
+        headings_style=FontFace(emphasis="BOLD", color=_MUTED),
+    ) as table:
+        header = table.row()
+        for heading in (_("Description"), _("Qty"), _("Unit price"), _("Amount")):
+            header.cell(heading)
+        for line in invoice.lines:
+            row = table.row()
+            row.cell(line.description)
+            row.cell(str(line.quantity))
+            row.cell(money(line.unit_amount))
+            row.cell(money(line.amount))
