@@ -14,9 +14,6 @@ from app.i18n import LOCALES_DIR, SUPPORTED_LOCALES, negotiate_locale, switcher_
 from app.services.payments import CardInput, card_errors
 from app.services.portal import CANCELLATION_REASONS, MAX_QUANTITY, TAX_ID_TYPES
 from app.validation import check_country, check_email, check_length, check_phone, check_postal_code
-from components.portal.actions import PREVIEW_MESSAGE
-from components.portal.invoices import STATUS_LABELS as INVOICE_STATUSES
-from components.portal.subscriptions import STATUS_LABELS as SUBSCRIPTION_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files whose `t(...)`, `text(...)`, `_(...)` and `N_(...)` calls with a literal are customer-facing messages.
@@ -43,13 +40,24 @@ def _literal_calls(path: Path) -> set[str]:
     return messages
 
 
+def _component_labels() -> set[str]:
+    """Status badges and the preview notice of the portal UI (imported only once components/portal exists)."""
+    if not (ROOT / "components" / "portal" / "subscriptions.py").exists():
+        return set()
+    from components.portal.actions import PREVIEW_MESSAGE
+    from components.portal.invoices import STATUS_LABELS as INVOICE_STATUSES
+    from components.portal.subscriptions import STATUS_LABELS as SUBSCRIPTION_STATUSES
+
+    return {PREVIEW_MESSAGE} | {label for label, _ in (*INVOICE_STATUSES.values(), *SUBSCRIPTION_STATUSES.values())}
+
+
 def customer_facing_messages() -> set[str]:
     """Every English message the portal can show (literal calls, labels, and the services' formatted errors)."""
     messages = set().union(*(_literal_calls(path) for path in SOURCES if path.exists()))
-    messages |= {label for label, _ in (*INVOICE_STATUSES.values(), *SUBSCRIPTION_STATUSES.values())}
+    messages |= _component_labels()
     messages |= set(CANCELLATION_REASONS.values()) | {label for label, _, _ in TAX_ID_TYPES.values()}
     messages |= {f"Enter a valid {label}, like {example}." for label, _, example in TAX_ID_TYPES.values()}
-    messages |= {PREVIEW_MESSAGE, f"Choose a quantity between 1 and {MAX_QUANTITY}."}
+    messages |= {f"Choose a quantity between 1 and {MAX_QUANTITY}."}
     messages |= {"Enter the 3-digit security code.", "Enter the 4-digit security code."}
     validation = [
         check_email("not-an-email"),
