@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock
@@ -121,7 +121,7 @@ def owned_invoice(session: Session, access: PortalAccess, invoice_id: str, *, lo
     return invoice
 
 
-def _subscriptions_query(access: PortalAccess):  # noqa: ANN202 - a Select of Subscription
+def _subscriptions_query(access: PortalAccess) -> Select[Subscription]:
     return (
         select(Subscription)
         .where(Subscription.customer_id == access.customer_id, Subscription.merchant_id == access.merchant_id)
@@ -405,7 +405,7 @@ def record_portal_event(
     access: PortalAccess,
     event_type: str,
     object_id: str,
-    data: dict[str, object],
+    data: Mapping[str, object],
     actor: Actor,
     clock: Clock,
 ) -> None:
@@ -416,7 +416,7 @@ def record_portal_event(
         customer_id=access.customer_id,
         event_type=event_type,
         object_id=object_id,
-        data=data,
+        data=dict(data),
         actor=actor,
         clock=clock,
     )
