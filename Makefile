@@ -18,7 +18,7 @@ run: $(STAMP) fonts
 
 # Debian's chromium serves the Playwright tests (Playwright's own browser download is not reachable here).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium.sh
+	@command -v chromium >/dev/null 2>&1 || scripts/apt-install.sh chromium
 
 # Invoice PDFs are set in DejaVu Sans, and in WenQuanYi Micro Hei when they contain Chinese (app/services/invoice_pdf.py).
 fonts:
