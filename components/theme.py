@@ -9,8 +9,10 @@ from nicegui import ui
 
 MERCHANT_NAV = (
     ("Customers", "/customers", "group"),
+    ("Activity", "/activity", "history"),
     ("Customer portal", "/settings/portal", "web"),
     ("Branding", "/settings/branding", "palette"),
+    ("Billing", "/settings/billing", "payments"),
     ("Account details", "/settings/account", "business"),
 )
 MERCHANT_PRIMARY = "#635bff"

@@ -6,8 +6,8 @@ from nicegui import app
 
 from app import api
 from app.context import AppContext
-from pages import errors, health, media, security
-from pages.merchant import account, auth, login
+from pages import background, errors, health, media, security
+from pages.merchant import account, activity, auth, billing, login
 
 
 def register(context: AppContext) -> None:
@@ -18,4 +18,7 @@ def register(context: AppContext) -> None:
     media.register(context)
     login.register(context)
     account.register(context)
+    activity.register(context)
+    billing.register(context)
+    background.register(context)
     app.include_router(api.build_router(context))

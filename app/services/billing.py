@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, system_clock
 from app.db import Database
+from app.errors import ValidationFailed
 from app.models import (
     Event,
     FailedPaymentAction,
@@ -459,3 +460,21 @@ def _invoice_data(invoice: Invoice) -> dict[str, Any]:
             "period_end": _iso(invoice.period_end),
         }
     }
+
+
+FAILED_PAYMENT_ACTIONS = {
+    FailedPaymentAction.MARK_UNPAID.value: "Mark the subscription as unpaid",
+    FailedPaymentAction.CANCEL.value: "Cancel the subscription",
+}
+
+
+def get_failed_payment_action(*, session: Session, merchant_id: str) -> str:
+    """What happens after the last retry of a failed renewal payment (a FailedPaymentAction value)."""
+    return session.get_one(PortalSettings, merchant_id).failed_payment_action.value
+
+
+def set_failed_payment_action(*, session: Session, merchant_id: str, action: str) -> str:
+    if action not in FAILED_PAYMENT_ACTIONS:
+        raise ValidationFailed({"failed_payment_action": "Choose what happens after the last retry."})
+    session.get_one(PortalSettings, merchant_id).failed_payment_action = FailedPaymentAction(action)
+    return action

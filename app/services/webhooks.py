@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -33,19 +33,6 @@ from app.views import WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointS
 from app.webhook_signature import SIGNATURE_HEADER, signature_header
 
 ALL_EVENTS = "*"
-# The event types the portal records, offered when choosing what an endpoint receives.
-WEBHOOK_EVENT_TYPES = (
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.updated",
-    "invoice.created",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "payment_method.attached",
-    "payment_method.detached",
-    "portal.link.created",
-    "portal.link.opened",
-)
 EVENT_TYPE_PATTERN = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 MAX_ENDPOINTS = 16
 MAX_ATTEMPTS = 12
@@ -200,12 +187,6 @@ def delete_endpoint(*, session: Session, merchant_id: str, endpoint_id: str) -> 
     endpoint = _owned_endpoint(session, merchant_id, endpoint_id)
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     session.delete(endpoint)
-
-
-def event_types_in_use(*, session: Session, merchant_id: str) -> tuple[str, ...]:
-    """The known event types plus any other type this merchant's trail holds, sorted."""
-    recorded = session.scalars(select(distinct(Event.type)).where(Event.merchant_id == merchant_id))
-    return tuple(sorted({*WEBHOOK_EVENT_TYPES, *recorded}))
 
 
 def _delivery_view(delivery: WebhookDelivery) -> WebhookDeliveryView:

@@ -1,0 +1,83 @@
+"""The merchant-wide audit trail: events filtered by type and customer, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Customer, Event
+from app.services.customers import describe_event, find_customer
+from app.views import EventPage, EventView
+
+PAGE_SIZE = 25
+# The event types the portal records, offered as filters and as webhook subscriptions.
+KNOWN_EVENT_TYPES = (
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.updated",
+    "invoice.created",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "payment_method.attached",
+    "payment_method.detached",
+    "portal.link.created",
+    "portal.link.opened",
+    "portal.link.revoked",
+    "portal.link.emailed",
+)
+
+
+def event_types_in_use(*, session: Session, merchant_id: str) -> tuple[str, ...]:
+    """The known event types plus any other type this merchant's trail holds, sorted."""
+    recorded = session.scalars(select(Event.type).where(Event.merchant_id == merchant_id).distinct())
+    return tuple(sorted({*KNOWN_EVENT_TYPES, *recorded}))
+
+
+def customers_matching(*, session: Session, merchant_id: str, key: str) -> tuple[str, ...]:
+    """Ids of this merchant's customers with this `cus_…` id or email (empty when none)."""
+    return tuple(customer_id for _, customer_id in find_customer(session=session, key=key, merchant_id=merchant_id))
+
+
+def list_events(
+    *,
+    session: Session,
+    merchant_id: str,
+    event_type: str | None = None,
+    customer_ids: Sequence[str] | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> EventPage:
+    """One page of the merchant's events; `customer_ids=()` matches nothing, `None` does not filter."""
+    page = max(page, 1)
+    query = (
+        select(Event, Customer.name, Customer.email)
+        .outerjoin(Customer, Customer.id == Event.customer_id)
+        .where(Event.merchant_id == merchant_id)
+    )
+    if event_type:
+        query = query.where(Event.type == event_type)
+    if customer_ids is not None:
+        query = query.where(Event.customer_id.in_(customer_ids))
+    rows = session.execute(
+        query.order_by(Event.created_at.desc(), Event.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
+    ).all()
+    events = tuple(
+        EventView(
+            id=event.id,
+            type=event.type,
+            title=describe_event(event.type),
+            created_at=event.created_at,
+            source=event.source.value,
+            customer_id=event.customer_id,
+            customer_name=name or "",
+            customer_email=email or "",
+            object_id=event.object_id,
+            portal_link_id=event.portal_link_id,
+            ip_address=event.ip_address,
+            user_agent=event.user_agent,
+        )
+        for event, name, email in rows[:page_size]
+    )
+    return EventPage(events=events, page=page, has_next=len(rows) > page_size)

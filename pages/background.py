@@ -1,0 +1,66 @@
+"""Background work inside the app: the billing clock every BILLING_CLOCK_INTERVAL_SECONDS and webhook delivery.
+
+Both run in worker threads so the UI never waits on them, stop at shutdown, and are safe with several processes: the
+billing clock takes a database lease, webhook deliveries are claimed one by one. An interval of 0 disables both
+(the tests do; `python -m app billing run` and `python -m app webhooks deliver` still work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from nicegui import app, background_tasks
+
+from app.context import AppContext
+from app.services.billing import advance
+from app.services.payments import TestGateway
+from app.services.webhooks import deliver_due, dispatch_events
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_POLL_SECONDS = 5.0
+
+
+def register(context: AppContext) -> None:
+    interval = context.settings.billing_clock_interval_seconds
+    if interval <= 0:
+        return
+    stopping = threading.Event()
+    tasks: list[asyncio.Task[None]] = []
+    gateway = TestGateway()
+
+    def run_billing() -> None:
+        result = advance(database=context.database, now=context.clock(), gateway=gateway)
+        if result.invoices_created or result.payments_failed or result.subscriptions_canceled:
+            log.info("Billing clock: %s", result)
+
+    def run_webhooks() -> None:
+        dispatch_events(database=context.database, now=context.clock())
+        deliver_due(database=context.database, clock=context.clock, should_stop=stopping.is_set)
+
+    async def repeat(work: Callable[[], None], every: float, name: str) -> None:
+        while not stopping.is_set():
+            try:
+                await asyncio.to_thread(work)
+            except Exception:
+                log.exception("%s failed; trying again in %s s", name, every)
+            await asyncio.sleep(every)
+
+    def start() -> None:
+        tasks.append(background_tasks.create(repeat(run_billing, interval, "Billing clock"), name="billing-clock"))
+        tasks.append(
+            background_tasks.create(
+                repeat(run_webhooks, min(WEBHOOK_POLL_SECONDS, interval), "Webhook delivery"), name="webhooks"
+            )
+        )
+
+    def stop() -> None:
+        stopping.set()
+        for task in tasks:
+            task.cancel()
+
+    app.on_startup(start)
+    app.on_shutdown(stop)
