@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.services.billing import RETRY_DELAYS, CardOnFile, ChargeResult, advance
 from app.services.leases import acquire_lease
+from app.services.payments import TestGateway
 from tests.conftest import DEMO_NOW
 
 PERIOD_END = DEMO_NOW + timedelta(days=10)
@@ -316,3 +317,28 @@ def test_a_lease_left_by_a_crashed_run_expires(database: Database) -> None:
         database=database, now=DEMO_NOW, gateway=CardGateway(), clock=lambda: DEMO_NOW + timedelta(minutes=6)
     )
     assert held and blocked.skipped and not later.skipped
+
+
+@pytest.mark.parametrize(
+    ("last4", "status", "failure"),
+    [
+        ("4242", SubscriptionStatus.ACTIVE, None),
+        ("0002", SubscriptionStatus.PAST_DUE, "Your card was declined."),
+        ("9995", SubscriptionStatus.PAST_DUE, "Your card has insufficient funds."),
+        ("0069", SubscriptionStatus.PAST_DUE, "Your card has expired."),
+    ],
+)
+def test_the_built_in_test_gateway_decides_renewals_by_the_stored_card(
+    database: Database, last4: str, status: SubscriptionStatus, failure: str | None
+) -> None:
+    subscription_id = add_subscription(database, last4=last4)
+
+    advance(database=database, now=PERIOD_END, gateway=TestGateway())
+
+    assert subscription_state(database, subscription_id).status == status
+    with database.transaction() as session:
+        customer_id = session.get_one(Subscription, subscription_id).customer_id
+        failures = session.scalars(
+            select(Event.data).where(Event.customer_id == customer_id, Event.type == "invoice.payment_failed")
+        ).all()
+    assert [data["failure_message"] for data in failures] == ([failure] if failure else [])
