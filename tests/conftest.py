@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.config import Settings, load_settings
 from app.context import AppContext
@@ -25,16 +29,56 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: "tests/e2e/" in str(item.path).replace("\\", "/"))
 
 
+# Set (by scripts/with-postgres.sh in `make test`) to run the service tests against PostgreSQL too.
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _seed(url: str) -> None:
+    database = Database(url)
+    migrate(database.engine)
+    with database.transaction() as session:
+        load_demo_data(session=session, password=DEMO_PASSWORD, now=DEMO_NOW)
+    database.dispose()
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated and demo-seeded once per run; tests get copies."""
     path = tmp_path_factory.mktemp("template") / "portal.db"
-    database = Database(f"sqlite:///{path}")
-    migrate(database.engine)
-    with database.transaction() as session:
-        load_demo_data(session=session, password=DEMO_PASSWORD, now=DEMO_NOW)
-    database.engine.dispose()
+    _seed(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated, seeded PostgreSQL database that each test clones with CREATE DATABASE ... TEMPLATE."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"portal_template_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    template_url = make_url(POSTGRES_URL).set(database=name)
+    _seed(template_url.render_as_string(hide_password=False))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """This test's own database: a copy of the SQLite template, or a PostgreSQL clone when configured."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{request.getfixturevalue('database_path')}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"portal_test_{secrets.token_hex(6)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -57,10 +101,10 @@ def app_env(database_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def settings(database_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
-        data_dir=database_path.parent,
-        database_url=f"sqlite:///{database_path}",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
         secret_key=TEST_SECRET_KEY,
         _env_file=None,
     )
