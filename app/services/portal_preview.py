@@ -7,19 +7,29 @@ from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, system_clock
 from app.config import Settings
 from app.errors import LinkExpired, LinkInvalid, NotFound
-from app.models import Customer, Merchant
-from app.services.portal import load_portal_data, merchant_prices, sample_portal_data
+from app.i18n import negotiate_locale
+from app.models import Customer, Invoice, Merchant
+from app.services.portal import (
+    CUSTOMER_INVOICE_STATUSES,
+    compose_portal_view,
+    invoice_view,
+    load_portal_data,
+    merchant_prices,
+    sample_invoices,
+    sample_portal_data,
+)
 from app.services.portal_links import PortalAccess, signed_serializer
-from app.views import CustomerPortalData, PortalSettingsView
+from app.views import AccountDetails, CustomerPortalData, InvoiceView, PortalSettingsView, PortalView
 
 PREVIEW_TOKEN_SALT = "portal-settings-preview"  # noqa: S105 - a purpose label, not a secret
 PREVIEW_TOKEN_TTL_SECONDS = 15 * 60
 PREVIEW_CUSTOMER_LIMIT = 50
+PREVIEW_INVOICE_LIMIT = 100
 _SETTINGS_FIELDS = frozenset(field.name for field in fields(PortalSettingsView))
 
 
@@ -42,17 +52,65 @@ def preview_customers(*, session: Session, merchant_id: str, limit: int = PREVIE
     return {row.id: f"{row.name or row.email} ({row.email})" if row.name else row.email for row in rows}
 
 
-def preview_data(*, session: Session, merchant_id: str, customer_id: str | None, now: datetime) -> CustomerPortalData:
+@dataclass(frozen=True, slots=True)
+class PreviewCustomer:
+    """Whom the preview shows: their portal data, and the invoices the preview can page through and open."""
+
+    data: CustomerPortalData
+    invoices: tuple[InvoiceView, ...]
+
+
+def load_preview_customer(
+    *, session: Session, merchant_id: str, customer_id: str | None, now: datetime
+) -> PreviewCustomer:
     """The sample customer with the merchant's own prices, or one of the merchant's real customers (else NotFound)."""
     if customer_id is None:
         merchant = session.get(Merchant, merchant_id)
         if merchant is None:
             raise NotFound("merchant")
         prices = merchant_prices(session=session, merchant_id=merchant_id)
-        return sample_portal_data(now=now, currency=merchant.default_currency, prices=prices)
+        currency = merchant.default_currency
+        return PreviewCustomer(
+            data=sample_portal_data(now=now, currency=currency, prices=prices),
+            invoices=sample_invoices(now=now, currency=currency),
+        )
     # Read-only and scoped like a portal link of that customer; no link row is created for a preview.
     access = PortalAccess(link_id="", merchant_id=merchant_id, customer_id=customer_id, return_url="")
-    return load_portal_data(session=session, access=access)
+    data = load_portal_data(session=session, access=access)
+    invoices = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.customer_id == customer_id,
+            Invoice.merchant_id == merchant_id,
+            Invoice.status.in_(CUSTOMER_INVOICE_STATUSES),
+        )
+        .order_by(Invoice.created_at.desc(), Invoice.id)
+        .limit(PREVIEW_INVOICE_LIMIT)
+        .options(selectinload(Invoice.lines))
+    )
+    return PreviewCustomer(data=data, invoices=tuple(invoice_view(invoice, with_lines=True) for invoice in invoices))
+
+
+def preview_view(
+    *,
+    draft: PortalSettingsView,
+    account: AccountDetails,
+    data: CustomerPortalData,
+    icon_src: str | None,
+    logo_src: str | None,
+) -> PortalView:
+    """The portal as `data`'s customer would see it with the draft settings (pure and cheap: runs per keystroke)."""
+    return compose_portal_view(
+        settings=draft,
+        business_name=account.public_business_name,
+        data=data,
+        locale=negotiate_locale(data.customer.locale, ""),
+        time_zone=account.time_zone,
+        return_url=draft.default_return_url or None,
+        icon_src=icon_src,
+        logo_src=logo_src,
+        is_preview=True,
+    )
 
 
 def issue_preview_token(

@@ -14,13 +14,15 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Conflict, LinkExpired, LinkInvalid, NotFound, ValidationFailed
 from app.images import process_icon, process_logo
-from app.models import Customer, Merchant, Price
+from app.models import Customer, Invoice, Merchant, Price
+from app.services.merchants import get_account_details
 from app.services.portal_links import signed_serializer
 from app.services.portal_preview import (
     issue_preview_token,
+    load_preview_customer,
     open_preview_token,
     preview_customers,
-    preview_data,
+    preview_view,
 )
 from app.services.portal_settings import (
     CONFLICT_MESSAGE,
@@ -288,12 +290,31 @@ def test_preview_data_is_the_sample_customer_or_a_real_one_of_this_merchant(
 ) -> None:
     globex = merchant_id_of(database, "Globex")
     with database.transaction() as session:
-        sample = preview_data(session=session, merchant_id=saved.merchant_id, customer_id=None, now=DEMO_NOW)
-        customer_id = next(iter(preview_customers(session=session, merchant_id=saved.merchant_id, limit=1)))
-        real = preview_data(session=session, merchant_id=saved.merchant_id, customer_id=customer_id, now=DEMO_NOW)
+        sample = load_preview_customer(session=session, merchant_id=saved.merchant_id, customer_id=None, now=DEMO_NOW)
+        customer_id = session.scalars(
+            select(Invoice.customer_id).where(Invoice.merchant_id == saved.merchant_id).limit(1)
+        ).one()
+        real = load_preview_customer(
+            session=session, merchant_id=saved.merchant_id, customer_id=customer_id, now=DEMO_NOW
+        )
         foreign = next(iter(preview_customers(session=session, merchant_id=globex, limit=1)))
         with pytest.raises(NotFound):
-            preview_data(session=session, merchant_id=saved.merchant_id, customer_id=foreign, now=DEMO_NOW)
-    assert sample.customer.name == "Jenny Rosen"
-    assert {price.id for price in sample.available_prices} == set(saved.switchable_price_ids)
-    assert real.customer.id == customer_id
+            load_preview_customer(session=session, merchant_id=saved.merchant_id, customer_id=foreign, now=DEMO_NOW)
+    assert sample.data.customer.name == "Jenny Rosen"
+    assert {price.id for price in sample.data.available_prices} == set(saved.switchable_price_ids)
+    assert len(sample.invoices) == 12
+    assert real.data.customer.id == customer_id
+    assert real.invoices
+    assert all(invoice.lines for invoice in real.invoices)
+
+
+def test_the_preview_view_is_the_draft_as_the_customer_sees_it(database: Database, saved: PortalSettingsView) -> None:
+    draft = replace(saved, plan_switching=False, default_return_url="")
+    with database.transaction() as session:
+        account = get_account_details(session=session, merchant_id=saved.merchant_id)
+        subject = load_preview_customer(session=session, merchant_id=saved.merchant_id, customer_id=None, now=DEMO_NOW)
+    view = preview_view(draft=draft, account=account, data=subject.data, icon_src=None, logo_src="data:image/png;x")
+    assert view.is_preview
+    assert (view.settings, view.business_name, view.time_zone) == (draft, "Acme Cloud", "America/New_York")
+    assert (view.return_url, view.logo_src, view.locale) == (None, "data:image/png;x", "en_US")
+    assert view.data.available_prices == ()  # plan switching is off in the draft
