@@ -6,7 +6,7 @@ from nicegui import app
 
 from app import api
 from app.context import AppContext
-from pages import background, errors, health, media, security
+from pages import background, errors, health, media, portal, security
 from pages.merchant import account, activity, auth, billing, login
 
 
@@ -18,6 +18,7 @@ def register(context: AppContext) -> None:
     media.register(context)
     login.register(context)
     account.register(context)
+    portal.register(context)
     activity.register(context)
     billing.register(context)
     background.register(context)

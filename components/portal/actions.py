@@ -1,0 +1,115 @@
+"""What the portal can do, as one protocol: live actions call the services, preview actions only explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NoReturn, Protocol
+
+from app.errors import Forbidden, NotFound
+from app.services.payments import CardInput
+from app.services.portal import paginate_invoices
+from app.views import (
+    BillingDetailsInput,
+    CustomerPortalData,
+    InvoicePage,
+    InvoiceView,
+    ProrationView,
+    ShippingInput,
+)
+
+PREVIEW_MESSAGE = "Disabled in preview: customers can do this in the portal."
+INVOICE_PAGE_SIZE = 10
+
+
+class PortalActions(Protocol):
+    """The portal's service calls without session or link: the implementation knows whose portal it is.
+
+    Reads return views; writes return nothing (the portal reloads) and raise the services' domain errors.
+    """
+
+    def reload(self) -> CustomerPortalData: ...
+
+    def list_invoices(self, status: str | None, page: int) -> InvoicePage: ...
+
+    def get_invoice(self, invoice_id: str) -> InvoiceView: ...
+
+    def invoice_pdf(self, invoice_id: str, locale: str) -> bytes: ...
+
+    def pay_invoice(self, invoice_id: str) -> InvoiceView:
+        """The invoice afterwards; `payment_error` says why a declined payment failed."""
+        ...
+
+    def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None: ...
+
+    def undo_cancellation(self, subscription_id: str) -> None: ...
+
+    def preview_plan_change(self, subscription_id: str, price_id: str, quantity: int) -> ProrationView: ...
+
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None: ...
+
+    def add_card(self, card: CardInput, make_default: bool) -> None: ...
+
+    def set_default_card(self, payment_method_id: str) -> None: ...
+
+    def remove_card(self, payment_method_id: str) -> None: ...
+
+    def update_billing_details(self, details: BillingDetailsInput) -> None: ...
+
+    def update_shipping(self, shipping: ShippingInput) -> None: ...
+
+
+class PreviewActions:
+    """For the merchant's settings preview: reads come from the sample (or chosen) customer, writes are refused."""
+
+    def __init__(self, data: CustomerPortalData, invoices: Sequence[InvoiceView] | None = None) -> None:
+        self._data = data
+        self._invoices = tuple(invoices) if invoices is not None else data.invoices.invoices
+
+    def reload(self) -> CustomerPortalData:
+        return self._data
+
+    def list_invoices(self, status: str | None, page: int) -> InvoicePage:
+        return paginate_invoices(self._invoices, status=status, page=page, page_size=INVOICE_PAGE_SIZE)
+
+    def get_invoice(self, invoice_id: str) -> InvoiceView:
+        invoice = next((invoice for invoice in self._invoices if invoice.id == invoice_id), None)
+        if invoice is None:
+            raise NotFound("invoice")
+        return invoice
+
+    @staticmethod
+    def _refuse() -> NoReturn:
+        raise Forbidden(PREVIEW_MESSAGE)
+
+    def invoice_pdf(self, invoice_id: str, locale: str) -> bytes:
+        self._refuse()
+
+    def pay_invoice(self, invoice_id: str) -> InvoiceView:
+        self._refuse()
+
+    def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None:
+        self._refuse()
+
+    def undo_cancellation(self, subscription_id: str) -> None:
+        self._refuse()
+
+    def preview_plan_change(self, subscription_id: str, price_id: str, quantity: int) -> ProrationView:
+        self._refuse()
+
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
+        self._refuse()
+
+    def add_card(self, card: CardInput, make_default: bool) -> None:
+        self._refuse()
+
+    def set_default_card(self, payment_method_id: str) -> None:
+        self._refuse()
+
+    def remove_card(self, payment_method_id: str) -> None:
+        self._refuse()
+
+    def update_billing_details(self, details: BillingDetailsInput) -> None:
+        self._refuse()
+
+    def update_shipping(self, shipping: ShippingInput) -> None:
+        self._refuse()

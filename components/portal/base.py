@@ -1,0 +1,154 @@
+"""What every portal section shares: colours, the translator, section frames, dialogs and guarded actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from nicegui import run, ui
+
+from app.colors import readable_text_on
+from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.validation import HEX_COLOR
+from app.views import PortalSettingsView, PortalView
+from components.portal.actions import PortalActions
+from components.portal.text import PortalText
+
+T = TypeVar("T")
+DEFAULT_BRAND = "#635bff"
+DEFAULT_ACCENT = "#0a2540"
+
+
+def _safe_color(value: str, fallback: str) -> str:
+    """Colours reach a style attribute, so only `#rrggbb` passes (the settings view promises it; we re-check)."""
+    return value if HEX_COLOR.fullmatch(value) else fallback
+
+
+@dataclass(frozen=True, slots=True)
+class PortalTheme:
+    """Brand colour for buttons, links and focus; accent colour for the business panel; readable text on both."""
+
+    brand: str
+    on_brand: str
+    accent: str
+    on_accent: str
+
+    @classmethod
+    def of(cls, settings: PortalSettingsView) -> PortalTheme:
+        brand = _safe_color(settings.brand_color, DEFAULT_BRAND)
+        accent = _safe_color(settings.accent_color, DEFAULT_ACCENT)
+        return cls(brand=brand, on_brand=readable_text_on(brand), accent=accent, on_accent=readable_text_on(accent))
+
+    @property
+    def scope_style(self) -> str:
+        """Quasar colours its `primary` elements from `--q-primary`; set here, it applies inside the portal only."""
+        return f"--q-primary: {self.brand}"
+
+    @property
+    def text_color_prop(self) -> str:
+        """Quasar's text-color for filled primary buttons: white or dark, by contrast with the brand colour."""
+        return "white" if self.on_brand == "#ffffff" else "dark"
+
+
+class Portal:
+    """One rendered portal: the view being shown, its actions and the shared ways to act and report."""
+
+    def __init__(self, view: PortalView, actions: PortalActions, on_change: Callable[[], None]) -> None:
+        self.view = view
+        self.actions = actions
+        self.text = PortalText(view.locale, view.time_zone)
+        self.theme = PortalTheme.of(view.settings)
+        self._on_change = on_change
+
+    def changed(self) -> None:
+        """Something was saved: reload the customer's data and re-render."""
+        self._on_change()
+
+    def primary_button(self, label: str, on_click: Callable[..., object] | None = None) -> ui.button:
+        return ui.button(label, on_click=on_click).props(
+            f"unelevated no-caps color=primary text-color={self.theme.text_color_prop}"
+        )
+
+    @staticmethod
+    def secondary_button(label: str, on_click: Callable[..., object] | None = None) -> ui.button:
+        return ui.button(label, on_click=on_click).props("outline no-caps color=primary")
+
+    @contextmanager
+    def dialog(self, title: str) -> Iterator[ui.dialog]:
+        """An opened dialog with a titled card; it is removed once closed so re-renders stay cheap."""
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg q-pa-lg gap-3").style(self.theme.scope_style):
+            dialog.on_value_change(lambda event: None if event.value else dialog.delete())
+            heading = ui.label(title).classes("text-h6")
+            heading.props["role"] = "heading"
+            heading.props["aria-level"] = "2"
+            yield dialog
+        dialog.open()
+
+    async def act(
+        self,
+        work: Callable[[], T],
+        *,
+        buttons: tuple[ui.button, ...] = (),
+        on_invalid: Callable[[Mapping[str, str]], None] | None = None,
+    ) -> tuple[bool, T | None]:
+        """Run one action off the event loop with its buttons disabled, so a double click cannot act twice.
+
+        Returns (succeeded, result). Domain errors become messages: field errors go to `on_invalid` when given,
+        refusals (turned off, preview, declined) are notified in the customer's words.
+        """
+        if any(not button.enabled for button in buttons):
+            return False, None
+        for button in buttons:
+            button.disable()
+        try:
+            return True, await run.io_bound(work)
+        except ValidationFailed as failed:
+            if on_invalid is not None:
+                on_invalid(failed.field_errors)
+                ui.notify(self.text("Check the highlighted fields."), type="warning")
+            else:
+                messages = (self.text(message) for message in failed.field_errors.values())
+                ui.notify(" ".join(messages), type="negative", multi_line=True)
+        except NotFound:
+            ui.notify(self.text("This item is no longer available."), type="warning")
+            self.changed()
+        except Forbidden as refused:
+            ui.notify(self.text(str(refused)), type="info")
+        except DomainError as error:
+            ui.notify(self.text(str(error)), type="negative", multi_line=True)
+        finally:
+            for button in buttons:
+                if not button.is_deleted:
+                    button.enable()
+        return False, None
+
+
+@contextmanager
+def section(title: str, *, marker: str) -> Iterator[ui.element]:
+    """A region labelled by its heading, as assistive technology and the tests find it."""
+    with ui.element("section").classes("w-full column gap-3 q-py-lg portal-section").mark(marker) as region:
+        region.props["aria-label"] = title
+        heading = ui.label(title).classes("text-h6 text-weight-medium")
+        heading.props["role"] = "heading"
+        heading.props["aria-level"] = "2"
+        yield region
+
+
+# Pale pill with dark text of the same hue, as Stripe shows statuses: readable (WCAG AA) whatever the brand colour.
+BADGE_TONES: dict[str, tuple[str, str]] = {
+    "positive": ("green-1", "green-10"),
+    "warning": ("amber-2", "brown-10"),
+    "negative": ("red-1", "red-10"),
+    "info": ("blue-1", "blue-10"),
+    "neutral": ("grey-3", "grey-9"),
+}
+
+
+def status_badge(text: str, tone: str) -> ui.badge:
+    """A small status pill; `tone` is a key of BADGE_TONES."""
+    background, foreground = BADGE_TONES[tone]
+    return (
+        ui.badge(text, color=background, text_color=foreground).props("rounded").classes("q-px-sm text-weight-medium")
+    )

@@ -1,0 +1,203 @@
+"""Billing details and shipping information: what is on file, and forms that save only valid input."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.models import BillingField
+from app.services.portal import TAX_ID_TYPES
+from app.views import Address, BillingDetailsInput, CustomerView, ShippingInput
+from components.forms import FieldGroup, text_field
+from components.portal.base import Portal, section
+from components.portal.text import PortalText, country_names
+
+ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
+# Where the city comes before the state and postal code on an envelope; elsewhere the postal code leads.
+CITY_FIRST_COUNTRIES = frozenset({"US", "CA", "AU", "GB", "IE", "NZ"})
+
+
+def _joined(separator: str, *parts: str) -> str:
+    return separator.join(part for part in parts if part)
+
+
+def address_lines(t: PortalText, address: Address) -> list[str]:
+    """An address as the lines of an envelope, in the order its country writes them."""
+    if address.country in CITY_FIRST_COUNTRIES:
+        city_line = _joined(" ", _joined(", ", address.city, address.state), address.postal_code)
+    else:
+        city_line = _joined(" ", address.postal_code, address.city, address.state)
+    country = t.country(address.country) if address.country else ""
+    return [line for line in (address.line1, address.line2, city_line, country) if line]
+
+
+def _detail(label: str, lines: list[str], marker: str) -> None:
+    with ui.column().classes("gap-0").mark(marker):
+        ui.label(label).classes("text-caption text-grey-8")
+        for line in [line for line in lines if line] or ["—"]:
+            ui.label(line).classes("text-body2")
+
+
+def billing_section(portal: Portal) -> None:
+    t, customer = portal.text, portal.view.data.customer
+    fields = portal.view.settings.billing_fields
+    with section(t("Billing details"), marker="portal-billing"):
+        with ui.element("div").classes("w-full grid grid-cols-1 @lg:grid-cols-2 gap-4"):
+            if BillingField.NAME in fields:
+                _detail(t("Name"), [customer.name], "billing-name")
+            if BillingField.EMAIL in fields:
+                _detail(t("Email"), [customer.email], "billing-email")
+            if BillingField.PHONE in fields:
+                _detail(t("Phone"), [customer.phone], "billing-phone")
+            if BillingField.ADDRESS in fields:
+                _detail(t("Billing address"), address_lines(t, customer.address), "billing-address")
+            if BillingField.TAX_ID in fields:
+                _detail(t("Tax ID"), _tax_id_lines(t, customer), "billing-tax-id")
+        portal.secondary_button(t("Update billing details"), lambda: _billing_dialog(portal)).classes("self-start")
+
+
+def _tax_id_lines(t: PortalText, customer: CustomerView) -> list[str]:
+    if not customer.tax_id_value:
+        return []
+    label = TAX_ID_TYPES[customer.tax_id_type][0] if customer.tax_id_type in TAX_ID_TYPES else customer.tax_id_type
+    return [f"{t(label)} {customer.tax_id_value}"]
+
+
+def address_fields(form: FieldGroup, t: PortalText, address: Address, prefix: str = "address") -> None:
+    """Street, city, postal code, state and country inputs named `<prefix>.<part>` like the service's errors."""
+    form.add(f"{prefix}.line1", text_field(t("Address line 1"), address.line1, max_length=120))
+    form.add(f"{prefix}.line2", text_field(t("Address line 2 (optional)"), address.line2, max_length=120))
+    with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
+        form.add(f"{prefix}.postal_code", text_field(t("Postal code"), address.postal_code, max_length=20))
+        form.add(f"{prefix}.city", text_field(t("City"), address.city, max_length=80))
+    form.add(f"{prefix}.state", text_field(t("State, province or region (optional)"), address.state, max_length=80))
+    form.add(
+        f"{prefix}.country",
+        ui.select({"": "—", **country_names(t.locale)}, label=t("Country"), value=address.country, with_input=True)
+        .props("outlined dense")
+        .classes("w-full"),
+    )
+
+
+def form_address(form: FieldGroup, prefix: str = "address") -> Address:
+    values = form.values()
+    return Address(**{part: str(values[f"{prefix}.{part}"]) for part in ADDRESS_PARTS})
+
+
+def show_field_errors(form: FieldGroup, t: PortalText, errors: dict[str, str]) -> None:
+    """Field errors inline, in the customer's language; an error without a field is notified."""
+    form.show_errors({name: t(message) for name, message in errors.items()})
+    for name, message in errors.items():
+        if name not in form.fields:
+            ui.notify(t(message), type="warning")
+
+
+def _billing_dialog(portal: Portal) -> None:
+    t, customer = portal.text, portal.view.data.customer
+    fields = portal.view.settings.billing_fields
+    form = FieldGroup()
+    with portal.dialog(t("Update billing details")) as dialog:
+        if BillingField.NAME in fields:
+            form.add("name", text_field(t("Name"), customer.name, max_length=120))
+        if BillingField.EMAIL in fields:
+            form.add("email", text_field(t("Email"), customer.email, input_type="email"))
+        if BillingField.PHONE in fields:
+            form.add("phone", text_field(t("Phone (optional)"), customer.phone, hint=t("With country code")))
+        if BillingField.ADDRESS in fields:
+            address_fields(form, t, customer.address)
+        if BillingField.TAX_ID in fields:
+            types = {"": t("No tax ID"), **{key: t(label) for key, (label, _, _) in TAX_ID_TYPES.items()}}
+            with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
+                form.add(
+                    "tax_id_type",
+                    ui.select(types, label=t("Tax ID type"), value=customer.tax_id_type or "")
+                    .props("outlined dense")
+                    .classes("w-full"),
+                )
+                form.add("tax_id_value", text_field(t("Tax ID"), customer.tax_id_value, max_length=40))
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
+            save = portal.primary_button(t("Save"))
+
+    async def submit() -> None:
+        values = form.values()
+        details = BillingDetailsInput(
+            name=values.get("name"),
+            email=values.get("email"),
+            phone=values.get("phone"),
+            address=form_address(form) if BillingField.ADDRESS in fields else None,
+            tax_id_type=values.get("tax_id_type"),
+            tax_id_value=values.get("tax_id_value"),
+        )
+        done, _ = await portal.act(
+            lambda: portal.actions.update_billing_details(details),
+            buttons=(save,),
+            on_invalid=lambda errors: show_field_errors(form, t, dict(errors)),
+        )
+        if done:
+            dialog.close()
+            ui.notify(t("Billing details saved."), type="positive")
+            portal.changed()
+
+    save.on_click(submit)
+
+
+def shipping_section(portal: Portal) -> None:
+    t, customer = portal.text, portal.view.data.customer
+    with section(t("Shipping information"), marker="portal-shipping"):
+        if customer.shipping_address.is_empty and not customer.shipping_name:
+            ui.label(t("No shipping address on file.")).classes("text-grey-8")
+        else:
+            with ui.element("div").classes("w-full grid grid-cols-1 @lg:grid-cols-2 gap-4"):
+                lines = [customer.shipping_name, *address_lines(t, customer.shipping_address)]
+                _detail(t("Ship to"), lines, "shipping-address")
+                if customer.shipping_phone:
+                    _detail(t("Phone"), [customer.shipping_phone], "shipping-phone")
+        portal.secondary_button(t("Update shipping information"), lambda: _shipping_dialog(portal)).classes(
+            "self-start"
+        )
+
+
+def _shipping_dialog(portal: Portal) -> None:
+    t, customer = portal.text, portal.view.data.customer
+    form = FieldGroup()
+    with portal.dialog(t("Update shipping information")) as dialog:
+        same = None
+        if not customer.address.is_empty:
+            same = ui.checkbox(t("Same as billing address"), value=False)
+        form.add("name", text_field(t("Name"), customer.shipping_name or customer.name, max_length=120))
+        form.add("phone", text_field(t("Phone (optional)"), customer.shipping_phone, hint=t("With country code")))
+        address_fields(form, t, customer.shipping_address)
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
+            save = portal.primary_button(t("Save"))
+
+    def use_billing(checked: bool) -> None:
+        """Show the billing address in the (then locked) fields, or give the saved shipping address back."""
+        source = customer.address if checked else customer.shipping_address
+        for part in ADDRESS_PARTS:
+            field = form.fields[f"address.{part}"]
+            field.set_value(getattr(source, part))
+            field.set_enabled(not checked)
+
+    if same is not None:
+        same.on_value_change(lambda event: use_billing(bool(event.value)))
+
+    async def submit() -> None:
+        values = form.values()
+        shipping = ShippingInput(
+            name=str(values["name"]),
+            phone=str(values["phone"]),
+            address=form_address(form),
+            same_as_billing=bool(same and same.value),
+        )
+        done, _ = await portal.act(
+            lambda: portal.actions.update_shipping(shipping),
+            buttons=(save,),
+            on_invalid=lambda errors: show_field_errors(form, t, dict(errors)),
+        )
+        if done:
+            dialog.close()
+            ui.notify(t("Shipping information saved."), type="positive")
+            portal.changed()
+
+    save.on_click(submit)

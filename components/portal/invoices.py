@@ -1,0 +1,172 @@
+"""Invoice history: a filtered, paged list, an invoice's details, its PDF and paying an open one."""
+
+from __future__ import annotations
+
+import re
+
+from nicegui import ui
+
+from app.models import InvoiceStatus
+from app.views import InvoicePage, InvoiceView
+from components.portal.base import Portal, section, status_badge
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    InvoiceStatus.OPEN: ("Open", "warning"),
+    InvoiceStatus.PAID: ("Paid", "positive"),
+    InvoiceStatus.VOID: ("Void", "neutral"),
+    InvoiceStatus.UNCOLLECTIBLE: ("Uncollectible", "neutral"),
+    InvoiceStatus.DRAFT: ("Draft", "neutral"),
+}
+ALL = "all"
+
+
+def invoices_section(portal: Portal) -> None:
+    t = portal.text
+    state = {"page": portal.view.data.invoices}
+
+    async def load(status: str, page: int, *clicked: ui.button) -> None:
+        done, result = await portal.act(
+            lambda: portal.actions.list_invoices(None if status == ALL else status, page), buttons=clicked
+        )
+        if done and result is not None:
+            state["page"] = result
+            invoice_list.refresh()
+
+    @ui.refreshable
+    def invoice_list() -> None:
+        page: InvoicePage = state["page"]
+        if not page.invoices:
+            message = t("No invoices yet.") if page.status_filter is None else t("No invoices with this status.")
+            ui.label(message).classes("text-grey-8 q-py-md")
+        with ui.element("ul").classes("w-full column q-pa-none q-ma-none").props('role="list"'):
+            for invoice in page.invoices:
+                _invoice_row(portal, invoice)
+        previous.set_enabled(page.page > 1)
+        following.set_enabled(page.has_next)
+        page_label.set_text(t("Page {page}", page=page.page))
+
+    with section(t("Invoice history"), marker="portal-invoices"):
+        status = (
+            ui.select(
+                {ALL: t("All invoices"), InvoiceStatus.OPEN.value: t("Open"), InvoiceStatus.PAID.value: t("Paid")},
+                label=t("Status"),
+                value=state["page"].status_filter or ALL,
+            )
+            .props("outlined dense options-dense")
+            .classes("w-48")
+        )
+        list_area = ui.column().classes("w-full gap-0")
+        with ui.row().classes("w-full items-center justify-between"):
+            previous = portal.secondary_button(t("Previous"))
+            page_label = ui.label().classes("text-body2 text-grey-8")
+            following = portal.secondary_button(t("Next"))
+        with list_area:
+            invoice_list()
+    status.on_value_change(lambda event: load(event.value, 1))
+    previous.on_click(lambda: load(status.value, state["page"].page - 1, previous))
+    following.on_click(lambda: load(status.value, state["page"].page + 1, following))
+
+
+def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
+    t = portal.text
+    label, tone = STATUS_LABELS.get(invoice.status, (invoice.status, "neutral"))
+    with (
+        ui.element("li")
+        .classes("w-full row items-center gap-x-4 gap-y-1 q-py-sm border-b border-gray-200")
+        .mark(f"invoice-{invoice.number}")
+    ):
+        ui.label(t.date(invoice.created_at)).classes("w-28 text-body2")
+        ui.label(t.money(invoice.total, invoice.currency)).classes("w-24 text-weight-medium")
+        status_badge(t(label), tone)
+        ui.label(invoice.number).classes("text-body2 text-grey-8 grow")
+        view = ui.button(t("View"), on_click=lambda: _details(portal, invoice.id, view)).props(
+            "flat dense no-caps color=primary"
+        )
+        view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
+
+
+async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
+    t = portal.text
+    done, invoice = await portal.act(lambda: portal.actions.get_invoice(invoice_id), buttons=(opener,))
+    if not done or invoice is None:
+        return
+    label, tone = STATUS_LABELS.get(invoice.status, (invoice.status, "neutral"))
+    with portal.dialog(t("Invoice {number}", number=invoice.number)):
+        with ui.row().classes("items-center gap-2"):
+            status_badge(t(label), tone)
+            ui.label(t("Issued {date}", date=t.date(invoice.created_at))).classes("text-body2")
+            if invoice.paid_at:
+                ui.label(t("Paid {date}", date=t.date(invoice.paid_at))).classes("text-body2")
+            elif invoice.due_at:
+                ui.label(t("Due {date}", date=t.date(invoice.due_at))).classes("text-body2")
+        with ui.column().classes("w-full gap-1 q-mt-sm").mark("invoice-lines"):
+            for line in invoice.lines:
+                with ui.row().classes("w-full justify-between no-wrap gap-3"):
+                    with ui.column().classes("gap-0 min-w-0"):
+                        ui.label(line.description).classes("text-body2")
+                        ui.label(
+                            t(
+                                "{quantity} × {amount}",
+                                quantity=line.quantity,
+                                amount=t.money(line.unit_amount, invoice.currency),
+                            )
+                        ).classes("text-caption text-grey-8")
+                    ui.label(t.money(line.amount, invoice.currency)).classes("text-body2")
+        ui.separator()
+        with ui.column().classes("w-full gap-1").mark("invoice-totals"):
+            for text, amount, strong in (
+                (t("Subtotal"), invoice.subtotal, False),
+                (t("Tax"), invoice.tax, False),
+                (t("Total"), invoice.total, True),
+                (t("Amount paid"), invoice.amount_paid, False),
+                (t("Amount due"), invoice.amount_due, True),
+            ):
+                with ui.row().classes("w-full justify-between" + (" text-weight-bold" if strong else "")):
+                    ui.label(text)
+                    ui.label(t.money(amount, invoice.currency))
+        payable = invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0
+        card = next((method for method in portal.view.data.payment_methods if method.is_default), None)
+        if payable:
+            ui.label(
+                t(
+                    "Pays {amount} with {brand} ending in {last4}.",
+                    amount=t.money(invoice.amount_due, invoice.currency),
+                    brand=card.brand.title(),
+                    last4=card.last4,
+                )
+                if card
+                else t("Add a payment method to pay this invoice.")
+            ).classes("text-body2 text-grey-8")
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            download = portal.secondary_button(t("Download PDF")).props("icon=download")
+            download.on_click(lambda: _download(portal, invoice, download))
+            if payable and card:
+                pay = portal.primary_button(t("Pay now"))
+                pay.on_click(lambda: _pay(portal, invoice, pay))
+
+
+def pdf_filename(invoice: InvoiceView) -> str:
+    """`INV-0001.pdf`: the invoice number reduced to characters every file system accepts."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', invoice.number) or 'invoice'}.pdf"
+
+
+async def _download(portal: Portal, invoice: InvoiceView, button: ui.button) -> None:
+    done, pdf = await portal.act(lambda: portal.actions.invoice_pdf(invoice.id), buttons=(button,))
+    if done and pdf is not None:
+        ui.download.content(pdf, pdf_filename(invoice), "application/pdf")
+
+
+async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button) -> None:
+    t = portal.text
+    done, result = await portal.act(lambda: portal.actions.pay_invoice(invoice.id), buttons=(button,))
+    if not done or result is None:
+        return
+    if result.payment_error:
+        ui.notify(t(result.payment_error), type="negative", multi_line=True)
+        return
+    button.disable()  # paid: another click must not try again
+    ui.notify(
+        t("Payment of {amount} received. Thank you!", amount=t.money(invoice.amount_due, invoice.currency)),
+        type="positive",
+    )
+    portal.changed()

@@ -1,0 +1,254 @@
+"""Subscriptions: what the customer pays for, with cancel, "Don't cancel" and plan switching."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.models import CancelMode, PriceInterval, SubscriptionStatus
+from app.services.portal import CANCELLATION_REASONS
+from app.views import PriceView, SubscriptionView
+from components.portal.base import Portal, section, status_badge
+from components.portal.text import PortalText
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    SubscriptionStatus.ACTIVE: ("Active", "positive"),
+    SubscriptionStatus.TRIALING: ("Trial", "info"),
+    SubscriptionStatus.PAST_DUE: ("Past due", "warning"),
+    SubscriptionStatus.UNPAID: ("Unpaid", "negative"),
+    SubscriptionStatus.CANCELED: ("Canceled", "neutral"),
+    SubscriptionStatus.INCOMPLETE: ("Incomplete", "neutral"),
+}
+_ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE)
+
+
+def price_text(t: PortalText, price: PriceView, quantity: int = 1) -> str:
+    """`$29.00 per month`, `$870.00 every 3 months`; with a quantity, the total of all seats."""
+    amount = t.money(price.unit_amount * quantity, price.currency)
+    if price.interval_count == 1:
+        per = t("{amount} per month") if price.interval == PriceInterval.MONTH else t("{amount} per year")
+        return per.format(amount=amount)
+    every = (
+        t("{amount} every {count} months")
+        if price.interval == PriceInterval.MONTH
+        else t("{amount} every {count} years")
+    )
+    return every.format(amount=amount, count=price.interval_count)
+
+
+def subscriptions_section(portal: Portal) -> None:
+    t = portal.text
+    subscriptions = portal.view.data.subscriptions
+    with section(t("Subscriptions"), marker="portal-subscriptions"):
+        if not subscriptions:
+            ui.label(t("You have no subscriptions.")).classes("text-grey-8")
+        for subscription in subscriptions:
+            _subscription_card(portal, subscription)
+
+
+def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
+    t, settings = portal.text, portal.view.settings
+    price = subscription.price
+    ended = subscription.status in _ENDED
+    with ui.card().props("flat bordered").classes("w-full q-pa-md gap-2").mark(f"subscription-{subscription.id}"):
+        with ui.row().classes("w-full items-center justify-between gap-2"):
+            ui.label(price.product_name).classes("text-subtitle1 text-weight-medium")
+            label, tone = STATUS_LABELS.get(subscription.status, (subscription.status, "neutral"))
+            if subscription.cancel_at_period_end and not ended:
+                status_badge(t("Cancels {date}", date=t.date(subscription.current_period_end)), "warning")
+            else:
+                status_badge(t(label), tone)
+        ui.label(price_text(t, price, subscription.quantity)).classes("text-h6 text-weight-regular")
+        if subscription.quantity > 1:
+            ui.label(t("{quantity} × {price}", quantity=subscription.quantity, price=price_text(t, price))).classes(
+                "text-body2 text-grey-8"
+            )
+        for line in _timeline(t, subscription):
+            ui.label(line).classes("text-body2 text-grey-9")
+        if ended:
+            return
+        with ui.row().classes("gap-2 q-mt-sm"):
+            if subscription.cancel_at_period_end:
+                keep = portal.primary_button(t("Don't cancel"))
+                keep.on_click(lambda: _undo(portal, subscription, keep))
+            else:
+                if settings.plan_switching and _switch_options(portal, subscription):
+                    portal.primary_button(t("Update subscription"), lambda: _switch_dialog(portal, subscription)).mark(
+                        f"switch-{subscription.id}"
+                    )
+                if settings.cancel_subscriptions:
+                    ui.button(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).props(
+                        "outline no-caps color=negative"
+                    ).mark(f"cancel-{subscription.id}")
+
+
+def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
+    """The dates that matter to the customer, in their words."""
+    lines: list[str] = []
+    if subscription.status == SubscriptionStatus.CANCELED and subscription.canceled_at:
+        lines.append(t("Canceled on {date}", date=t.date(subscription.canceled_at)))
+        return lines
+    if subscription.trial_end and subscription.status == SubscriptionStatus.TRIALING:
+        lines.append(t("Trial ends {date}", date=t.date(subscription.trial_end)))
+    if subscription.cancel_at_period_end:
+        lines.append(
+            t(
+                "Your subscription will be canceled on {date}. You won't be charged again.",
+                date=t.date(subscription.current_period_end),
+            )
+        )
+    elif subscription.next_invoice_amount is not None:
+        lines.append(
+            t(
+                "Next invoice on {date} for {amount}",
+                date=t.date(subscription.current_period_end),
+                amount=t.money(subscription.next_invoice_amount, subscription.price.currency),
+            )
+        )
+    return lines
+
+
+async def _undo(portal: Portal, subscription: SubscriptionView, button: ui.button) -> None:
+    t = portal.text
+    done, _ = await portal.act(lambda: portal.actions.undo_cancellation(subscription.id), buttons=(button,))
+    if done:
+        ui.notify(
+            t("Your subscription will renew on {date}.", date=t.date(subscription.current_period_end)),
+            type="positive",
+        )
+        portal.changed()
+
+
+def cancel_consequence(portal: Portal, subscription: SubscriptionView) -> str:
+    """Exactly what cancelling does and when, as the confirmation dialog says it."""
+    t = portal.text
+    if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY:
+        return t("Your subscription will end now and you will lose access immediately. You won't be charged again.")
+    return t(
+        "You will keep access until {date}. You won't be charged again.",
+        date=t.date(subscription.current_period_end),
+    )
+
+
+def cancel_done_message(portal: Portal, subscription: SubscriptionView) -> str:
+    t = portal.text
+    if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY:
+        return t("Your subscription has been canceled.")
+    return t("Your subscription will end on {date}.", date=t.date(subscription.current_period_end))
+
+
+def _cancel_dialog(portal: Portal, subscription: SubscriptionView) -> None:
+    t = portal.text
+    with portal.dialog(t("Cancel {product}?", product=subscription.price.product_name)) as dialog:
+        ui.label(cancel_consequence(portal, subscription)).classes("text-body1").mark("cancel-consequence")
+        reason = comment = None
+        if portal.view.settings.cancellation_reasons:
+            question = t("Why are you canceling? (optional)")
+            ui.label(question).classes("text-subtitle2")
+            reason = ui.radio({value: t(label) for value, label in CANCELLATION_REASONS.items()}).props("dense")
+            reason.props["aria-label"] = question
+            comment = (
+                ui.textarea(t("Anything else you want to tell us? (optional)"))
+                .props("outlined autogrow counter maxlength=500")
+                .classes("w-full")
+            )
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            ui.button(t("Keep subscription"), on_click=dialog.close).props("flat no-caps color=primary")
+            confirm = (
+                ui.button(t("Cancel subscription")).props("unelevated no-caps color=negative").mark("confirm-cancel")
+            )
+
+    async def cancel() -> None:
+        chosen = (reason.value or "") if reason else ""
+        note = (comment.value or "").strip() if comment else ""
+        done, _ = await portal.act(
+            lambda: portal.actions.cancel_subscription(subscription.id, chosen, note), buttons=(confirm,)
+        )
+        if done:
+            confirm.disable()  # one cancellation per dialog, however often it is clicked
+            dialog.close()
+            ui.notify(cancel_done_message(portal, subscription), type="positive")
+            portal.changed()
+
+    confirm.on_click(cancel)
+
+
+def _switch_options(portal: Portal, subscription: SubscriptionView) -> tuple[PriceView, ...]:
+    """Prices this customer may switch to (the view's list is already narrowed to the merchant's choice)."""
+    return tuple(price for price in portal.view.data.available_prices if price.currency == subscription.price.currency)
+
+
+def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
+    t = portal.text
+    options = _switch_options(portal, subscription)
+    with portal.dialog(t("Update your subscription")) as dialog:
+        price_select = (
+            ui.select(
+                {price.id: f"{price.product_name} · {price_text(t, price)}" for price in options},
+                label=t("Plan"),
+                value=subscription.price.id if subscription.price.id in {p.id for p in options} else options[0].id,
+            )
+            .props("outlined")
+            .classes("w-full")
+        )
+        quantity = ui.number(t("Quantity"), value=subscription.quantity, min=1, step=1, precision=0).props("outlined")
+        summary = ui.column().classes("w-full gap-1").mark("proration")
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
+            confirm = portal.primary_button(t("Confirm change"))
+    confirm.disable()
+
+    latest = {"request": 0}
+
+    async def preview() -> None:
+        """Ask for the proration of the chosen plan; only the answer to the latest choice is shown."""
+        confirm.disable()
+        latest["request"] += 1
+        request = latest["request"]
+        count = int(quantity.value or 0)
+        summary.clear()
+        if price_select.value == subscription.price.id and count == subscription.quantity:
+            with summary:
+                ui.label(summary_hint).classes("text-grey-8")
+            return
+        done, proration = await portal.act(
+            lambda: portal.actions.preview_plan_change(subscription.id, price_select.value, count)
+        )
+        if not done or proration is None or request != latest["request"] or summary.is_deleted:
+            return
+        with summary:
+            for label, amount in (
+                (t("Credit for unused time"), -proration.credit),
+                (t("Charge for the new plan"), proration.charge),
+            ):
+                with ui.row().classes("w-full justify-between"):
+                    ui.label(label)
+                    ui.label(t.money(amount, proration.currency))
+            with ui.row().classes("w-full justify-between text-weight-bold"):
+                ui.label(t("Amount due now"))
+                ui.label(t.money(proration.amount_due_now, proration.currency))
+            ui.label(
+                t(
+                    "Then {amount} on {date}.",
+                    amount=t.money(proration.next_renewal_amount, proration.currency),
+                    date=t.date(proration.next_renewal),
+                )
+            ).classes("text-body2 text-grey-8")
+        confirm.enable()
+
+    async def change() -> None:
+        done, _ = await portal.act(
+            lambda: portal.actions.change_plan(subscription.id, price_select.value, int(quantity.value or 1)),
+            buttons=(confirm,),
+        )
+        if done:
+            confirm.disable()
+            dialog.close()
+            ui.notify(t("Your subscription has been updated."), type="positive")
+            portal.changed()
+
+    summary_hint = t("Choose a different plan or quantity.")
+    with summary:
+        ui.label(summary_hint).classes("text-grey-8")
+    price_select.on_value_change(preview)
+    quantity.on_value_change(preview)
+    confirm.on_click(change)

@@ -1,0 +1,189 @@
+"""`/portal/{token}`: the customer portal behind a signed link, and the invoice PDF download it offers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from fastapi import HTTPException, Request, Response
+from nicegui import app, ui
+from sqlalchemy.orm import Session
+
+from app.context import AppContext
+from app.errors import Forbidden, LinkError, LinkExpired, NotFound
+from app.models import EventSource
+from app.services import payments, portal
+from app.services.events import Actor
+from app.services.invoice_pdf import render_invoice_pdf
+from app.services.payments import CardInput, PaymentGateway, TestGateway
+from app.services.portal_links import PortalAccess, open_link
+from app.views import (
+    BillingDetailsInput,
+    CustomerPortalData,
+    InvoicePage,
+    InvoiceView,
+    ProrationView,
+    ShippingInput,
+)
+from components.portal import portal_view
+from components.portal.base import PortalTheme
+from components.portal.invoices import pdf_filename
+from pages.link_problem import show_link_problem
+
+LINK_ENDED_MESSAGE = "This link has expired. Ask the business that sent it to you for a new link."
+LINK_REVOKED_MESSAGE = "This link is no longer valid. Ask the business that sent it to you for a new link."
+
+
+def request_actor(request: Request) -> Actor:
+    """The customer behind a portal request, as recorded on every event they cause."""
+    return Actor(
+        source=EventSource.PORTAL,
+        ip_address=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+    )
+
+
+class LiveActions:
+    """The portal's actions for one verified link: each call re-verifies the link and runs in one transaction.
+
+    Re-verifying means a link the merchant revokes (or that expires) stops working on pages already open.
+    """
+
+    def __init__(self, context: AppContext, token: str, actor: Actor, gateway: PaymentGateway) -> None:
+        self._context = context
+        self._token = token
+        self._actor = actor
+        self._gateway = gateway
+
+    @contextmanager
+    def _session(self) -> Iterator[tuple[Session, PortalAccess, Actor]]:
+        context = self._context
+        with context.database.transaction() as session:
+            try:
+                access = open_link(
+                    session=session,
+                    settings=context.settings,
+                    token=self._token,
+                    actor=self._actor,
+                    clock=context.clock,
+                )
+            except LinkExpired:
+                raise Forbidden(LINK_ENDED_MESSAGE) from None
+            except LinkError:
+                raise Forbidden(LINK_REVOKED_MESSAGE) from None
+            actor = Actor(
+                source=EventSource.PORTAL,
+                portal_link_id=access.link_id,
+                ip_address=self._actor.ip_address,
+                user_agent=self._actor.user_agent,
+            )
+            yield session, access, actor
+
+    def _write(self, action: Callable[..., object], **arguments: object) -> None:
+        with self._session() as (session, access, actor):
+            action(session=session, access=access, actor=actor, clock=self._context.clock, **arguments)
+
+    def reload(self) -> CustomerPortalData:
+        with self._session() as (session, access, _):
+            return portal.load_portal_data(session=session, access=access)
+
+    def list_invoices(self, status: str | None, page: int) -> InvoicePage:
+        with self._session() as (session, access, _):
+            return portal.list_invoices(session=session, access=access, status=status, page=page)
+
+    def get_invoice(self, invoice_id: str) -> InvoiceView:
+        with self._session() as (session, access, _):
+            return portal.get_invoice(session=session, access=access, invoice_id=invoice_id)
+
+    def invoice_pdf(self, invoice_id: str, locale: str) -> bytes:
+        with self._session() as (session, access, _):
+            return render_invoice_pdf(session=session, access=access, invoice_id=invoice_id, locale=locale)
+
+    def pay_invoice(self, invoice_id: str) -> InvoiceView:
+        with self._session() as (session, access, actor):
+            return payments.pay_invoice(
+                session=session,
+                access=access,
+                invoice_id=invoice_id,
+                gateway=self._gateway,
+                actor=actor,
+                clock=self._context.clock,
+            )
+
+    def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None:
+        self._write(portal.cancel_subscription, subscription_id=subscription_id, reason=reason, comment=comment)
+
+    def undo_cancellation(self, subscription_id: str) -> None:
+        self._write(portal.undo_cancellation, subscription_id=subscription_id)
+
+    def preview_plan_change(self, subscription_id: str, price_id: str, quantity: int) -> ProrationView:
+        with self._session() as (session, access, _):
+            return portal.preview_plan_change(
+                session=session,
+                access=access,
+                subscription_id=subscription_id,
+                price_id=price_id,
+                quantity=quantity,
+                clock=self._context.clock,
+            )
+
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
+        self._write(portal.change_plan, subscription_id=subscription_id, price_id=price_id, quantity=quantity)
+
+    def add_card(self, card: CardInput, make_default: bool) -> None:
+        self._write(payments.add_card, card=card, gateway=self._gateway, make_default=make_default)
+
+    def set_default_card(self, payment_method_id: str) -> None:
+        self._write(payments.set_default_card, payment_method_id=payment_method_id)
+
+    def remove_card(self, payment_method_id: str) -> None:
+        self._write(payments.remove_card, payment_method_id=payment_method_id)
+
+    def update_billing_details(self, details: BillingDetailsInput) -> None:
+        self._write(portal.update_billing_details, details=details)
+
+    def update_shipping(self, shipping: ShippingInput) -> None:
+        self._write(portal.update_shipping, shipping=shipping)
+
+
+def register(context: AppContext) -> None:
+    gateway = TestGateway()  # one per app: it remembers idempotency keys of charges
+
+    @ui.page("/portal/{token}", title="Customer portal")
+    def portal_page(token: str, request: Request) -> None:
+        actor = request_actor(request)
+        try:
+            with context.database.transaction() as session:
+                access = open_link(
+                    session=session, settings=context.settings, token=token, actor=actor, clock=context.clock
+                )
+                view = portal.load_portal_view(
+                    session=session, access=access, accept_language=request.headers.get("accept-language", "")
+                )
+        except LinkError as error:
+            show_link_problem(context, error)
+            return
+        ui.page_title(view.business_name)
+        ui.colors(primary=PortalTheme.of(view.settings).brand)
+        if view.icon_src:
+            ui.add_head_html(f'<link rel="icon" type="image/png" href="{html.escape(view.icon_src, quote=True)}">')
+        ui.query("body").classes("bg-white")
+        ui.query(".nicegui-content").classes("p-0")
+        with ui.element("main").classes("w-full min-h-screen flex"):
+            portal_view(view, LiveActions(context, token, actor, gateway))
+
+    @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)
+    def invoice_pdf(token: str, invoice_id: str, request: Request, locale: str = "en_US") -> Response:
+        """The PDF of one of the link's customer's invoices; 404 for a bad link or anyone else's invoice."""
+        actions = LiveActions(context, token, request_actor(request), gateway)
+        try:
+            invoice = actions.get_invoice(invoice_id)
+            pdf = actions.invoice_pdf(invoice_id, locale)
+        except (Forbidden, NotFound):
+            raise HTTPException(status_code=404) from None
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{pdf_filename(invoice)}"'},
+        )

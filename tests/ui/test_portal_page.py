@@ -1,0 +1,206 @@
+"""The customer portal page: sections follow the merchant's toggles, cancel/undo, link problems, PDF downloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from sqlalchemy import select
+
+from app.config import Settings
+from app.db import Database
+from app.formatting import format_date
+from app.models import (
+    CancelMode,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Merchant,
+    PortalSettings,
+    Subscription,
+    SubscriptionStatus,
+)
+from app.services.portal_links import issue_link
+
+SECTIONS = ("Subscriptions", "Payment method", "Billing details", "Shipping information", "Invoice history")
+
+
+def _acme(session) -> Merchant:
+    return session.scalars(select(Merchant).where(Merchant.public_business_name == "Acme Cloud")).one()
+
+
+def _customer_with(database: Database, status: SubscriptionStatus, *, pending_cancel: bool = False) -> str:
+    """An Acme customer whose only subscription has `status`; their locale is set to en_US for stable texts."""
+    with database.transaction() as session:
+        customer = session.scalars(
+            select(Customer)
+            .join(Subscription, Subscription.customer_id == Customer.id)
+            .where(
+                Customer.merchant_id == _acme(session).id,
+                Subscription.status == status,
+                Subscription.cancel_at_period_end == pending_cancel,
+            )
+            .order_by(Customer.id)
+            .limit(1)
+        ).one()
+        customer.locale = "en_US"
+        return customer.id
+
+
+def _link_path(database: Database, settings: Settings, customer_id: str) -> str:
+    with database.transaction() as session:
+        link = issue_link(
+            session=session,
+            settings=settings,
+            merchant_id=_acme(session).id,
+            customer_id=customer_id,
+            created_by="test",
+        )
+    return link.url.removeprefix(settings.effective_public_url)
+
+
+def _set_portal_settings(database: Database, **values: object) -> None:
+    with database.transaction() as session:
+        row = session.get_one(PortalSettings, _acme(session).id)
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def _subscription(database: Database, customer_id: str) -> Subscription:
+    with database.transaction() as session:
+        return session.scalars(select(Subscription).where(Subscription.customer_id == customer_id)).one()
+
+
+async def test_portal_shows_the_enabled_sections_and_business_information(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    await user.open(_link_path(database, settings, customer_id))
+    for heading in (*SECTIONS, "Business information", "Return to Acme Cloud", "support@acme.test"):
+        await user.should_see(heading)
+    await user.should_see(kind=ui.button, content="Cancel subscription")
+    await user.should_see(kind=ui.button, content="Update subscription")
+    await user.should_not_see("Preview")
+
+
+@pytest.mark.parametrize(
+    ("toggle", "hidden"),
+    [
+        ("payment_method_update", "Payment method"),
+        ("billing_details_update", "Billing details"),
+        ("shipping_information", "Shipping information"),
+        ("invoice_history", "Invoice history"),
+    ],
+)
+async def test_each_section_toggle_off_removes_its_section(
+    user: User, database: Database, settings: Settings, toggle: str, hidden: str
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    _set_portal_settings(database, **{toggle: False})
+    await user.open(_link_path(database, settings, customer_id))
+    await user.should_not_see(hidden)
+    for heading in SECTIONS:
+        if heading != hidden:
+            await user.should_see(heading)
+
+
+async def test_cancel_and_plan_switch_toggles_remove_their_buttons(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    _set_portal_settings(database, cancel_subscriptions=False, plan_switching=False)
+    await user.open(_link_path(database, settings, customer_id))
+    await user.should_see("Subscriptions")
+    await user.should_not_see(kind=ui.button, content="Cancel subscription")
+    await user.should_not_see(kind=ui.button, content="Update subscription")
+
+
+async def test_cancel_at_period_end_says_when_access_ends_and_can_be_undone(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    period_end = _subscription(database, customer_id).current_period_end
+    ends = format_date(period_end, "en_US", "America/New_York")
+    await user.open(_link_path(database, settings, customer_id))
+
+    user.find(kind=ui.button, content="Cancel subscription").click()
+    await user.should_see(f"You will keep access until {ends}. You won't be charged again.")
+    await user.should_see("Why are you canceling? (optional)")
+    user.find(marker="confirm-cancel").click()
+    await user.should_see(kind=ui.button, content="Don't cancel", retries=30)
+    subscription = _subscription(database, customer_id)
+    assert subscription.cancel_at_period_end
+    assert subscription.status == SubscriptionStatus.ACTIVE
+
+    user.find(kind=ui.button, content="Don't cancel").click()
+    await user.should_see(kind=ui.button, content="Cancel subscription", retries=30)
+    assert not _subscription(database, customer_id).cancel_at_period_end
+
+
+async def test_cancel_immediately_says_it_ends_now_and_ends_it(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    _set_portal_settings(database, cancel_mode=CancelMode.IMMEDIATELY, cancellation_reasons=False)
+    await user.open(_link_path(database, settings, customer_id))
+
+    user.find(kind=ui.button, content="Cancel subscription").click()
+    await user.should_see("Your subscription will end now and you will lose access immediately.", retries=10)
+    await user.should_not_see("Why are you canceling? (optional)")
+    user.find(marker="confirm-cancel").click()
+    await user.should_see("Canceled on", retries=30)
+    subscription = _subscription(database, customer_id)
+    assert subscription.status == SubscriptionStatus.CANCELED
+    assert isinstance(subscription.canceled_at, datetime)
+    await user.should_not_see(kind=ui.button, content="Cancel subscription")
+
+
+async def test_invalid_billing_email_is_shown_inline_and_nothing_is_saved(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    with database.transaction() as session:
+        saved_email = session.get_one(Customer, customer_id).email
+    await user.open(_link_path(database, settings, customer_id))
+
+    user.find(kind=ui.button, content="Update billing details").click()
+    email = user.find(kind=ui.input, content="Email")
+    email.clear().type("not-an-email")
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Check the highlighted fields.", retries=30)
+    (field,) = email.elements
+    assert field.error == "Enter a valid email address, like name@example.com."
+    with database.transaction() as session:
+        assert session.get_one(Customer, customer_id).email == saved_email
+
+
+async def test_a_bad_link_gets_the_link_problem_page(user: User) -> None:
+    await user.open("/portal/not-a-real-token")
+    await user.should_see("This link is not valid")
+    await user.should_not_see("Subscriptions")
+
+
+async def test_invoice_pdf_route_serves_only_the_links_customer(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    path = _link_path(database, settings, customer_id)
+    with database.transaction() as session:
+        own = session.scalars(
+            select(Invoice).where(Invoice.customer_id == customer_id, Invoice.status == InvoiceStatus.PAID).limit(1)
+        ).one()
+        other = session.scalars(
+            select(Invoice).where(Invoice.customer_id != customer_id, Invoice.status == InvoiceStatus.PAID).limit(1)
+        ).one()
+        own_id, own_number, other_id = own.id, own.number, other.id
+
+    response = await user.http_client.get(f"{path}/invoices/{own_id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert own_number in response.headers["content-disposition"]
+    assert response.content.startswith(b"%PDF")
+    assert (await user.http_client.get(f"{path}/invoices/{other_id}/pdf")).status_code == 404
+    assert (await user.http_client.get(f"/portal/not-a-token/invoices/{own_id}/pdf")).status_code == 404
