@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.errors import Forbidden, LinkError, LinkExpired, NotFound
+from app.i18n import N_
 from app.models import EventSource
 from app.services import payments, portal
 from app.services.events import Actor
@@ -31,8 +32,8 @@ from components.portal.base import PortalTheme
 from components.portal.invoices import pdf_filename
 from pages.link_problem import show_link_problem
 
-LINK_ENDED_MESSAGE = "This link has expired. Ask the business that sent it to you for a new link."
-LINK_REVOKED_MESSAGE = "This link is no longer valid. Ask the business that sent it to you for a new link."
+LINK_ENDED_MESSAGE = N_("This link has expired. Ask the business that sent it to you for a new link.")
+LINK_REVOKED_MESSAGE = N_("This link is no longer valid. Ask the business that sent it to you for a new link.")
 
 
 def request_actor(request: Request) -> Actor:

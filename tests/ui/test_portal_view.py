@@ -57,3 +57,16 @@ async def test_preview_pages_through_the_sample_invoices(user: User, database: D
     await user.should_see("SAMPLE-0001", retries=30)
     await user.should_not_see("SAMPLE-0012")
     await user.should_see("Page 2")
+
+
+async def test_language_switch_translates_the_portal_and_its_money_and_dates(user: User, database: Database) -> None:
+    _preview_page(database)
+    await user.open("/portal/test/preview")
+    await user.should_see("Nov 14, 2026")
+    (language,) = user.find(kind=ui.select, content="Language").elements
+    with user:
+        language.value = "de_DE"
+    await user.should_see("Abonnements", retries=30)
+    await user.should_see("14.11.2026")
+    await user.should_see("87,00\xa0$")
+    await user.should_not_see("Subscriptions")
