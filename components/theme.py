@@ -1,11 +1,15 @@
-"""Page frames: the merchant dashboard shell, shared by every signed-in page."""
+"""Page frames: the merchant dashboard shell, shared by every signed-in page, and the customer portal's page."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nicegui import ui
+
+from app.views import PortalView
+from components.portal.base import PortalTheme
 
 MERCHANT_NAV = (
     ("Customers", "/customers", "group"),
@@ -35,4 +39,17 @@ def merchant_frame(title: str, *, business_name: str, user_email: str, on_logout
         ui.button("Sign out", icon="logout", on_click=on_logout).props("flat no-caps dense")
     with ui.element("main").classes("w-full max-w-screen-xl mx-auto q-pa-md"):
         ui.label(title).classes("text-h5 q-mb-md").props('role="heading" aria-level="1"')
+        yield
+
+
+@contextmanager
+def portal_frame(view: PortalView) -> Iterator[None]:
+    """The page around the customer portal, live or previewed: title, brand colour, browser-tab icon, full bleed."""
+    ui.page_title(view.business_name)
+    ui.colors(primary=PortalTheme.of(view.settings).brand)
+    if view.icon_src:
+        ui.add_head_html(f'<link rel="icon" type="image/png" href="{html.escape(view.icon_src, quote=True)}">')
+    ui.query("body").classes("bg-white")
+    ui.query(".nicegui-content").classes("p-0")
+    with ui.element("main").classes("w-full min-h-screen flex"):
         yield

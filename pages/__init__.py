@@ -7,7 +7,7 @@ from nicegui import app
 from app import api
 from app.context import AppContext
 from pages import background, errors, health, media, portal, security
-from pages.merchant import account, activity, auth, billing, login
+from pages.merchant import account, activity, auth, billing, branding, login, portal_settings
 
 
 def register(context: AppContext) -> None:
@@ -19,6 +19,8 @@ def register(context: AppContext) -> None:
     login.register(context)
     account.register(context)
     portal.register(context)
+    portal_settings.register(context)
+    branding.register(context)
     activity.register(context)
     billing.register(context)
     background.register(context)

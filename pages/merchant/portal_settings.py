@@ -1,0 +1,404 @@
+"""`/settings/portal`: customer portal settings beside a live preview of the draft; and the full-page preview tab."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from nicegui import ui
+
+from app.context import AppContext
+from app.errors import LinkExpired, LinkInvalid, NotFound
+from app.models import BillingField, CancelMode
+from app.services.merchants import get_account_details
+from app.services.portal import merchant_prices
+from app.services.portal_preview import (
+    PreviewCustomer,
+    issue_preview_token,
+    load_preview_customer,
+    open_preview_token,
+    preview_customers,
+    preview_view,
+)
+from app.services.portal_settings import (
+    SETTINGS_FIELDS,
+    URL_MAX_LENGTH,
+    branding_image_url,
+    get_portal_settings,
+    save_portal_settings,
+    validate_portal_settings,
+)
+from app.views import AccountDetails, PortalSettingsView, PriceView, SignedInUser
+from components.forms import FieldGroup, text_field
+from components.portal import PreviewActions, portal_view
+from components.portal.subscriptions import price_text
+from components.portal.text import PortalText
+from components.settings import (
+    SettingsToolbar,
+    color_swatch,
+    portal_preview_region,
+    reset_dialog,
+    save_draft,
+    settings_card,
+    settings_layout,
+)
+from components.theme import portal_frame
+from pages.merchant.auth import require_user
+from pages.merchant.shell import merchant_shell
+
+SAMPLE_CUSTOMER = ""
+BILLING_FIELD_LABELS = {
+    BillingField.NAME: "Name",
+    BillingField.EMAIL: "Email",
+    BillingField.PHONE: "Phone",
+    BillingField.ADDRESS: "Billing address",
+    BillingField.TAX_ID: "Tax ID",
+}
+CANCEL_MODES = {
+    CancelMode.IMMEDIATELY.value: "Immediately",
+    CancelMode.AT_PERIOD_END.value: "At the end of the billing period",
+}
+# Single-line fields whose surrounding spaces mean nothing; stripped as the merchant types.
+_STRIPPED = frozenset(
+    {"support_email", "support_phone", "website_url", "terms_url", "privacy_url", "default_return_url"}
+)
+
+
+def price_option(price: PriceView) -> str:
+    """How a price reads in the merchant's "Prices customers can switch to" choice."""
+    name = f"{price.product_name} · {price.nickname}" if price.nickname else price.product_name
+    return f"{name} ({price_text(PortalText('en_US', 'UTC'), price)})"
+
+
+class PortalSettingsEditor:
+    """The page's state: the last saved settings, the unsaved draft, and whom the preview shows."""
+
+    def __init__(
+        self,
+        context: AppContext,
+        user: SignedInUser,
+        *,
+        saved: PortalSettingsView,
+        account: AccountDetails,
+        prices: dict[str, str],
+        customers: dict[str, str],
+        subject: PreviewCustomer,
+    ) -> None:
+        self.context = context
+        self.user = user
+        self.saved = saved
+        self.draft = saved
+        self.account = account
+        self.prices = prices
+        self.customers = customers
+        self.subject = subject
+        self.preview_as = SAMPLE_CUSTOMER
+        self.fields = FieldGroup()
+        self.billing_error: ui.label | None = None
+        self.toolbar: SettingsToolbar
+        self.dependent: dict[str, ui.element] = {}
+
+    # --- State ------------------------------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return any(getattr(self.draft, name) != getattr(self.saved, name) for name in SETTINGS_FIELDS)
+
+    def change(self, **changes: Any) -> None:
+        """Apply one edit to the draft and re-render the preview from it (nothing is saved)."""
+        self.draft = replace(self.draft, **changes)
+        for name, element in self.dependent.items():
+            element.set_visibility(bool(getattr(self.draft, name)))
+        self.preview.refresh()
+        self.show_state()
+
+    def show_state(self) -> None:
+        errors = validate_portal_settings(self.draft)
+        self.fields.show_errors(errors)
+        if self.billing_error is not None:
+            self.billing_error.set_text(errors.get("billing_fields", ""))
+        self.toolbar.show(dirty=self.dirty, valid=not errors)
+
+    def restart_from(self, saved: PortalSettingsView) -> None:
+        """Forget the draft: show `saved` in the form and the preview (both rebuild right after this handler)."""
+        self.saved = self.draft = saved
+        self.form.refresh()
+        self.preview.refresh()
+
+    # --- Actions ----------------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        def persist(force: bool) -> PortalSettingsView:
+            with self.context.database.transaction() as session:
+                return save_portal_settings(
+                    session=session,
+                    draft=self.draft,
+                    expected_version=self.saved.version,
+                    force=force,
+                    clock=self.context.clock,
+                )
+
+        save_draft(
+            persist=persist,
+            on_saved=self.restart_from,
+            on_invalid=self.fields.show_errors,
+            on_reload=self.reload,
+            what="portal settings",
+        )
+
+    def reload(self) -> None:
+        with self.context.database.transaction() as session:
+            self.restart_from(get_portal_settings(session=session, merchant_id=self.user.merchant_id))
+        ui.notify("Reloaded the saved settings.", type="info")
+
+    def reset(self) -> None:
+        reset_dialog(lambda: self.restart_from(self.saved))
+
+    def open_preview_tab(self) -> None:
+        customer_id = self.preview_as or None
+        token = issue_preview_token(
+            settings=self.context.settings, draft=self.draft, customer_id=customer_id, clock=self.context.clock
+        )
+        ui.navigate.to(f"/settings/portal/preview?token={token}", new_tab=True)
+
+    def preview_customer(self, customer_id: str) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                self.subject = load_preview_customer(
+                    session=session,
+                    merchant_id=self.user.merchant_id,
+                    customer_id=customer_id or None,
+                    now=self.context.clock(),
+                )
+        except NotFound:
+            ui.notify("This customer no longer exists.", type="warning")
+            return
+        self.preview_as = customer_id
+        self.preview.refresh()
+
+    # --- Rendering --------------------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        ui.label("Let customers manage their subscriptions and billing in a portal you design.").classes(
+            "text-body2 text-grey-8 -mt-2"
+        )
+        self.toolbar = SettingsToolbar(on_reset=self.reset, on_save=self.save, on_preview=self.open_preview_tab)
+        with settings_layout() as (form_column, preview_column):
+            with form_column:
+                self.form()
+            with preview_column:
+                (
+                    ui.select(
+                        {SAMPLE_CUSTOMER: "Sample customer (Jenny Rosen)", **self.customers},
+                        label="Preview as",
+                        value=self.preview_as,
+                        with_input=True,
+                        on_change=lambda event: self.preview_customer(event.value or SAMPLE_CUSTOMER),
+                    )
+                    .props("outlined dense options-dense")
+                    .classes("w-full")
+                )
+                with portal_preview_region():
+                    self.preview()
+
+    @ui.refreshable_method
+    def preview(self) -> None:
+        view = preview_view(
+            draft=self.draft,
+            account=self.account,
+            data=self.subject.data,
+            icon_src=branding_image_url(self.draft, "icon"),
+            logo_src=branding_image_url(self.draft, "logo"),
+        )
+        portal_view(view, PreviewActions(self.subject.data, self.subject.invoices))
+
+    @ui.refreshable_method
+    def form(self) -> None:
+        self.fields = FieldGroup()
+        self.dependent = {}
+        draft = self.draft
+        with settings_card("Branding", "Upload your icon or logo and choose your colours in Branding settings."):
+            with ui.row().classes("items-center gap-4"):
+                for kind, label in (("icon", "Icon"), ("logo", "Logo")):
+                    url = branding_image_url(draft, kind)
+                    if url:
+                        ui.image(url).props(f'alt="{label}" fit=contain no-spinner').classes(
+                            "h-10 w-10" if kind == "icon" else "h-10 w-32"
+                        )
+                    else:
+                        ui.label(f"No {kind}").classes("text-caption text-grey-7")
+                color_swatch(draft.brand_color, "Brand colour")
+                color_swatch(draft.accent_color, "Accent colour")
+            ui.link("Go to Branding settings", "/settings/branding")
+        with settings_card("Business name", "Customers see your public business name in the portal."):
+            ui.label(self.account.public_business_name).classes("text-body1 text-weight-medium")
+            ui.link("Go to Account details", "/settings/account")
+        with settings_card("Functionality", "Choose what customers can do in the portal."):
+            self._switch("invoice_history", "Invoice history", "Allow customers to view their invoice history")
+            self._switch(
+                "shipping_information", "Shipping information", "Allow customers to update the shipping address"
+            )
+            self._switch("cancel_subscriptions", "Cancel subscriptions", "Allow customers to cancel subscriptions")
+            with self._dependent("cancel_subscriptions"):
+                ui.radio(
+                    CANCEL_MODES,
+                    value=draft.cancel_mode,
+                    on_change=lambda event: self.change(cancel_mode=event.value),
+                ).props('dense aria-label="When cancellations take effect"')
+                ui.checkbox(
+                    "Ask customers why they cancel",
+                    value=draft.cancellation_reasons,
+                    on_change=lambda event: self.change(cancellation_reasons=event.value),
+                ).props("dense")
+            self._switch(
+                "payment_method_update",
+                "Update payment methods",
+                "Allow customers to add cards, remove cards and choose their default card",
+            )
+            self._switch(
+                "billing_details_update", "Update billing details", "Allow customers to update their billing details"
+            )
+            with self._dependent("billing_details_update"):
+                ui.label("Details customers can update").classes("text-caption text-grey-8")
+                with ui.row().classes("gap-x-4 gap-y-0"):
+                    for field, label in BILLING_FIELD_LABELS.items():
+                        ui.checkbox(
+                            label,
+                            value=field.value in draft.billing_fields,
+                            on_change=lambda event, field=field: self._toggle_billing_field(field, event.value),
+                        ).props("dense")
+                self.billing_error = ui.label().classes("text-caption text-negative").props('role="alert"')
+            self._switch("plan_switching", "Switch plans", "Allow customers to switch to another plan")
+            with self._dependent("plan_switching"):
+                self.fields.add(
+                    "switchable_price_ids",
+                    ui.select(
+                        self.prices,
+                        label="Prices customers can switch to",
+                        value=[price for price in draft.switchable_price_ids if price in self.prices],
+                        multiple=True,
+                        on_change=lambda event: self.change(switchable_price_ids=tuple(event.value or ())),
+                    )
+                    .props("outlined dense use-chips")
+                    .classes("w-full"),
+                )
+        with settings_card("Business information", "Display the company information you want to present to customers."):
+            self._text("headline", "Headline", max_length=120, hint="A short line under your business name")
+            with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
+                self._text("support_email", "Support email", max_length=254, input_type="email")
+                self._text("support_phone", "Support phone", max_length=32, hint="With country code")
+            self.fields.add(
+                "address",
+                ui.textarea("Address", value=draft.address, on_change=lambda event: self.change(address=event.value))
+                .props("outlined dense autogrow counter maxlength=300")
+                .classes("w-full"),
+            )
+            self._text("website_url", "Website", hint="https://")
+            self._text("terms_url", "Terms of service URL", hint="https://")
+            self._text("privacy_url", "Privacy policy URL", hint="https://")
+            self._text(
+                "default_return_url",
+                "Default return URL",
+                hint='Where "Return to …" leads when a portal link has no return URL of its own',
+            )
+        self.show_state()  # the fields were just (re)built: show their errors and the toolbar's state
+
+    def _switch(self, name: str, label: str, description: str) -> None:
+        with ui.column().classes("gap-0 w-full"):
+            switch = ui.switch(
+                label, value=getattr(self.draft, name), on_change=lambda event: self.change(**{name: event.value})
+            ).classes("text-weight-medium")
+            caption = ui.label(description).classes("text-caption text-grey-7 q-pl-xl")
+            switch.props(f"aria-describedby={caption.html_id}")
+
+    def _dependent(self, name: str) -> ui.column:
+        """Options that only matter while the switch `name` is on; hidden (not removed) when it is off."""
+        column = ui.column().classes("gap-1 q-pl-xl w-full")
+        column.set_visibility(bool(getattr(self.draft, name)))
+        self.dependent[name] = column
+        return column
+
+    def _toggle_billing_field(self, field: BillingField, enabled: bool) -> None:
+        chosen = set(self.draft.billing_fields) | {field.value} if enabled else set(self.draft.billing_fields) - {field}
+        self.change(billing_fields=tuple(value.value for value in BillingField if value.value in chosen))
+
+    def _text(
+        self, name: str, label: str, *, max_length: int = URL_MAX_LENGTH, hint: str = "", input_type: str = "text"
+    ) -> None:
+        field = text_field(label, getattr(self.draft, name), max_length=max_length, hint=hint, input_type=input_type)
+        field.on_value_change(
+            lambda event: self.change(**{name: (event.value or "").strip() if name in _STRIPPED else event.value or ""})
+        )
+        self.fields.add(name, field)
+
+
+def register(context: AppContext) -> None:
+    @ui.page("/settings/portal", title="Customer portal")
+    def portal_settings_page() -> None:
+        user = require_user(context)
+        if user is None:
+            return
+        merchant_id = user.merchant_id
+        with context.database.transaction() as session:
+            saved = get_portal_settings(session=session, merchant_id=merchant_id)
+            account = get_account_details(session=session, merchant_id=merchant_id)
+            prices = {
+                price.id: price_option(price) for price in merchant_prices(session=session, merchant_id=merchant_id)
+            }
+            customers = preview_customers(session=session, merchant_id=merchant_id)
+            subject = load_preview_customer(
+                session=session, merchant_id=merchant_id, customer_id=None, now=context.clock()
+            )
+        editor = PortalSettingsEditor(
+            context, user, saved=saved, account=account, prices=prices, customers=customers, subject=subject
+        )
+        with merchant_shell(context, user, "Customer portal"):
+            editor.build()
+
+    @ui.page("/settings/portal/preview", title="Portal preview")
+    def portal_preview_page(token: str = "") -> None:
+        """The draft a settings page sent, full page, as customers would see it; nothing here is saved."""
+        user = require_user(context)
+        if user is None:
+            return
+        try:
+            request = open_preview_token(
+                settings=context.settings, token=token, merchant_id=user.merchant_id, clock=context.clock
+            )
+            with context.database.transaction() as session:
+                account = get_account_details(session=session, merchant_id=user.merchant_id)
+                subject = load_preview_customer(
+                    session=session, merchant_id=user.merchant_id, customer_id=request.customer_id, now=context.clock()
+                )
+        except LinkExpired:
+            _preview_problem("This preview has expired", "Previews open for 15 minutes.")
+            return
+        except (LinkInvalid, NotFound):
+            _preview_problem("This preview cannot be shown", "The preview link is incomplete or not for your account.")
+            return
+        draft = request.draft
+        view = preview_view(
+            draft=draft,
+            account=account,
+            data=subject.data,
+            icon_src=branding_image_url(draft, "icon"),
+            logo_src=branding_image_url(draft, "logo"),
+        )
+        with (
+            ui.element("div")
+            .classes("w-full row items-center justify-center gap-x-3 q-pa-sm bg-orange-2 text-center")
+            .props('role="status"')
+        ):
+            ui.label("Preview — not saved").classes("text-weight-bold")
+            ui.label("Customers don't see these settings until you save them. Actions are disabled.").classes(
+                "text-body2"
+            )
+        with portal_frame(view):
+            portal_view(view, PreviewActions(subject.data, subject.invoices))
+
+
+def _preview_problem(title: str, explanation: str) -> None:
+    with ui.column().classes("absolute-center items-center gap-2 q-pa-md text-center"):
+        ui.label(title).classes("text-h5").props('role="heading" aria-level="1"')
+        ui.label(f"{explanation} Go back to the customer portal settings and click Preview again.")
+        ui.link("Customer portal settings", "/settings/portal")
