@@ -303,16 +303,6 @@ class PortalLinkView:
 
 
 @dataclass(frozen=True, slots=True)
-class ActivityView:
-    """One recent event on a customer's account, described for people."""
-
-    id: str
-    created_at: datetime
-    title: str
-    source: str  # EventSource value
-
-
-@dataclass(frozen=True, slots=True)
 class CustomerDetails:
     """Everything the merchant's customer details page shows (recent items only, newest first)."""
 
@@ -322,7 +312,7 @@ class CustomerDetails:
     payment_methods: tuple[PaymentMethodView, ...]
     invoices: tuple[InvoiceView, ...]
     more_invoices: bool  # older invoices exist beyond `invoices`
-    activity: tuple[ActivityView, ...]
+    activity: tuple[EventView, ...]
 
 
 @dataclass(frozen=True, slots=True)

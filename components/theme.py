@@ -13,6 +13,7 @@ from components.portal.base import PortalTheme
 
 MERCHANT_NAV = (
     ("Customers", "/customers", "group"),
+    ("Emails", "/emails", "mail"),
     ("Activity", "/activity", "history"),
     ("Customer portal", "/settings/portal", "web"),
     ("Branding", "/settings/branding", "palette"),

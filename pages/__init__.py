@@ -7,7 +7,17 @@ from nicegui import app
 from app import api
 from app.context import AppContext
 from pages import background, errors, health, media, portal, security
-from pages.merchant import account, activity, auth, billing, branding, login, portal_settings
+from pages.merchant import (
+    account,
+    activity,
+    auth,
+    billing,
+    branding,
+    customers,
+    emails,
+    login,
+    portal_settings,
+)
 
 
 def register(context: AppContext) -> None:
@@ -18,6 +28,8 @@ def register(context: AppContext) -> None:
     media.register(context)
     login.register(context)
     account.register(context)
+    customers.register(context)
+    emails.register(context)
     portal.register(context)
     portal_settings.register(context)
     branding.register(context)

@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.services.portal import customer_view, invoice_view, payment_method_view, subscription_view
 from app.services.portal_links import merchant_customer
-from app.views import ActivityView, CustomerDetails, CustomerPage, CustomerRow
+from app.views import CustomerDetails, CustomerPage, CustomerRow, EventView
 
 PAGE_SIZE = 25
 MAX_QUERY_LENGTH = 100
@@ -204,8 +204,19 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
         invoices=tuple(invoice_view(invoice) for invoice in invoices[:RECENT_INVOICES]),
         more_invoices=len(invoices) > RECENT_INVOICES,
         activity=tuple(
-            ActivityView(
-                id=event.id, created_at=event.created_at, title=describe_event(event.type), source=event.source
+            EventView(
+                id=event.id,
+                type=event.type,
+                title=describe_event(event.type),
+                created_at=event.created_at,
+                source=event.source.value,
+                customer_id=customer.id,
+                customer_name=customer.name,
+                customer_email=customer.email,
+                object_id=event.object_id,
+                portal_link_id=event.portal_link_id,
+                ip_address=event.ip_address,
+                user_agent=event.user_agent,
             )
             for event in events
         ),

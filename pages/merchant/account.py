@@ -17,6 +17,7 @@ from app.services.merchants import (
 from app.validation import COUNTRY_NAMES, TIME_ZONES
 from app.views import AccountDetails
 from components.forms import FieldGroup, text_field
+from pages.merchant.api_keys import ApiKeysSection
 from pages.merchant.auth import require_user
 from pages.merchant.shell import merchant_shell
 
@@ -53,7 +54,10 @@ def register(context: AppContext) -> None:
             ui.notify("Saved", type="positive")
 
         form = FieldGroup()
-        with merchant_shell(context, user, "Account details"), ui.card().classes("w-full max-w-2xl"):
+        with merchant_shell(context, user, "Account details"):
+            account_card = ui.card().classes("w-full max-w-2xl")
+            ApiKeysSection(context, user, saved.time_zone).build()
+        with account_card:
             ui.label("Public details").classes("text-subtitle1 text-weight-medium")
             ui.label("Customers see the public business name in the portal, on invoices and in emails.").classes(
                 "text-caption text-grey-7"

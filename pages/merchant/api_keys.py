@@ -1,0 +1,96 @@
+"""The "API keys" section of the Account details page: create (shown once), list and revoke secret keys."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.context import AppContext
+from app.errors import NotFound, ValidationFailed
+from app.formatting import format_datetime
+from app.services.api_keys import create_api_key, list_api_keys, revoke_api_key
+from app.views import ApiKeyView, SignedInUser
+from components.customers import LOCALE, status_badge
+from components.dialogs import confirm, heading, show_secret_once
+
+
+class ApiKeysSection:
+    """A card below the account details; keys are the merchant's, so every call is scoped by the signed-in user."""
+
+    def __init__(self, context: AppContext, user: SignedInUser, time_zone: str) -> None:
+        self.context = context
+        self.user = user
+        self.time_zone = time_zone
+
+    def build(self) -> None:
+        with ui.card().classes("w-full max-w-2xl q-mt-md").props('role="region" aria-label="API keys"'):
+            with ui.row().classes("w-full items-center justify-between gap-2"):
+                heading("API keys")
+                ui.button("Create secret key", icon="add", on_click=self.create).props("unelevated no-caps")
+            ui.label(
+                "Your systems use a secret key to create portal links through the API "
+                "(POST /api/v1/portal_sessions, documented at /docs). Keep keys secret; revoke any key that leaks."
+            ).classes("text-body2 text-grey-8")
+            self.keys()
+
+    @ui.refreshable_method
+    def keys(self) -> None:
+        with self.context.database.transaction() as session:
+            keys = list_api_keys(session=session, merchant_id=self.user.merchant_id)
+        if not keys:
+            ui.label("No keys yet.").classes("text-grey-7")
+            return
+        with ui.list().props("separator").classes("w-full").props('aria-label="API keys"'):
+            for key in keys:
+                self._row(key)
+
+    def _row(self, key: ApiKeyView) -> None:
+        with ui.item().classes("q-px-none"):
+            with ui.item_section():
+                with ui.row().classes("items-center gap-2"):
+                    ui.label(f"{key.prefix}…").classes("font-mono text-weight-medium")
+                    if key.revoked_at is not None:
+                        status_badge("revoked")
+                used = format_datetime(key.last_used_at, LOCALE, self.time_zone) if key.last_used_at else "never"
+                ui.label(
+                    f"Created {format_datetime(key.created_at, LOCALE, self.time_zone)} · Last used {used}"
+                ).classes("text-caption text-grey-8")
+            if key.revoked_at is None:
+                with ui.item_section().props("side"):
+                    ui.button("Revoke", on_click=lambda key=key: self.ask_revoke(key)).props(
+                        "flat dense no-caps color=negative"
+                    )
+
+    def create(self) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                created = create_api_key(session=session, merchant_id=self.user.merchant_id, clock=self.context.clock)
+        except ValidationFailed as failed:
+            ui.notify(" ".join(failed.field_errors.values()), type="warning")
+            return
+        self.keys.refresh()
+        show_secret_once(
+            created.secret,
+            title="Your new secret key",
+            label="Secret key",
+            explanation="Copy the key now and store it safely. For your security it is shown only this once.",
+        )
+
+    def ask_revoke(self, key: ApiKeyView) -> None:
+        confirm(
+            "Revoke this key?",
+            f"Requests using {key.prefix}… are refused from now on. This cannot be undone.",
+            "Revoke key",
+            lambda: self.revoke(key.id),
+        )
+
+    def revoke(self, key_id: str) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                revoke_api_key(
+                    session=session, merchant_id=self.user.merchant_id, key_id=key_id, clock=self.context.clock
+                )
+        except NotFound:
+            ui.notify("This key no longer exists.", type="warning")
+        else:
+            ui.notify("Key revoked", type="positive")
+        self.keys.refresh()

@@ -1,0 +1,317 @@
+"""`/customers` (search and pages) and `/customers/{cus_id}` (details, "Copy url", links and their revocation)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from app.context import AppContext
+from app.errors import NotFound, ValidationFailed
+from app.formatting import format_date, format_datetime
+from app.models import EventSource
+from app.services.customers import MAX_QUERY_LENGTH, get_customer_details, list_customers
+from app.services.events import Actor
+from app.services.merchants import get_account_details
+from app.services.portal_links import issue_link, list_links, revoke_all_links, revoke_link
+from app.views import CustomerDetails, CustomerPage, PortalLinkView, SignedInUser
+from components.customers import (
+    LOCALE,
+    address_lines,
+    customer_table,
+    invoices_table,
+    labelled_value,
+    language_name,
+    payment_methods_list,
+    portal_links_table,
+    subscriptions_list,
+    text_block,
+)
+from components.dialogs import confirm, copy_text, heading
+from components.event_table import event_table
+from components.pager import pager
+from pages.merchant.auth import require_user
+from pages.merchant.shell import merchant_shell
+
+MERCHANT = Actor(source=EventSource.MERCHANT)
+
+
+def register(context: AppContext) -> None:
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/customers")
+
+    @ui.page("/customers", title="Customers")
+    def customers_page(q: str = "") -> None:
+        user = require_user(context)
+        if user is None:
+            return
+        with context.database.transaction() as session:
+            time_zone = get_account_details(session=session, merchant_id=user.merchant_id).time_zone
+        with merchant_shell(context, user, "Customers"):
+            CustomerList(context, user, time_zone, q[:MAX_QUERY_LENGTH]).build()
+
+    @ui.page("/customers/{customer_id}", title="Customer")
+    def customer_page(customer_id: str) -> None:
+        user = require_user(context)
+        if user is None:
+            return
+        try:
+            with context.database.transaction() as session:
+                details = get_customer_details(session=session, merchant_id=user.merchant_id, customer_id=customer_id)
+                links = list_links(
+                    session=session, merchant_id=user.merchant_id, customer_id=customer_id, clock=context.clock
+                )
+                time_zone = get_account_details(session=session, merchant_id=user.merchant_id).time_zone
+        except NotFound:
+            ui.status_code(404)
+            with merchant_shell(context, user, "Customer not found"):
+                ui.label("There is no customer with this ID in your account.").classes("text-body1")
+                ui.link("Back to customers", "/customers")
+            return
+        name = details.customer.name or details.customer.email or details.customer.id
+        with merchant_shell(context, user, name):
+            CustomerLinks(context, user, customer_id, name, time_zone, links).build()
+            _details_sections(details, time_zone)
+
+
+class CustomerList:
+    """The search box and one page of results; pages are keyset cursors, kept in a stack for "Newer"."""
+
+    def __init__(self, context: AppContext, user: SignedInUser, time_zone: str, query: str) -> None:
+        self.context = context
+        self.user = user
+        self.time_zone = time_zone
+        self.query = query.strip()
+        self.cursors: list[str | None] = [None]  # the `after` of every page up to the current one
+
+    def build(self) -> None:
+        ui.input(
+            "Search customers",
+            placeholder="Name or email",
+            value=self.query,
+            on_change=lambda event: self.search(event.value or ""),
+        ).props("outlined dense clearable debounce=300 type=search autofocus").classes("w-full max-w-md q-mb-md")
+        self.results()
+
+    def search(self, text: str) -> None:
+        self.query = text.strip()[:MAX_QUERY_LENGTH]
+        self.cursors = [None]
+        ui.navigate.history.replace(f"/customers?q={quote(self.query)}" if self.query else "/customers")
+        self.results.refresh()
+
+    def load(self) -> CustomerPage | None:
+        try:
+            with self.context.database.transaction() as session:
+                return list_customers(
+                    session=session, merchant_id=self.user.merchant_id, query=self.query, after=self.cursors[-1]
+                )
+        except ValidationFailed as failed:
+            ui.notify(" ".join(failed.field_errors.values()), type="warning")
+            return None
+
+    def go_to(self, page: int, next_cursor: str | None) -> None:
+        if page > len(self.cursors):
+            self.cursors.append(next_cursor)
+        else:
+            del self.cursors[page:]
+        self.results.refresh()
+
+    @ui.refreshable_method
+    def results(self) -> None:
+        page = self.load()
+        if page is None:
+            return
+        if not page.customers:
+            with ui.column().classes("w-full items-center q-pa-xl gap-2 text-center"):
+                if self.query:
+                    ui.icon("search_off", size="lg", color="grey-6").props('aria-hidden="true"')
+                    heading(f"No customers match “{self.query}”")
+                    ui.label("Check the spelling, or search for part of the name or email address.")
+                    ui.button("Clear search", on_click=lambda: self.search("")).props("flat no-caps")
+                else:
+                    ui.icon("group", size="lg", color="grey-6").props('aria-hidden="true"')
+                    heading("No customers yet")
+                    ui.label(
+                        "Customers appear here when they subscribe. You can then send them a link to manage "
+                        "their subscription."
+                    )
+            return
+        customer_table(page.customers, time_zone=self.time_zone)
+        pager(
+            len(self.cursors),
+            has_next=page.next_cursor is not None,
+            on_page=lambda number: self.go_to(number, page.next_cursor),
+        )
+
+
+class CustomerLinks:
+    """The details page's portal link card: "Copy url", the latest URL, the customer's links and revocation."""
+
+    def __init__(
+        self,
+        context: AppContext,
+        user: SignedInUser,
+        customer_id: str,
+        name: str,
+        time_zone: str,
+        links: tuple[PortalLinkView, ...],
+    ) -> None:
+        self.context = context
+        self.user = user
+        self.customer_id = customer_id
+        self.name = name
+        self.time_zone = time_zone
+        self.links = links
+        self.shown_link_id: str | None = None
+
+    def build(self) -> None:
+        ttl_hours = self.context.settings.portal_link_ttl_seconds // 3600
+        lifetime = (
+            f"{ttl_hours} hours" if ttl_hours >= 2 else f"{self.context.settings.portal_link_ttl_seconds // 60} minutes"
+        )
+        with ui.card().classes("w-full q-mb-md").props('role="region" aria-label="Customer portal link"'):
+            with ui.row().classes("w-full items-center justify-between gap-2"):
+                heading("Customer portal link")
+                ui.button("Copy url", icon="content_copy", on_click=self.copy_url).props("unelevated no-caps")
+            ui.label(
+                f"Send this link to the customer so they can manage their subscription. Each link is valid for "
+                f"{lifetime}; click again (or refresh the page) for a new URL. Older links keep working until they "
+                "expire, unless you revoke them."
+            ).classes("text-body2 text-grey-8")
+            with ui.column().classes("w-full gap-1") as self.url_box:
+                self.url_field = ui.input("Portal URL").props("outlined dense readonly").classes("w-full font-mono")
+                self.valid_until = ui.label().classes("text-caption text-grey-8")
+            self.url_box.set_visibility(False)
+            with ui.row().classes("w-full items-center justify-between q-mt-sm"):
+                heading("Links", level=3)
+                self.revoke_all_button = ui.button("Revoke all links", on_click=self.ask_revoke_all).props(
+                    "flat no-caps color=negative"
+                )
+            self.table()
+
+    @ui.refreshable_method
+    def table(self) -> None:
+        self.revoke_all_button.set_enabled(any(link.status == "active" for link in self.links))
+        portal_links_table(self.links, time_zone=self.time_zone, on_revoke=self.ask_revoke)
+
+    def reload(self) -> None:
+        with self.context.database.transaction() as session:
+            self.links = list_links(
+                session=session,
+                merchant_id=self.user.merchant_id,
+                customer_id=self.customer_id,
+                clock=self.context.clock,
+            )
+        active_ids = {link.id for link in self.links if link.status == "active"}
+        if self.shown_link_id not in active_ids:
+            self.url_box.set_visibility(False)
+        self.table.refresh()
+
+    def copy_url(self) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                link = issue_link(
+                    session=session,
+                    settings=self.context.settings,
+                    merchant_id=self.user.merchant_id,
+                    customer_id=self.customer_id,
+                    created_by=self.user.user_id,
+                    actor=MERCHANT,
+                    clock=self.context.clock,
+                )
+        except NotFound:
+            ui.notify("This customer no longer exists.", type="warning")
+            return
+        self.shown_link_id = link.id
+        self.url_field.set_value(link.url)
+        self.valid_until.set_text(f"Valid until {format_datetime(link.expires_at, LOCALE, self.time_zone)}")
+        self.url_box.set_visibility(True)
+        copy_text(link.url, "Portal link copied to the clipboard")
+        self.reload()
+
+    def ask_revoke(self, link: PortalLinkView) -> None:
+        created = format_datetime(link.created_at, LOCALE, self.time_zone)
+        confirm(
+            "Revoke this link?",
+            f"The link created {created} stops working at once. The customer's other links are not affected.",
+            "Revoke link",
+            lambda: self.revoke(link.id),
+        )
+
+    def revoke(self, link_id: str) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                revoke_link(
+                    session=session,
+                    merchant_id=self.user.merchant_id,
+                    link_id=link_id,
+                    actor=MERCHANT,
+                    clock=self.context.clock,
+                )
+        except NotFound:
+            ui.notify("This link no longer exists.", type="warning")
+        else:
+            ui.notify("Link revoked", type="positive")
+        self.reload()
+
+    def ask_revoke_all(self) -> None:
+        count = sum(link.status == "active" for link in self.links)
+        confirm(
+            "Revoke all links?",
+            f"All links of {self.name} that still work stop working at once ({count} shown here). "
+            "You can create a new link afterwards.",
+            "Revoke all links",
+            self.revoke_all,
+        )
+
+    def revoke_all(self) -> None:
+        try:
+            with self.context.database.transaction() as session:
+                count = revoke_all_links(
+                    session=session,
+                    merchant_id=self.user.merchant_id,
+                    customer_id=self.customer_id,
+                    actor=MERCHANT,
+                    clock=self.context.clock,
+                )
+        except NotFound:
+            ui.notify("This customer no longer exists.", type="warning")
+            return
+        ui.notify(f"{count} link{'s' if count != 1 else ''} revoked", type="positive")
+        self.reload()
+
+
+def _details_sections(details: CustomerDetails, time_zone: str) -> None:
+    customer = details.customer
+    with ui.element("div").classes("w-full grid grid-cols-1 md:grid-cols-2 gap-4"):
+        with ui.card().classes("w-full").props('role="region" aria-label="Profile"'):
+            heading("Profile")
+            with ui.element("div").classes("w-full grid grid-cols-1 sm:grid-cols-2 gap-3"):
+                labelled_value("Name", customer.name)
+                labelled_value("Email", customer.email)
+                labelled_value("Phone", customer.phone)
+                labelled_value("Preferred language", language_name(customer.locale) if customer.locale else "")
+                labelled_value("Tax ID", f"{customer.tax_id_type.upper()} {customer.tax_id_value}".strip())
+                labelled_value("Customer since", format_date(details.created_at, LOCALE, time_zone))
+                labelled_value("Customer ID", customer.id)
+        with ui.card().classes("w-full").props('role="region" aria-label="Addresses"'):
+            heading("Addresses")
+            with ui.element("div").classes("w-full grid grid-cols-1 sm:grid-cols-2 gap-3"):
+                text_block("Billing address", address_lines(customer.address), "No billing address")
+                shipping = [customer.shipping_name, customer.shipping_phone, *address_lines(customer.shipping_address)]
+                text_block("Shipping address", [line for line in shipping if line], "No shipping address")
+        with ui.card().classes("w-full").props('role="region" aria-label="Subscriptions"'):
+            heading("Subscriptions")
+            subscriptions_list(details.subscriptions, time_zone=time_zone)
+        with ui.card().classes("w-full").props('role="region" aria-label="Payment methods"'):
+            heading("Payment methods")
+            payment_methods_list(details.payment_methods)
+        with ui.card().classes("w-full").props('role="region" aria-label="Invoices"'):
+            heading("Invoices")
+            invoices_table(details.invoices, time_zone=time_zone, more=details.more_invoices)
+        with ui.card().classes("w-full").props('role="region" aria-label="Recent activity"'):
+            heading("Recent activity")
+            event_table(details.activity, time_zone=time_zone, show_customer=False, empty_text="No activity yet.")
+            ui.link("See all activity", f"/activity?customer={quote(customer.id)}").classes("q-mt-sm")
