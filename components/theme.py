@@ -19,6 +19,7 @@ MERCHANT_NAV = (
     ("Branding", "/settings/branding", "palette"),
     ("Billing", "/settings/billing", "payments"),
     ("Account details", "/settings/account", "business"),
+    ("Developers", "/developers", "code"),
 )
 MERCHANT_PRIMARY = "#635bff"
 

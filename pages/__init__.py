@@ -14,6 +14,7 @@ from pages.merchant import (
     billing,
     branding,
     customers,
+    developers,
     emails,
     login,
     portal_settings,
@@ -35,5 +36,6 @@ def register(context: AppContext) -> None:
     branding.register(context)
     activity.register(context)
     billing.register(context)
+    developers.register(context)
     background.register(context)
     app.include_router(api.build_router(context))
