@@ -1,4 +1,4 @@
-"""The settings page's preview: who to preview as, that customer's data, and signed tokens carrying a draft."""
+"""The settings page's preview: the previewed customer's data, the draft as a portal view, and signed preview tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from app.clock import Clock, system_clock
 from app.config import Settings
 from app.errors import LinkExpired, LinkInvalid, NotFound
 from app.i18n import negotiate_locale
-from app.models import Customer, Invoice, Merchant
+from app.models import Invoice, Merchant
 from app.services.portal import (
     CUSTOMER_INVOICE_STATUSES,
     compose_portal_view,
@@ -28,7 +28,6 @@ from app.views import AccountDetails, CustomerPortalData, InvoiceView, PortalSet
 
 PREVIEW_TOKEN_SALT = "portal-settings-preview"  # noqa: S105 - a purpose label, not a secret
 PREVIEW_TOKEN_TTL_SECONDS = 15 * 60
-PREVIEW_CUSTOMER_LIMIT = 50
 PREVIEW_INVOICE_LIMIT = 100
 _SETTINGS_FIELDS = frozenset(field.name for field in fields(PortalSettingsView))
 
@@ -39,17 +38,6 @@ class PreviewRequest:
 
     draft: PortalSettingsView
     customer_id: str | None
-
-
-def preview_customers(*, session: Session, merchant_id: str, limit: int = PREVIEW_CUSTOMER_LIMIT) -> dict[str, str]:
-    """The merchant's newest customers as id -> "Name (email)", for the "Preview as" choice."""
-    rows = session.execute(
-        select(Customer.id, Customer.name, Customer.email)
-        .where(Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None))
-        .order_by(Customer.created_at.desc(), Customer.id)
-        .limit(limit)
-    )
-    return {row.id: f"{row.name or row.email} ({row.email})" if row.name else row.email for row in rows}
 
 
 @dataclass(frozen=True, slots=True)

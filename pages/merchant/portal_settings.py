@@ -8,8 +8,9 @@ from typing import Any
 from nicegui import ui
 
 from app.context import AppContext
-from app.errors import LinkExpired, LinkInvalid, NotFound
+from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
 from app.models import BillingField, CancelMode
+from app.services.customers import list_customers
 from app.services.merchants import get_account_details
 from app.services.portal import merchant_prices
 from app.services.portal_preview import (
@@ -17,7 +18,6 @@ from app.services.portal_preview import (
     issue_preview_token,
     load_preview_customer,
     open_preview_token,
-    preview_customers,
     preview_view,
 )
 from app.services.portal_settings import (
@@ -47,6 +47,8 @@ from pages.merchant.auth import require_user
 from pages.merchant.shell import merchant_shell
 
 SAMPLE_CUSTOMER = ""
+SAMPLE_LABEL = "Sample customer (Jenny Rosen)"
+PREVIEW_AS_RESULTS = 20
 BILLING_FIELD_LABELS = {
     BillingField.NAME: "Name",
     BillingField.EMAIL: "Email",
@@ -81,7 +83,6 @@ class PortalSettingsEditor:
         saved: PortalSettingsView,
         account: AccountDetails,
         prices: dict[str, str],
-        customers: dict[str, str],
         subject: PreviewCustomer,
     ) -> None:
         self.context = context
@@ -90,12 +91,13 @@ class PortalSettingsEditor:
         self.draft = saved
         self.account = account
         self.prices = prices
-        self.customers = customers
+        self.customer_labels = {SAMPLE_CUSTOMER: SAMPLE_LABEL}
         self.subject = subject
         self.preview_as = SAMPLE_CUSTOMER
         self.fields = FieldGroup()
         self.billing_error: ui.label | None = None
         self.toolbar: SettingsToolbar
+        self.chooser: ui.select
         self.dependent: dict[str, ui.element] = {}
 
     # --- State ------------------------------------------------------------------------------------------------
@@ -161,6 +163,26 @@ class PortalSettingsEditor:
         )
         ui.navigate.to(f"/settings/portal/preview?token={token}", new_tab=True)
 
+    def customer_options(self, query: str) -> dict[str, str]:
+        """The sample customer, the customer being previewed, and up to 20 of the merchant's matching `query`."""
+        try:
+            with self.context.database.transaction() as session:
+                page = list_customers(
+                    session=session, merchant_id=self.user.merchant_id, query=query, page_size=PREVIEW_AS_RESULTS
+                )
+        except ValidationFailed:  # a query longer than the search accepts: keep the choices as they are
+            return dict(self.customer_labels)
+        found = {row.id: f"{row.name} ({row.email})" if row.name else row.email for row in page.customers}
+        self.customer_labels = {
+            SAMPLE_CUSTOMER: SAMPLE_LABEL,
+            self.preview_as: self.customer_labels.get(self.preview_as, ""),
+            **found,
+        }
+        return dict(self.customer_labels)
+
+    def search_customers(self, query: str) -> None:
+        self.chooser.set_options(self.customer_options(query), value=self.chooser.value)
+
     def preview_customer(self, customer_id: str) -> None:
         try:
             with self.context.database.transaction() as session:
@@ -187,17 +209,19 @@ class PortalSettingsEditor:
             with form_column:
                 self.form()
             with preview_column:
-                (
+                self.chooser = (
                     ui.select(
-                        {SAMPLE_CUSTOMER: "Sample customer (Jenny Rosen)", **self.customers},
+                        self.customer_options(""),
                         label="Preview as",
                         value=self.preview_as,
                         with_input=True,
                         on_change=lambda event: self.preview_customer(event.value or SAMPLE_CUSTOMER),
                     )
-                    .props("outlined dense options-dense")
+                    .props('outlined dense options-dense hint="Type a name or email to find a customer"')
                     .classes("w-full")
                 )
+                # The merchant's customers are searched on the server as they type (there may be 100,000).
+                self.chooser.on("input-value", lambda event: self.search_customers(str(event.args or "")), throttle=0.3)
                 with portal_preview_region():
                     self.preview()
 
@@ -345,13 +369,10 @@ def register(context: AppContext) -> None:
             prices = {
                 price.id: price_option(price) for price in merchant_prices(session=session, merchant_id=merchant_id)
             }
-            customers = preview_customers(session=session, merchant_id=merchant_id)
             subject = load_preview_customer(
                 session=session, merchant_id=merchant_id, customer_id=None, now=context.clock()
             )
-        editor = PortalSettingsEditor(
-            context, user, saved=saved, account=account, prices=prices, customers=customers, subject=subject
-        )
+        editor = PortalSettingsEditor(context, user, saved=saved, account=account, prices=prices, subject=subject)
         with merchant_shell(context, user, "Customer portal"):
             editor.build()
 

@@ -243,3 +243,20 @@ async def test_preview_as_a_real_customer(user: User, database: Database) -> Non
         await user.should_not_see(marker="subscription-sub_sample1")
         await user.should_see(marker="portal-subscriptions")
     assert name
+
+
+async def test_preview_as_searches_all_the_merchants_customers(user: User, database: Database) -> None:
+    with database.transaction() as session:
+        oldest = session.scalars(
+            select(Customer.email).where(Customer.merchant_id == acme_id(database)).order_by(Customer.created_at)
+        ).first()
+    await log_in(user, then=PAGE)
+    (chooser,) = user.find(kind=ui.select, content="Preview as").elements
+    assert not any(oldest in label for label in chooser.options.values())  # only the newest are offered at first
+    user.find(kind=ui.select, content="Preview as").trigger("inputValue", oldest)
+    assert [label for key, label in chooser.options.items() if key] == [f"{name_of(database, oldest)} ({oldest})"]
+
+
+def name_of(database: Database, email: str) -> str:
+    with database.transaction() as session:
+        return session.scalars(select(Customer.name).where(Customer.email == email)).one()
