@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,8 +16,11 @@ from tests.unit.portal_support import merchant_id_of
 
 
 @pytest.fixture
-def customer(database: Database, app_env: Path) -> Customer:
-    """An Acme customer; `app_env` points the CLI at this test's database."""
+def customer(database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Customer:
+    """An Acme customer; the environment points the CLI at this test's database (SQLite or PostgreSQL)."""
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("SECRET_KEY", settings.secret_key)
     with database.transaction() as session:
         acme = merchant_id_of(session, "Acme Cloud")
         return session.scalars(select(Customer).where(Customer.merchant_id == acme).limit(1)).one()
