@@ -171,7 +171,7 @@ def register(context: AppContext) -> None:
             ui.add_head_html(f'<link rel="icon" type="image/png" href="{html.escape(view.icon_src, quote=True)}">')
         ui.query("body").classes("bg-white")
         ui.query(".nicegui-content").classes("p-0")
-        with ui.element("main").classes("w-full min-h-screen flex"):
+        with ui.element("div").classes("w-full min-h-screen flex"):
             portal_view(view, LiveActions(context, token, actor, gateway))
 
     @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)

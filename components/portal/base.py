@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from nicegui import run, ui
+from nicegui import context, run, ui
 
 from app.colors import readable_text_on
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from app.validation import HEX_COLOR
 from app.views import PortalSettingsView, PortalView
+from components.forms import FieldGroup
 from components.portal.actions import PortalActions
 from components.portal.text import PortalText
 
 T = TypeVar("T")
+NotifyKind = Literal["positive", "negative", "warning", "info"]
 DEFAULT_BRAND = "#635bff"
 DEFAULT_ACCENT = "#0a2540"
 
@@ -61,10 +63,23 @@ class Portal:
         self.text = PortalText(view.locale, view.time_zone)
         self.theme = PortalTheme.of(view.settings)
         self._on_change = on_change
+        self._client = context.client
+
+    def notify(self, message: str, kind: NotifyKind = "positive") -> None:
+        """Tell the customer how an action went; works after the dialog that started it was closed and removed."""
+        with self._client:
+            ui.notify(message, type=kind, multi_line=len(message) > 60)
 
     def changed(self) -> None:
         """Something was saved: reload the customer's data and re-render."""
         self._on_change()
+
+    def show_field_errors(self, form: FieldGroup, errors: Mapping[str, str]) -> None:
+        """Field errors inline, in the customer's language; an error without a field of its own is notified."""
+        form.show_errors({name: self.text(message) for name, message in errors.items()})
+        for name, message in errors.items():
+            if name not in form.fields:
+                self.notify(self.text(message), "warning")
 
     def primary_button(self, label: str, on_click: Callable[..., object] | None = None) -> ui.button:
         return ui.button(label, on_click=on_click).props(
@@ -107,17 +122,17 @@ class Portal:
         except ValidationFailed as failed:
             if on_invalid is not None:
                 on_invalid(failed.field_errors)
-                ui.notify(self.text("Check the highlighted fields."), type="warning")
+                self.notify(self.text("Check the highlighted fields."), "warning")
             else:
                 messages = (self.text(message) for message in failed.field_errors.values())
-                ui.notify(" ".join(messages), type="negative", multi_line=True)
+                self.notify(" ".join(messages), "negative")
         except NotFound:
-            ui.notify(self.text("This item is no longer available."), type="warning")
+            self.notify(self.text("This item is no longer available."), "warning")
             self.changed()
         except Forbidden as refused:
-            ui.notify(self.text(str(refused)), type="info")
+            self.notify(self.text(str(refused)), "info")
         except DomainError as error:
-            ui.notify(self.text(str(error)), type="negative", multi_line=True)
+            self.notify(self.text(str(error)), "negative")
         finally:
             for button in buttons:
                 if not button.is_deleted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nicegui import ui
+from nicegui.elements.mixins.disableable_element import DisableableElement
 
 from app.models import BillingField
 from app.services.portal import TAX_ID_TYPES
@@ -28,6 +29,11 @@ def address_lines(t: PortalText, address: Address) -> list[str]:
         city_line = _joined(" ", address.postal_code, address.city, address.state)
     country = t.country(address.country) if address.country else ""
     return [line for line in (address.line1, address.line2, city_line, country) if line]
+
+
+def limited_field(label: str, value: str, max_length: int) -> ui.input:
+    """A labelled input that stops at the service's length limit, without a counter (customers rarely get near)."""
+    return text_field(label, value).props(f"maxlength={max_length}")
 
 
 def _detail(label: str, lines: list[str], marker: str) -> None:
@@ -64,12 +70,12 @@ def _tax_id_lines(t: PortalText, customer: CustomerView) -> list[str]:
 
 def address_fields(form: FieldGroup, t: PortalText, address: Address, prefix: str = "address") -> None:
     """Street, city, postal code, state and country inputs named `<prefix>.<part>` like the service's errors."""
-    form.add(f"{prefix}.line1", text_field(t("Address line 1"), address.line1, max_length=120))
-    form.add(f"{prefix}.line2", text_field(t("Address line 2 (optional)"), address.line2, max_length=120))
+    form.add(f"{prefix}.line1", limited_field(t("Address line 1"), address.line1, 120))
+    form.add(f"{prefix}.line2", limited_field(t("Address line 2 (optional)"), address.line2, 120))
     with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
-        form.add(f"{prefix}.postal_code", text_field(t("Postal code"), address.postal_code, max_length=20))
-        form.add(f"{prefix}.city", text_field(t("City"), address.city, max_length=80))
-    form.add(f"{prefix}.state", text_field(t("State, province or region (optional)"), address.state, max_length=80))
+        form.add(f"{prefix}.postal_code", limited_field(t("Postal code"), address.postal_code, 20))
+        form.add(f"{prefix}.city", limited_field(t("City"), address.city, 80))
+    form.add(f"{prefix}.state", limited_field(t("State, province or region (optional)"), address.state, 80))
     form.add(
         f"{prefix}.country",
         ui.select({"": "—", **country_names(t.locale)}, label=t("Country"), value=address.country, with_input=True)
@@ -83,21 +89,13 @@ def form_address(form: FieldGroup, prefix: str = "address") -> Address:
     return Address(**{part: str(values[f"{prefix}.{part}"]) for part in ADDRESS_PARTS})
 
 
-def show_field_errors(form: FieldGroup, t: PortalText, errors: dict[str, str]) -> None:
-    """Field errors inline, in the customer's language; an error without a field is notified."""
-    form.show_errors({name: t(message) for name, message in errors.items()})
-    for name, message in errors.items():
-        if name not in form.fields:
-            ui.notify(t(message), type="warning")
-
-
 def _billing_dialog(portal: Portal) -> None:
     t, customer = portal.text, portal.view.data.customer
     fields = portal.view.settings.billing_fields
     form = FieldGroup()
     with portal.dialog(t("Update billing details")) as dialog:
         if BillingField.NAME in fields:
-            form.add("name", text_field(t("Name"), customer.name, max_length=120))
+            form.add("name", limited_field(t("Name"), customer.name, 120))
         if BillingField.EMAIL in fields:
             form.add("email", text_field(t("Email"), customer.email, input_type="email"))
         if BillingField.PHONE in fields:
@@ -113,7 +111,7 @@ def _billing_dialog(portal: Portal) -> None:
                     .props("outlined dense")
                     .classes("w-full"),
                 )
-                form.add("tax_id_value", text_field(t("Tax ID"), customer.tax_id_value, max_length=40))
+                form.add("tax_id_value", limited_field(t("Tax ID"), customer.tax_id_value, 40))
         with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
             ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
             save = portal.primary_button(t("Save"))
@@ -131,11 +129,11 @@ def _billing_dialog(portal: Portal) -> None:
         done, _ = await portal.act(
             lambda: portal.actions.update_billing_details(details),
             buttons=(save,),
-            on_invalid=lambda errors: show_field_errors(form, t, dict(errors)),
+            on_invalid=lambda errors: portal.show_field_errors(form, errors),
         )
         if done:
             dialog.close()
-            ui.notify(t("Billing details saved."), type="positive")
+            portal.notify(t("Billing details saved."))
             portal.changed()
 
     save.on_click(submit)
@@ -164,7 +162,7 @@ def _shipping_dialog(portal: Portal) -> None:
         same = None
         if not customer.address.is_empty:
             same = ui.checkbox(t("Same as billing address"), value=False)
-        form.add("name", text_field(t("Name"), customer.shipping_name or customer.name, max_length=120))
+        form.add("name", limited_field(t("Name"), customer.shipping_name or customer.name, 120))
         form.add("phone", text_field(t("Phone (optional)"), customer.shipping_phone, hint=t("With country code")))
         address_fields(form, t, customer.shipping_address)
         with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
@@ -177,7 +175,8 @@ def _shipping_dialog(portal: Portal) -> None:
         for part in ADDRESS_PARTS:
             field = form.fields[f"address.{part}"]
             field.set_value(getattr(source, part))
-            field.set_enabled(not checked)
+            if isinstance(field, DisableableElement):
+                field.set_enabled(not checked)
 
     if same is not None:
         same.on_value_change(lambda event: use_billing(bool(event.value)))
@@ -193,11 +192,11 @@ def _shipping_dialog(portal: Portal) -> None:
         done, _ = await portal.act(
             lambda: portal.actions.update_shipping(shipping),
             buttons=(save,),
-            on_invalid=lambda errors: show_field_errors(form, t, dict(errors)),
+            on_invalid=lambda errors: portal.show_field_errors(form, errors),
         )
         if done:
             dialog.close()
-            ui.notify(t("Shipping information saved."), type="positive")
+            portal.notify(t("Shipping information saved."))
             portal.changed()
 
     save.on_click(submit)

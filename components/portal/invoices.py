@@ -79,9 +79,8 @@ def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
         ui.label(t.money(invoice.total, invoice.currency)).classes("w-24 text-weight-medium")
         status_badge(t(label), tone)
         ui.label(invoice.number).classes("text-body2 text-grey-8 grow")
-        view = ui.button(t("View"), on_click=lambda: _details(portal, invoice.id, view)).props(
-            "flat dense no-caps color=primary"
-        )
+        view = ui.button(t("View")).props("flat dense no-caps color=primary")
+        view.on_click(lambda: _details(portal, invoice.id, view))
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
 
 
@@ -151,7 +150,7 @@ def pdf_filename(invoice: InvoiceView) -> str:
 
 
 async def _download(portal: Portal, invoice: InvoiceView, button: ui.button) -> None:
-    done, pdf = await portal.act(lambda: portal.actions.invoice_pdf(invoice.id), buttons=(button,))
+    done, pdf = await portal.act(lambda: portal.actions.invoice_pdf(invoice.id, portal.view.locale), buttons=(button,))
     if done and pdf is not None:
         ui.download.content(pdf, pdf_filename(invoice), "application/pdf")
 
@@ -162,11 +161,8 @@ async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button) -> None:
     if not done or result is None:
         return
     if result.payment_error:
-        ui.notify(t(result.payment_error), type="negative", multi_line=True)
+        portal.notify(t(result.payment_error), "negative")
         return
     button.disable()  # paid: another click must not try again
-    ui.notify(
-        t("Payment of {amount} received. Thank you!", amount=t.money(invoice.amount_due, invoice.currency)),
-        type="positive",
-    )
+    portal.notify(t("Payment of {amount} received. Thank you!", amount=t.money(invoice.amount_due, invoice.currency)))
     portal.changed()

@@ -10,7 +10,6 @@ from app.services.payments import CardInput
 from app.views import PaymentMethodView
 from components.forms import FieldGroup, text_field
 from components.portal.base import Portal, section, status_badge
-from components.portal.billing import show_field_errors
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -70,7 +69,7 @@ def _card_row(portal: Portal, method: PaymentMethodView) -> None:
 async def _make_default(portal: Portal, method: PaymentMethodView, button: ui.button) -> None:
     done, _ = await portal.act(lambda: portal.actions.set_default_card(method.id), buttons=(button,))
     if done:
-        ui.notify(portal.text("{card} is now your default payment method.", card=card_name(method)), type="positive")
+        portal.notify(portal.text("{card} is now your default payment method.", card=card_name(method)))
         portal.changed()
 
 
@@ -87,7 +86,7 @@ def _remove_dialog(portal: Portal, method: PaymentMethodView) -> None:
         if done:
             remove.disable()
             dialog.close()
-            ui.notify(t("{card} was removed.", card=card_name(method)), type="positive")
+            portal.notify(t("{card} was removed.", card=card_name(method)))
             portal.changed()
 
     remove.on_click(confirm)
@@ -116,7 +115,7 @@ def _add_card_dialog(portal: Portal) -> None:
             save = portal.primary_button(t("Add card"))
 
     def show_problem(errors: Mapping[str, str]) -> None:
-        show_field_errors(form, t, dict(errors))
+        portal.show_field_errors(form, errors)
         message = errors.get("number", "")
         problem.set_text(t(message))
         problem.set_visibility(bool(message))
@@ -136,7 +135,7 @@ def _add_card_dialog(portal: Portal) -> None:
         if done:
             save.disable()
             dialog.close()
-            ui.notify(t("Card added."), type="positive")
+            portal.notify(t("Card added."))
             portal.changed()
 
     save.on_click(submit)

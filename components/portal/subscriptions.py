@@ -111,10 +111,7 @@ async def _undo(portal: Portal, subscription: SubscriptionView, button: ui.butto
     t = portal.text
     done, _ = await portal.act(lambda: portal.actions.undo_cancellation(subscription.id), buttons=(button,))
     if done:
-        ui.notify(
-            t("Your subscription will renew on {date}.", date=t.date(subscription.current_period_end)),
-            type="positive",
-        )
+        portal.notify(t("Your subscription will renew on {date}.", date=t.date(subscription.current_period_end)))
         portal.changed()
 
 
@@ -166,7 +163,7 @@ def _cancel_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         if done:
             confirm.disable()  # one cancellation per dialog, however often it is clicked
             dialog.close()
-            ui.notify(cancel_done_message(portal, subscription), type="positive")
+            portal.notify(cancel_done_message(portal, subscription))
             portal.changed()
 
     confirm.on_click(cancel)
@@ -243,7 +240,7 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         if done:
             confirm.disable()
             dialog.close()
-            ui.notify(t("Your subscription has been updated."), type="positive")
+            portal.notify(t("Your subscription has been updated."))
             portal.changed()
 
     summary_hint = t("Choose a different plan or quantity.")

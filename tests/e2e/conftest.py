@@ -75,8 +75,14 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float =
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The e2e server's data folder (its SQLite database), for tests that set up data through the services."""
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+@pytest.fixture(scope="session")
+def server_url(server_data_dir: Path) -> Iterator[str]:
+    data_dir = server_data_dir
     port = _free_port()
     env = server_environment(data_dir, port)
     subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
