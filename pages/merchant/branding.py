@@ -219,21 +219,7 @@ class BrandingEditor:
 
     def _image_card(self, kind: ImageKind, title: str, description: str) -> None:
         with settings_card(title, f"{description} PNG, JPEG or WebP, up to 2 MB."):
-            src = self.image_src(kind)
-            with ui.row().classes("items-center gap-4 w-full"):
-                if src:
-                    ui.image(src).props(f'alt="{title}" fit=contain no-spinner').classes(
-                        "h-16 w-16 bg-grey-2 rounded-borders"
-                        if kind == "icon"
-                        else "h-16 w-48 bg-grey-2 rounded-borders"
-                    ).mark(f"{kind}-image")
-                else:
-                    ui.label(f"No {kind.lower()} yet").classes("text-body2 text-grey-7")
-                ui.space()
-                if src:
-                    ui.button(f"Remove {kind}", icon="delete", on_click=lambda kind=kind: self.remove(kind)).props(
-                        "flat no-caps color=negative"
-                    )
+            # Quasar's uploader is kept out of sight: its own add button has no accessible name, ours has.
             upload = (
                 ui.upload(
                     label=f"Upload {kind}",
@@ -241,11 +227,30 @@ class BrandingEditor:
                     max_file_size=MAX_UPLOAD_BYTES,
                     on_upload=lambda event, kind=kind: self.upload(kind, event),
                 )
-                .props(f'accept="{ACCEPT}" flat bordered')
-                .classes("w-full")
+                .props(f'accept="{ACCEPT}"')
+                .classes("hidden")
                 .mark(f"{kind}-upload")
             )
             upload.on("rejected", lambda event, kind=kind: self.rejected_by_browser(kind, event))
+            src = self.image_src(kind)
+            with ui.row().classes("items-center gap-3 w-full"):
+                if src:
+                    size = "w-16" if kind == "icon" else "w-48"
+                    ui.image(src).props(f'alt="{title}" fit=contain no-spinner').classes(
+                        f"h-16 {size} bg-grey-2 rounded-borders"
+                    ).mark(f"{kind}-image")
+                else:
+                    ui.label(f"No {kind} yet").classes("text-body2 text-grey-7")
+                ui.space()
+                ui.button(
+                    f"Replace {kind}" if src else f"Upload {kind}",
+                    icon="upload",
+                    on_click=lambda upload=upload: upload.run_method("pickFiles"),
+                ).props("outline no-caps")
+                if src:
+                    ui.button(f"Remove {kind}", icon="delete", on_click=lambda kind=kind: self.remove(kind)).props(
+                        "flat no-caps color=negative"
+                    )
             self.upload_errors[kind] = ui.label().classes("text-body2 text-negative").props('role="alert"')
 
     def _color_field(self, name: str, label: str) -> ui.color_input:

@@ -1,7 +1,10 @@
-"""The portal settings page in Chromium: live preview, the Preview tab, the leave-page prompt, Save, phone layout."""
+"""Portal settings and Branding in Chromium: live preview, Preview tab, leave-page prompt, uploads, phone layout."""
 
 from __future__ import annotations
 
+from io import BytesIO
+
+from PIL import Image
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.e2e.conftest import log_in
@@ -74,3 +77,31 @@ def test_on_a_phone_form_and_preview_switch_without_horizontal_scrolling(page: P
     expect(preview).to_be_visible()
     expect(page.get_by_role("switch", name="Invoice history")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_branding_upload_and_colour_show_in_the_preview_then_save(page: Page, server_url: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, server_url, "/settings/branding")
+    preview = page.get_by_role("region", name="Portal preview")
+    image = BytesIO()
+    Image.new("RGB", (300, 200), "#0f7b6c").save(image, format="PNG")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload icon").click()
+    chooser.value.set_files(files=[{"name": "icon.png", "mimeType": "image/png", "buffer": image.getvalue()}])
+    expect(preview.locator('img[src^="data:image/png;base64,"]')).to_be_visible()
+
+    page.get_by_role("textbox", name="Brand colour").fill("#0f7b6c")
+    expect(page.get_by_text("Button text on the brand colour: contrast 5.2:1")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+    saved_icon = preview.locator('img[src*="/icon.png?v="]')
+    expect(saved_icon).to_be_visible()
+    served = page.request.get(server_url + str(saved_icon.get_attribute("src")))
+    assert served.headers["content-type"] == "image/png"
+    assert Image.open(BytesIO(served.body())).size == (128, 128)
+
+    page.get_by_role("button", name="Remove icon").click()  # back to the demo branding for other browser tests
+    page.get_by_role("textbox", name="Brand colour").fill("#635bff")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("No icon yet")).to_be_visible()
+    expect(page.get_by_text("Unsaved changes")).to_be_hidden()
