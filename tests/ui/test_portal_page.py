@@ -17,67 +17,18 @@ from app.models import (
     Customer,
     Invoice,
     InvoiceStatus,
-    Merchant,
-    PortalSettings,
-    Subscription,
     SubscriptionStatus,
 )
-from app.services.portal_links import issue_link
+from tests.ui.portal_setup import customer_with, link_path, set_portal_settings, subscription_of
 
 SECTIONS = ("Subscriptions", "Payment method", "Billing details", "Shipping information", "Invoice history")
-
-
-def _acme(session) -> Merchant:
-    return session.scalars(select(Merchant).where(Merchant.public_business_name == "Acme Cloud")).one()
-
-
-def _customer_with(database: Database, status: SubscriptionStatus, *, pending_cancel: bool = False) -> str:
-    """An Acme customer whose only subscription has `status`; their locale is set to en_US for stable texts."""
-    with database.transaction() as session:
-        customer = session.scalars(
-            select(Customer)
-            .join(Subscription, Subscription.customer_id == Customer.id)
-            .where(
-                Customer.merchant_id == _acme(session).id,
-                Subscription.status == status,
-                Subscription.cancel_at_period_end == pending_cancel,
-            )
-            .order_by(Customer.id)
-            .limit(1)
-        ).one()
-        customer.locale = "en_US"
-        return customer.id
-
-
-def _link_path(database: Database, settings: Settings, customer_id: str) -> str:
-    with database.transaction() as session:
-        link = issue_link(
-            session=session,
-            settings=settings,
-            merchant_id=_acme(session).id,
-            customer_id=customer_id,
-            created_by="test",
-        )
-    return link.url.removeprefix(settings.effective_public_url)
-
-
-def _set_portal_settings(database: Database, **values: object) -> None:
-    with database.transaction() as session:
-        row = session.get_one(PortalSettings, _acme(session).id)
-        for name, value in values.items():
-            setattr(row, name, value)
-
-
-def _subscription(database: Database, customer_id: str) -> Subscription:
-    with database.transaction() as session:
-        return session.scalars(select(Subscription).where(Subscription.customer_id == customer_id)).one()
 
 
 async def test_portal_shows_the_enabled_sections_and_business_information(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    await user.open(_link_path(database, settings, customer_id))
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    await user.open(link_path(database, settings, customer_id))
     for heading in (*SECTIONS, "Business information", "Return to Acme Cloud", "support@acme.test"):
         await user.should_see(heading)
     await user.should_see(kind=ui.button, content="Cancel subscription")
@@ -97,9 +48,9 @@ async def test_portal_shows_the_enabled_sections_and_business_information(
 async def test_each_section_toggle_off_removes_its_section(
     user: User, database: Database, settings: Settings, toggle: str, hidden: str
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    _set_portal_settings(database, **{toggle: False})
-    await user.open(_link_path(database, settings, customer_id))
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    set_portal_settings(database, **{toggle: False})
+    await user.open(link_path(database, settings, customer_id))
     await user.should_not_see(hidden)
     for heading in SECTIONS:
         if heading != hidden:
@@ -109,9 +60,9 @@ async def test_each_section_toggle_off_removes_its_section(
 async def test_cancel_and_plan_switch_toggles_remove_their_buttons(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    _set_portal_settings(database, cancel_subscriptions=False, plan_switching=False)
-    await user.open(_link_path(database, settings, customer_id))
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    set_portal_settings(database, cancel_subscriptions=False, plan_switching=False)
+    await user.open(link_path(database, settings, customer_id))
     await user.should_see("Subscriptions")
     await user.should_not_see(kind=ui.button, content="Cancel subscription")
     await user.should_not_see(kind=ui.button, content="Update subscription")
@@ -120,38 +71,38 @@ async def test_cancel_and_plan_switch_toggles_remove_their_buttons(
 async def test_cancel_at_period_end_says_when_access_ends_and_can_be_undone(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    period_end = _subscription(database, customer_id).current_period_end
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    period_end = subscription_of(database, customer_id).current_period_end
     ends = format_date(period_end, "en_US", "America/New_York")
-    await user.open(_link_path(database, settings, customer_id))
+    await user.open(link_path(database, settings, customer_id))
 
     user.find(kind=ui.button, content="Cancel subscription").click()
     await user.should_see(f"You will keep access until {ends}. You won't be charged again.")
     await user.should_see("Why are you canceling? (optional)")
     user.find(marker="confirm-cancel").click()
     await user.should_see(kind=ui.button, content="Don't cancel", retries=30)
-    subscription = _subscription(database, customer_id)
+    subscription = subscription_of(database, customer_id)
     assert subscription.cancel_at_period_end
     assert subscription.status == SubscriptionStatus.ACTIVE
 
     user.find(kind=ui.button, content="Don't cancel").click()
     await user.should_see(kind=ui.button, content="Cancel subscription", retries=30)
-    assert not _subscription(database, customer_id).cancel_at_period_end
+    assert not subscription_of(database, customer_id).cancel_at_period_end
 
 
 async def test_cancel_immediately_says_it_ends_now_and_ends_it(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    _set_portal_settings(database, cancel_mode=CancelMode.IMMEDIATELY, cancellation_reasons=False)
-    await user.open(_link_path(database, settings, customer_id))
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    set_portal_settings(database, cancel_mode=CancelMode.IMMEDIATELY, cancellation_reasons=False)
+    await user.open(link_path(database, settings, customer_id))
 
     user.find(kind=ui.button, content="Cancel subscription").click()
     await user.should_see("Your subscription will end now and you will lose access immediately.", retries=10)
     await user.should_not_see("Why are you canceling? (optional)")
     user.find(marker="confirm-cancel").click()
     await user.should_see("Canceled on", retries=30)
-    subscription = _subscription(database, customer_id)
+    subscription = subscription_of(database, customer_id)
     assert subscription.status == SubscriptionStatus.CANCELED
     assert isinstance(subscription.canceled_at, datetime)
     await user.should_not_see(kind=ui.button, content="Cancel subscription")
@@ -160,10 +111,10 @@ async def test_cancel_immediately_says_it_ends_now_and_ends_it(
 async def test_invalid_billing_email_is_shown_inline_and_nothing_is_saved(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
     with database.transaction() as session:
         saved_email = session.get_one(Customer, customer_id).email
-    await user.open(_link_path(database, settings, customer_id))
+    await user.open(link_path(database, settings, customer_id))
 
     user.find(kind=ui.button, content="Update billing details").click()
     email = user.find(kind=ui.input, content="Email")
@@ -185,8 +136,8 @@ async def test_a_bad_link_gets_the_link_problem_page(user: User) -> None:
 async def test_invoice_pdf_route_serves_only_the_links_customer(
     user: User, database: Database, settings: Settings
 ) -> None:
-    customer_id = _customer_with(database, SubscriptionStatus.ACTIVE)
-    path = _link_path(database, settings, customer_id)
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    path = link_path(database, settings, customer_id)
     with database.transaction() as session:
         own = session.scalars(
             select(Invoice).where(Invoice.customer_id == customer_id, Invoice.status == InvoiceStatus.PAID).limit(1)
