@@ -124,7 +124,8 @@ class BrandingEditor:
     async def upload(self, kind: ImageKind, event: events.UploadEventArguments) -> None:
         """Check and re-encode the file now; it joins the draft (and the preview) and is stored only on Save."""
         self.upload_errors[kind].set_text("")
-        event.sender.reset()  # type: ignore[attr-defined]
+        if isinstance(event.sender, ui.upload):
+            event.sender.reset()  # the next file may have the same name
         if event.file.size() > MAX_UPLOAD_BYTES:
             self.refuse(kind, TOO_LARGE)
             return

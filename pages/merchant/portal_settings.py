@@ -194,6 +194,7 @@ class PortalSettingsEditor:
                 )
         except NotFound:
             ui.notify("This customer no longer exists.", type="warning")
+            self.chooser.set_value(self.preview_as)
             return
         self.preview_as = customer_id
         self.preview.refresh()
@@ -294,12 +295,22 @@ class PortalSettingsEditor:
                 self.billing_error = ui.label().classes("text-caption text-negative").props('role="alert"')
             self._switch("plan_switching", "Switch plans", "Allow customers to switch to another plan")
             with self._dependent("plan_switching"):
+                if not self.prices:
+                    ui.label("You have no active prices yet: customers can only switch between active prices.").classes(
+                        "text-caption text-grey-8"
+                    )
+                # Saved prices that were archived since stay visible, so the merchant sees why Save refuses them.
+                archived = {
+                    price: f"{price} (no longer active)"
+                    for price in draft.switchable_price_ids
+                    if price not in self.prices
+                }
                 self.fields.add(
                     "switchable_price_ids",
                     ui.select(
-                        self.prices,
+                        self.prices | archived,
                         label="Prices customers can switch to",
-                        value=[price for price in draft.switchable_price_ids if price in self.prices],
+                        value=list(draft.switchable_price_ids),
                         multiple=True,
                         on_change=lambda event: self.change(switchable_price_ids=tuple(event.value or ())),
                     )
@@ -343,7 +354,11 @@ class PortalSettingsEditor:
         return column
 
     def _toggle_billing_field(self, field: BillingField, enabled: bool) -> None:
-        chosen = set(self.draft.billing_fields) | {field.value} if enabled else set(self.draft.billing_fields) - {field}
+        chosen = set(self.draft.billing_fields)
+        if enabled:
+            chosen.add(field.value)
+        else:
+            chosen.discard(field.value)
         self.change(billing_fields=tuple(value.value for value in BillingField if value.value in chosen))
 
     def _text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nicegui import ui
@@ -13,6 +14,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import Customer, Merchant
 from app.services.portal_links import issue_link
+from app.services.portal_preview import issue_preview_token
 from app.services.portal_settings import get_portal_settings, save_portal_settings
 from app.views import PortalSettingsView
 from components.settings import PREVIEW_MARKER
@@ -260,3 +262,38 @@ async def test_preview_as_searches_all_the_merchants_customers(user: User, datab
 def name_of(database: Database, email: str) -> str:
     with database.transaction() as session:
         return session.scalars(select(Customer.name).where(Customer.email == email)).one()
+
+
+async def test_the_preview_tab_shows_the_unsaved_draft(user: User, database: Database, settings: Settings) -> None:
+    draft = replace(stored(database), headline="Only in the preview", invoice_history=False)
+    token = issue_preview_token(settings=settings, draft=draft, customer_id=None)
+    await log_in(user, then=PAGE)
+    await user.open(f"/settings/portal/preview?token={token}")
+    await user.should_see("Preview — not saved")
+    await user.should_see("Only in the preview")
+    await user.should_see(marker="portal-subscriptions")
+    await user.should_not_see(marker="portal-invoices")
+    assert stored(database).headline != "Only in the preview"
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-token", "This preview cannot be shown"),
+        ("expired", "This preview has expired"),
+        ("globex", "This preview cannot be shown"),
+    ],
+)
+async def test_a_bad_preview_link_says_what_happened(
+    user: User, database: Database, settings: Settings, token: str, message: str
+) -> None:
+    acme = stored(database)
+    if token == "expired":
+        issued = datetime.now(UTC) - timedelta(minutes=16)  # the app under test runs on the real clock
+        token = issue_preview_token(settings=settings, draft=acme, customer_id=None, clock=lambda: issued)
+    elif token == "globex":
+        token = issue_preview_token(settings=settings, draft=replace(acme, merchant_id="acct_other"), customer_id=None)
+    await log_in(user, then=PAGE)
+    await user.open(f"/settings/portal/preview?token={token}")
+    await user.should_see(message)
+    await user.should_see("Customer portal settings")
