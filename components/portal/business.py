@@ -15,7 +15,7 @@ from components.portal.base import Portal
 def business_panel(portal: Portal, on_locale: Callable[[str], None]) -> None:
     view, t, theme = portal.view, portal.text, portal.theme
     settings = view.settings
-    with ui.column().classes("gap-4 w-full portal-business"):
+    with ui.column().classes("gap-4 w-full @3xl:sticky @3xl:top-12"):
         with ui.row().classes("items-center gap-3 no-wrap"):
             if view.logo_src:
                 ui.image(view.logo_src).props('alt="" fit=contain no-spinner').classes("h-10 w-40")

@@ -51,7 +51,10 @@ class _PortalScreen:
                 .style(f"background-color: {theme.accent}; color: {theme.on_accent}")
             ):
                 business_panel(portal, self.switch_locale)
-            with ui.element("div").classes("flex-1 min-w-0 bg-white text-grey-10 q-px-lg q-pb-lg @3xl:px-12"):
+            with (
+                ui.element("div").classes("flex-1 min-w-0 bg-white text-grey-10 q-px-lg q-pb-lg @3xl:px-12"),
+                ui.element("div").classes("w-full max-w-3xl"),
+            ):
                 subscriptions_section(portal)
                 if settings.payment_method_update:
                     payment_methods_section(portal)
