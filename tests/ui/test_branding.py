@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import Merchant
-from app.services.portal_settings import get_portal_settings, load_branding_image
+from app.services.portal_settings import get_portal_settings, load_branding_image, save_portal_settings
 from app.views import PortalSettingsView
 from components.settings import PREVIEW_MARKER
 from tests.ui.conftest import log_in
@@ -158,3 +159,22 @@ async def test_reset_forgets_an_upload_and_colour_changes(user: User, database: 
     await user.should_see("No logo yet", retries=30)
     await user.should_not_see("Unsaved changes")
     assert stored(database).has_logo is False
+
+
+async def test_a_save_made_elsewhere_meanwhile_asks_before_overwriting(user: User, database: Database) -> None:
+    await log_in(user, then=PAGE)
+    loaded = stored(database)
+    with database.transaction() as session:  # the portal settings page saves in another tab
+        save_portal_settings(
+            session=session, draft=replace(loaded, headline="Saved elsewhere"), expected_version=loaded.version
+        )
+    (accent,) = user.find(kind=ui.color_input, content="Accent colour").elements
+    with user:
+        accent.value = "#112233"
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("The settings were saved elsewhere")
+    assert stored(database).accent_color == loaded.accent_color
+    user.find(kind=ui.button, content="Overwrite with my changes").click()
+    await user.should_see("Saved")
+    after = stored(database)
+    assert (after.accent_color, after.headline, after.version) == ("#112233", "Saved elsewhere", loaded.version + 2)
