@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select, text
 
 from app.db import Database
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -72,12 +72,14 @@ def _event_types(database: Database, access: PortalAccess) -> list[str]:
 
 
 def _dump(database: Database) -> list[str]:
-    """Every row of the database as SQL text."""
-    connection = database.engine.raw_connection()
-    try:
-        return list(connection.driver_connection.iterdump())
-    finally:
-        connection.close()
+    """Every row of every table in the database as text (on SQLite and PostgreSQL alike)."""
+    preparer = database.engine.dialect.identifier_preparer
+    with database.engine.connect() as connection:
+        return [
+            f"{table}: {tuple(row)}"
+            for table in inspect(connection).get_table_names()
+            for row in connection.execute(text(f"SELECT * FROM {preparer.quote(table)}"))  # noqa: S608
+        ]
 
 
 def test_card_checks() -> None:
