@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +14,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.errors import Unavailable
+
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -52,9 +58,17 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back on any error."""
-        with self.session_factory() as session, session.begin():
-            yield session
+        """One unit of work: commits on success, rolls back on any error.
+
+        A database that is locked past the busy timeout, unreachable or out of connections raises `Unavailable`
+        (after the rollback), so that pages can say "nothing was saved, try again" instead of failing obscurely.
+        """
+        try:
+            with self.session_factory() as session, session.begin():
+                yield session
+        except (OperationalError, PoolTimeout) as error:
+            log.warning("Database unavailable, transaction rolled back: %s", getattr(error, "orig", None) or error)
+            raise Unavailable() from error
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -63,10 +77,15 @@ class Database:
 # The customer search index (FTS5 tables on SQLite, trigram indexes on PostgreSQL) is raw SQL from its migration;
 # autogenerate must neither drop it nor report it as a difference from the models.
 SEARCH_INDEX_PREFIX = "customer_search"
+# Indexes with a DESC column are expressions to Alembic, which cannot reflect them to compare: their migration
+# writes them out by hand and autogenerate leaves them alone.
+EXPRESSION_INDEXES = frozenset({"ix_payment_methods_customer_order"})
 
 
 def include_object(_object: Any, name: str | None, _type: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic's `include_object` hook: skip the database-only customer search objects."""
+    """Alembic's `include_object` hook: skip database-only search objects and hand-written expression indexes."""
+    if name in EXPRESSION_INDEXES:
+        return False
     return not (reflected and compare_to is None and (name or "").startswith(SEARCH_INDEX_PREFIX))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
@@ -261,9 +262,13 @@ class PaymentMethod(Base):
     """A card on file: only brand, last 4 and expiry, never the number or CVC."""
 
     __tablename__ = "payment_methods"
+    # Serves the portal's and details page's order (default card first, then oldest) without a sort.
+    __table_args__ = (
+        Index("ix_payment_methods_customer_order", "customer_id", text("is_default DESC"), "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("pm"))
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     brand: Mapped[str] = mapped_column(String(20))
     last4: Mapped[str] = mapped_column(String(4))
     exp_month: Mapped[int] = mapped_column(Integer)
@@ -289,9 +294,11 @@ class Product(Base):
 
 class Price(Base):
     __tablename__ = "prices"
+    # The plan list's order (monthly before yearly, cheapest first) straight from the index.
+    __table_args__ = (Index("ix_prices_merchant_order", "merchant_id", "interval", "unit_amount", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("price"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
     nickname: Mapped[str] = mapped_column(String(120), default="")
     unit_amount: Mapped[int] = mapped_column(Integer)
@@ -322,16 +329,15 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")
-    items: Mapped[list[SubscriptionItem]] = relationship(
-        back_populates="subscription", cascade="all, delete-orphan", order_by="SubscriptionItem.id"
-    )
+    items: Mapped[list[SubscriptionItem]] = relationship(back_populates="subscription", cascade="all, delete-orphan")
 
 
 class SubscriptionItem(Base):
     __tablename__ = "subscription_items"
+    __table_args__ = (Index("ix_subscription_items_subscription_order", "subscription_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("si"))
-    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     price_id: Mapped[str] = mapped_column(ForeignKey("prices.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -343,8 +349,9 @@ class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("merchant_id", "number", name="uq_invoices_merchant_number"),
-        Index("ix_invoices_customer_created", "customer_id", "created_at"),
-        Index("ix_invoices_customer_status_created", "customer_id", "status", "created_at"),
+        # Newest first with the id as tie-breaker, as the invoice lists page through them: no sort needed.
+        Index("ix_invoices_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_invoices_customer_status_created", "customer_id", "status", "created_at", "id"),
         Index("ix_invoices_subscription", "subscription_id"),
         # The billing clock creates at most one invoice per subscription period, however often it runs.
         UniqueConstraint("subscription_id", "billing_reason", "period_start", name="uq_invoices_subscription_period"),

@@ -6,6 +6,7 @@ Every function is scoped by `access` (the verified link's customer and merchant)
 
 from __future__ import annotations
 
+import logging
 import re
 from calendar import monthrange
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.clock import Clock
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -65,6 +66,8 @@ from app.views import (
     SubscriptionView,
 )
 
+log = logging.getLogger(__name__)
+
 # Customers see issued invoices only: drafts are the merchant's work in progress, void ones were never owed.
 CUSTOMER_INVOICE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID)
 # Subscriptions that will not bill again.
@@ -88,6 +91,21 @@ def enabled_settings(*, session: Session, access: PortalAccess, feature: str) ->
     return settings
 
 
+def not_owned(access: PortalAccess, kind: str, object_id: str) -> NotFound:
+    """The NotFound for an id the link's customer does not own, logged: a guessed or foreign id is worth a look.
+
+    Logged as a warning, not an event: the refused action's transaction is rolled back, and nothing may change.
+    """
+    log.warning(
+        "Portal link %s of customer %s was refused %s %r: not the customer's",
+        access.link_id,
+        access.customer_id,
+        kind,
+        object_id[:64],
+    )
+    return NotFound(kind)
+
+
 def owned_customer(session: Session, access: PortalAccess) -> Customer:
     customer = session.get(Customer, access.customer_id)
     if customer is None or customer.merchant_id != access.merchant_id or customer.deleted_at is not None:
@@ -100,7 +118,7 @@ def owned_subscription(session: Session, access: PortalAccess, subscription_id: 
         _subscriptions_query(access).where(Subscription.id == subscription_id).with_for_update()
     )
     if subscription is None:
-        raise NotFound("subscription")
+        raise not_owned(access, "subscription", subscription_id)
     return subscription
 
 
@@ -117,7 +135,7 @@ def owned_invoice(session: Session, access: PortalAccess, invoice_id: str, *, lo
     )
     invoice = session.scalar(query.with_for_update() if lock else query)
     if invoice is None:
-        raise NotFound("invoice")
+        raise not_owned(access, "invoice", invoice_id)
     return invoice
 
 
@@ -285,16 +303,21 @@ def _invoice_page(session: Session, access: PortalAccess, status: str | None, pa
     )
 
 
+def _active_prices(session: Session, merchant_id: str) -> list[Price]:
+    return list(
+        session.scalars(
+            select(Price)
+            .join(Price.product)
+            .where(Price.merchant_id == merchant_id, Price.active, Product.active)
+            .options(contains_eager(Price.product))
+            .order_by(Price.interval, Price.unit_amount, Price.id)
+        )
+    )
+
+
 def merchant_prices(*, session: Session, merchant_id: str) -> tuple[PriceView, ...]:
     """The merchant's active prices of active products, monthly before yearly, cheapest first."""
-    prices = session.scalars(
-        select(Price)
-        .join(Price.product)
-        .where(Price.merchant_id == merchant_id, Price.active, Product.active)
-        .options(selectinload(Price.product))
-        .order_by(Price.interval, Price.unit_amount, Price.id)
-    )
-    return tuple(price_view(price) for price in prices)
+    return tuple(price_view(price) for price in _active_prices(session, merchant_id))
 
 
 def load_portal_data(*, session: Session, access: PortalAccess, page_size: int = 10) -> CustomerPortalData:
@@ -303,13 +326,23 @@ def load_portal_data(*, session: Session, access: PortalAccess, page_size: int =
     A fixed number of queries whatever the customer has (no per-row loading).
     """
     customer = owned_customer(session, access)
-    subscriptions = sorted(session.scalars(_subscriptions_query(access)), key=_subscription_order)
+    # The merchant's active prices first: while `prices` holds them, subscription items find their price and
+    # product in the session's (weak) identity map instead of two more queries; a retired price loads on its own.
+    prices = _active_prices(session, access.merchant_id)
+    subscriptions = sorted(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.customer_id == access.customer_id, Subscription.merchant_id == access.merchant_id)
+            .options(selectinload(Subscription.items))
+        ),
+        key=_subscription_order,
+    )
     return CustomerPortalData(
         customer=customer_view(customer),
         subscriptions=tuple(subscription_view(subscription) for subscription in subscriptions),
         payment_methods=_payment_methods(session, customer.id),
         invoices=_invoice_page(session, access, None, 1, page_size),
-        available_prices=merchant_prices(session=session, merchant_id=access.merchant_id),
+        available_prices=tuple(price_view(price) for price in prices),
     )
 
 
