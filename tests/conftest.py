@@ -31,6 +31,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # Set (by scripts/with-postgres.sh in `make test`) to run the service tests against PostgreSQL too.
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+DIALECT = "postgresql" if POSTGRES_URL else "sqlite"
+
+
+def only_on(dialect: str, subject: str) -> pytest.MarkDecorator:
+    """Skip a test of something that exists on one database only (`TEST_DATABASE_URL` selects PostgreSQL)."""
+    return pytest.mark.skipif(dialect != DIALECT, reason=f"{subject} exists on {dialect} only; this run uses {DIALECT}")
 
 
 def _seed(url: str) -> None:
