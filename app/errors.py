@@ -54,5 +54,12 @@ class LinkRevoked(LinkError):
     """A genuine link the merchant revoked, or whose customer is gone."""
 
 
+class Unavailable(DomainError):
+    """The database could not be reached or stayed locked: nothing was written, and trying again may work."""
+
+    def __init__(self, message: str = "The database is busy or unavailable, so nothing was saved. Try again.") -> None:
+        super().__init__(message)
+
+
 class DeliveryFailed(DomainError):
     """An email could not be handed to the SMTP server; nothing was recorded as sent."""

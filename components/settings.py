@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from nicegui import ui
 
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, Unavailable, ValidationFailed
 from app.validation import HEX_COLOR
 
 T = TypeVar("T")
@@ -162,7 +162,8 @@ def save_draft(
     what: str,
     force: bool = False,
 ) -> None:
-    """Run `persist(force)`; confirm "Saved", show field errors, or ask "reload or overwrite" on a conflict."""
+    """Run `persist(force)`; confirm "Saved", show field errors, ask "reload or overwrite" on a conflict, or say
+    that nothing was saved when the database is unavailable."""
     try:
         saved = persist(force)
     except Conflict:
@@ -177,6 +178,9 @@ def save_draft(
     except ValidationFailed as failed:
         on_invalid(failed.field_errors)
         ui.notify("Check the highlighted fields.", type="warning")
+        return
+    except Unavailable as unavailable:  # rolled back: the draft stays on the page, so Save can simply be retried
+        ui.notify(str(unavailable), type="negative")
         return
     on_saved(saved)
     ui.notify("Saved", type="positive")

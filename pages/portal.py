@@ -11,7 +11,7 @@ from nicegui import app, ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.errors import Forbidden, LinkError, LinkExpired, NotFound
+from app.errors import Forbidden, LinkError, LinkExpired, NotFound, Unavailable
 from app.i18n import N_
 from app.models import EventSource
 from app.services import payments, portal
@@ -183,6 +183,8 @@ def register(context: AppContext) -> None:
             pdf = actions.invoice_pdf(invoice_id, locale)
         except (Forbidden, NotFound):
             raise HTTPException(status_code=404) from None
+        except Unavailable:
+            raise HTTPException(status_code=503, headers={"Retry-After": "5"}) from None
         return Response(
             pdf,
             media_type="application/pdf",

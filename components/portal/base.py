@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 from nicegui import context, run, ui
 
 from app.colors import readable_text_on
-from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.errors import DomainError, Forbidden, NotFound, Unavailable, ValidationFailed
 from app.validation import HEX_COLOR
 from app.views import PortalSettingsView, PortalView
 from components.forms import FieldGroup
@@ -131,6 +131,11 @@ class Portal:
             self.changed()
         except Forbidden as refused:
             self.notify(self.text(str(refused)), "info")
+        except Unavailable:
+            self.notify(
+                self.text("We could not reach our records just now, so nothing was changed. Please try again."),
+                "negative",
+            )
         except DomainError as error:
             self.notify(self.text(str(error)), "negative")
         finally:

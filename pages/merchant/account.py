@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from nicegui import ui
 
 from app.context import AppContext
-from app.errors import ValidationFailed
+from app.errors import Unavailable, ValidationFailed
 from app.services.merchants import (
     SUPPORTED_CURRENCIES,
     get_account_details,
@@ -47,6 +47,9 @@ def register(context: AppContext) -> None:
             except ValidationFailed as failed:
                 form.show_errors(failed.field_errors)
                 ui.notify("Check the highlighted fields.", type="warning")
+                return
+            except Unavailable as unavailable:  # rolled back; the form keeps the edits for another Save
+                ui.notify(str(unavailable), type="negative")
                 return
             for name, element in form.fields.items():
                 element.set_value(asdict(saved)[name])

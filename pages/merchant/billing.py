@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.context import AppContext
+from app.errors import Unavailable
 from app.services.billing import (
     FAILED_PAYMENT_ACTIONS,
     RETRY_DELAYS,
@@ -30,10 +31,14 @@ def register(context: AppContext) -> None:
 
         def save() -> None:
             nonlocal saved
-            with context.database.transaction() as session:
-                saved = set_failed_payment_action(
-                    session=session, merchant_id=user.merchant_id, action=str(choice.value)
-                )
+            try:
+                with context.database.transaction() as session:
+                    saved = set_failed_payment_action(
+                        session=session, merchant_id=user.merchant_id, action=str(choice.value)
+                    )
+            except Unavailable as unavailable:
+                ui.notify(str(unavailable), type="negative")
+                return
             save_button.set_enabled(False)
             ui.notify("Saved", type="positive")
 
