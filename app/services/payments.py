@@ -20,15 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.errors import DomainError, NotFound, ValidationFailed
+from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
-from app.models import Invoice, InvoiceStatus, PaymentMethod, Subscription, SubscriptionStatus
+from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, Subscription, SubscriptionStatus
 from app.services.billing import CardOnFile, ChargeResult
 from app.services.billing import PaymentGateway as RenewalGateway
 from app.services.events import Actor
 from app.services.portal import (
     enabled_settings,
     invoice_view,
+    not_owned,
     owned_customer,
     owned_invoice,
     payment_method_view,
@@ -191,7 +192,7 @@ def _owned_card(session: Session, access: PortalAccess, payment_method_id: str) 
     owned_customer(session, access)
     method = session.get(PaymentMethod, payment_method_id)
     if method is None or method.customer_id != access.customer_id:
-        raise NotFound("payment method")
+        raise not_owned(access, "payment method", payment_method_id)
     return method
 
 
@@ -319,7 +320,7 @@ def pay_invoice(
             card=CardOnFile(method.id, method.brand, method.last4, method.exp_month, method.exp_year),
             amount_minor=invoice.amount_due,
             currency=invoice.currency,
-            idempotency_key=f"{invoice.id}:portal:{now.isoformat()}",
+            idempotency_key=_portal_charge_key(session, access, invoice, method),
             now=now,
         )
     else:
@@ -337,6 +338,21 @@ def pay_invoice(
     record_portal_event(session, access, "invoice.paid", invoice.id, data, actor, clock)
     _reactivate_if_settled(session, access, invoice, actor, clock)
     return invoice_view(invoice, with_lines=True)
+
+
+def _portal_charge_key(session: Session, access: PortalAccess, invoice: Invoice, method: PaymentMethod) -> str:
+    """The same key until a failure of this card was recorded: a charge whose transaction then failed to commit
+    (database unavailable) is answered from the gateway's memory on retry instead of charging the card again."""
+    failures = session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(
+            Event.customer_id == access.customer_id,
+            Event.type == "invoice.payment_failed",
+            Event.object_id == invoice.id,
+        )
+    )
+    return f"{invoice.id}:portal:{method.id}:{failures or 0}"
 
 
 def _reactivate_if_settled(
