@@ -149,6 +149,7 @@ def register(context: AppContext) -> None:
             with context.database.transaction() as session:
                 endpoint = get_endpoint(session=session, merchant_id=user.merchant_id, endpoint_id=endpoint_id)
         except NotFound:
+            ui.status_code(404)
             with merchant_shell(context, user, "Webhook endpoint"):
                 ui.label("This webhook endpoint does not exist (it may have been deleted).")
                 ui.link("Back to Developers", "/developers")

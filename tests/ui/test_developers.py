@@ -109,6 +109,9 @@ async def test_another_merchants_endpoint_is_not_shown(user: User, database: Dat
             allow_insecure=False,
             clock=lambda: DEMO_NOW,
         )
-    await log_in(user, then=f"/developers/webhooks/{created.endpoint.id}")
-    await user.should_see("This webhook endpoint does not exist")
-    await user.should_not_see("globex.example.com")
+    await log_in(user, then="/developers")
+    for endpoint_id in (created.endpoint.id, "we_doesnotexist"):
+        response = await user.http_client.get(f"/developers/webhooks/{endpoint_id}")
+        assert response.status_code == 404
+        assert "This webhook endpoint does not exist" in response.text
+        assert "globex.example.com" not in response.text
