@@ -6,12 +6,15 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
+from app.config import Settings
 from app.errors import LoginLocked, ValidationFailed
 from app.models import LoginFailure, Merchant, MerchantUser, PortalSettings
+from app.services.portal_links import signed_serializer
 from app.validation import check_email, check_length, normalize_email
 from app.views import SignedInUser
 
@@ -55,6 +58,30 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+SIGN_IN_GRANT_SALT = "merchant-sign-in"
+SIGN_IN_GRANT_SECONDS = 60
+
+
+def issue_sign_in_grant(*, settings: Settings, user_id: str, browser_id: str, clock: Clock = system_clock) -> str:
+    """A short-lived signed pass from the login form (a websocket event) to the HTTP request that starts a fresh
+    session; it only works in the browser that signed in, so a link to it cannot log a victim in (login CSRF)."""
+    return signed_serializer(settings, clock, salt=SIGN_IN_GRANT_SALT).dumps({"user": user_id, "browser": browser_id})
+
+
+def open_sign_in_grant(*, settings: Settings, grant: str, browser_id: str, clock: Clock = system_clock) -> str | None:
+    """The user id of a genuine, fresh grant issued to this browser; None for anything else."""
+    try:
+        payload = signed_serializer(settings, clock, salt=SIGN_IN_GRANT_SALT).loads(
+            grant, max_age=SIGN_IN_GRANT_SECONDS
+        )
+    except BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(payload, dict) or not browser_id or payload.get("browser") != browser_id:
+        return None
+    user_id = payload.get("user")
+    return user_id if isinstance(user_id, str) else None
 
 
 def user_by_id(*, session: Session, user_id: str) -> SignedInUser | None:

@@ -1,9 +1,16 @@
-"""Merchant sessions: pages are closed by default; only public prefixes pass without a signed-in user."""
+"""Merchant sessions: pages are closed by default; only public prefixes pass without a signed-in user.
+
+Signing in gives the browser a new session id (the cookie NiceGUI keys `app.storage.user` by): the login form runs
+over the websocket, which cannot set cookies, so it sends the browser through `/login/complete` with a grant that
+only works in that browser for a minute. A cookie copied or planted before sign-in therefore never becomes signed
+in, and signing out clears the session so a copied cookie opens nothing afterwards.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -11,11 +18,14 @@ from nicegui import app, ui
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from app.context import AppContext
-from app.services.accounts import user_by_id
+from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_by_id
 from app.views import SignedInUser
 
-PUBLIC_PREFIXES = ("/login", "/portal/", "/healthz", "/api/", "/_nicegui", "/media/", "/docs", "/openapi.json")
+PUBLIC_PREFIXES = ("/login", "/logout", "/portal/", "/healthz", "/api/", "/_nicegui", "/media/", "/docs", "/openapi.json")
 USER_KEY = "merchant_user_id"
+# In the (signed) session cookie between `/login/complete` and the next request, which moves it into the new
+# session's server-side storage: that storage only exists from the first request that carries the new id.
+HANDOVER_KEY = "signed_in_user"
 
 
 def is_safe_redirect(target: str) -> bool:
@@ -26,24 +36,52 @@ def is_safe_redirect(target: str) -> bool:
 class MerchantAuthMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
+        if HANDOVER_KEY in request.session:
+            app.storage.user.clear()
+            app.storage.user[USER_KEY] = request.session.pop(HANDOVER_KEY)
         if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get(USER_KEY):
             target = path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")
         return await call_next(request)
 
 
-def install(_context: AppContext) -> None:
+def install(context: AppContext) -> None:
     app.add_middleware(MerchantAuthMiddleware)
 
+    @app.get("/login/complete", include_in_schema=False)
+    def complete_sign_in(request: Request, grant: str = "", redirect_to: str = "/customers") -> RedirectResponse:
+        """Start a new session for the user a fresh grant names, then open `redirect_to` (on this site only)."""
+        user_id = open_sign_in_grant(
+            settings=context.settings, grant=grant, browser_id=request.session.get("id", ""), clock=context.clock
+        )
+        if user_id is None:
+            return RedirectResponse("/login", status_code=303)
+        app.storage.user.clear()  # the old session id keeps nothing
+        request.session["id"] = str(uuid.uuid4())
+        request.session[HANDOVER_KEY] = user_id
+        target = redirect_to if is_safe_redirect(redirect_to) else "/customers"
+        return RedirectResponse(target, status_code=303)
 
-def sign_in(user: SignedInUser) -> None:
-    app.storage.user.clear()
-    app.storage.user[USER_KEY] = user.user_id
+
+def sign_in(context: AppContext, user: SignedInUser, target: str) -> None:
+    """Send this browser through `/login/complete`, which gives it a new signed-in session and opens `target`."""
+    grant = issue_sign_in_grant(
+        settings=context.settings,
+        user_id=user.user_id,
+        browser_id=str(app.storage.browser.get("id", "")),
+        clock=context.clock,
+    )
+    ui.navigate.to(f"/login/complete?{urlencode({'grant': grant, 'redirect_to': target})}")
 
 
 def sign_out() -> None:
+    """Leave through `/logout`: an HTTP request, so the session it clears is the one in this browser's cookie."""
+    ui.navigate.to("/logout")
+
+
+def end_session() -> None:
+    """Forget the signed-in user of this request's session; a copy of its cookie then opens nothing."""
     app.storage.user.clear()
-    ui.navigate.to("/login")
 
 
 def signed_in_user(context: AppContext) -> SignedInUser | None:

@@ -7,7 +7,7 @@ from nicegui import app, ui
 from app.context import AppContext
 from app.errors import LoginLocked
 from app.services.accounts import authenticate
-from pages.merchant.auth import USER_KEY, is_safe_redirect, sign_in, sign_out
+from pages.merchant.auth import USER_KEY, end_session, is_safe_redirect, sign_in
 
 INCORRECT = "Email or password is incorrect."
 
@@ -37,8 +37,7 @@ def register(context: AppContext) -> None:
                 password.set_value("")
                 show_error(INCORRECT)
                 return
-            sign_in(user)
-            ui.navigate.to(target)
+            sign_in(context, user, target)
 
         def show_error(message: str) -> None:
             error.set_text(message)
@@ -64,4 +63,5 @@ def register(context: AppContext) -> None:
 
     @ui.page("/logout")
     def logout_page() -> None:
-        sign_out()
+        end_session()
+        ui.navigate.to("/login")
