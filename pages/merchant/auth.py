@@ -21,7 +21,17 @@ from app.context import AppContext
 from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_by_id
 from app.views import SignedInUser
 
-PUBLIC_PREFIXES = ("/login", "/logout", "/portal/", "/healthz", "/api/", "/_nicegui", "/media/", "/docs", "/openapi.json")
+PUBLIC_PREFIXES = (
+    "/login",
+    "/logout",
+    "/portal/",
+    "/healthz",
+    "/api/",
+    "/_nicegui",
+    "/media/",
+    "/docs",
+    "/openapi.json",
+)
 USER_KEY = "merchant_user_id"
 # In the (signed) session cookie between `/login/complete` and the next request, which moves it into the new
 # session's server-side storage: that storage only exists from the first request that carries the new id.
