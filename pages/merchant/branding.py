@@ -116,6 +116,8 @@ class BrandingEditor:
     def restart_from(self, saved: PortalSettingsView) -> None:
         self.saved = saved
         self.draft = BrandingDraft(brand_color=saved.brand_color, accent_color=saved.accent_color)
+        # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
+        self.toolbar.show(dirty=False, valid=True)
         self.form.refresh()
         self.preview.refresh()
 

@@ -124,6 +124,8 @@ class PortalSettingsEditor:
     def restart_from(self, saved: PortalSettingsView) -> None:
         """Forget the draft: show `saved` in the form and the preview (both rebuild right after this handler)."""
         self.saved = self.draft = saved
+        # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
+        self.toolbar.show(dirty=False, valid=True)
         self.form.refresh()
         self.preview.refresh()
 
