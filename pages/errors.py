@@ -16,9 +16,14 @@ UNAVAILABLE_TITLE = "This page is temporarily unavailable"
 UNAVAILABLE_TEXT = "We could not reach our records just now. Nothing was changed. Please reload the page in a moment."
 
 
+def show_unavailable() -> None:
+    """The page for a database that is down or locked (already logged as a warning); reloading later helps."""
+    _error_page(UNAVAILABLE_TITLE, UNAVAILABLE_TEXT, "")
+
+
 def show_unexpected_error(exception: Exception) -> None:
-    if isinstance(exception, Unavailable):  # already logged as a warning by the database layer; retrying helps
-        _error_page(UNAVAILABLE_TITLE, UNAVAILABLE_TEXT, "")
+    if isinstance(exception, Unavailable):
+        show_unavailable()
         return
     reference = secrets.token_hex(4)
     log.error("Unexpected error on a page (reference %s)", reference, exc_info=exception)

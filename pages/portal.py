@@ -30,6 +30,7 @@ from app.views import (
 from components.portal import portal_view
 from components.portal.base import PortalTheme
 from components.portal.invoices import pdf_filename
+from pages.errors import show_unavailable
 from pages.link_problem import show_link_problem
 
 LINK_ENDED_MESSAGE = N_("This link has expired. Ask the business that sent it to you for a new link.")
@@ -164,6 +165,9 @@ def register(context: AppContext) -> None:
                 )
         except LinkError as error:
             show_link_problem(context, error)
+            return
+        except Unavailable:  # customers get the explanation without an error in the logs for every retry
+            show_unavailable()
             return
         ui.page_title(view.business_name)
         ui.colors(primary=PortalTheme.of(view.settings).brand)
