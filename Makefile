@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format chromium fonts clean
+.PHONY: run test test-postgres bench lint format chromium fonts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ test: $(STAMP) chromium fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-postgres
+
+# The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
+# Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
+test-postgres: $(STAMP) chromium fonts
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q tests/unit tests/api tests/e2e/test_scale_out_e2e.py
+
+# Performance: 100,000 customers, HTTP load, memory and preview latency -> benchmarks/results/latest.{json,md}
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

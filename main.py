@@ -7,7 +7,9 @@ from nicegui import ui
 import pages
 from app.config import load_settings
 from app.startup import build_context
+from components.performance import remember_handler_signatures
 
+remember_handler_signatures()
 settings = load_settings()
 context = build_context(settings)
 pages.register(context)

@@ -6,7 +6,7 @@ from nicegui import app
 
 from app import api
 from app.context import AppContext
-from pages import background, errors, health, media, portal, security
+from pages import background, client_pruning, errors, health, media, portal, security
 from pages.merchant import (
     account,
     activity,
@@ -38,4 +38,5 @@ def register(context: AppContext) -> None:
     billing.register(context)
     developers.register(context)
     background.register(context)
+    client_pruning.register(context)
     app.include_router(api.build_router(context))

@@ -1,0 +1,120 @@
+"""HTTP load and memory measurements against a real server process (loopback only, bounded request counts)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+# NiceGUI answers bots with markdown; a browser user agent gets the real page.
+BROWSER_HEADERS = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Accept": "text/html",
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    name: str
+    concurrency: int
+    requests: int
+    errors: int
+    requests_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@contextmanager
+def running_server(database_url: str, data_dir: Path, port: int, secret_key: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("NICEGUI_", "PYTEST_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        DATA_DIR=str(data_dir),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SECRET_KEY=secret_key,
+        DEMO_DATA="0",
+        BILLING_CLOCK_INTERVAL_SECONDS="0",
+    )
+    log = (data_dir / "bench-server.log").open("wb")
+    process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}; see {data_dir / 'bench-server.log'}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)  # poll interval while the server starts
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+async def _drive(urls: list[str], concurrency: int) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for url in urls:
+        queue.put_nowait(url)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            url = queue.get_nowait()
+            started = time.perf_counter()
+            try:
+                response = await client.get(url)
+                if response.status_code != 200:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(headers=BROWSER_HEADERS, timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def measure(name: str, urls: list[str], concurrency: int) -> LoadResult:
+    latencies, errors, elapsed = asyncio.run(_drive(urls, concurrency))
+    return LoadResult(
+        name=name,
+        concurrency=concurrency,
+        requests=len(urls),
+        errors=errors,
+        requests_per_second=len(urls) / elapsed,
+        p50_ms=statistics.median(latencies),
+        p95_ms=percentile(latencies, 0.95),
+        p99_ms=percentile(latencies, 0.99),
+    )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")

@@ -1,0 +1,34 @@
+from nicegui import helpers
+
+from components.performance import _expects_arguments, remember_handler_signatures
+
+
+class Handlers:
+    def with_event(self, event: object) -> None: ...
+
+    def without_arguments(self) -> None: ...
+
+    def with_default(self, event: object = None) -> None: ...
+
+
+def test_bound_methods_get_the_same_answers_as_nicegui_gives() -> None:
+    first, second = Handlers(), Handlers()
+    for handlers in (first, second, first):  # the second and third ask hit the remembered answer
+        assert _expects_arguments(handlers.with_event) is True
+        assert _expects_arguments(handlers.without_arguments) is False
+        assert _expects_arguments(handlers.with_default) is False
+
+
+def test_plain_functions_and_lambdas_are_still_inspected_each_time() -> None:
+    assert _expects_arguments(lambda event: None) is True
+    assert _expects_arguments(lambda: None) is False
+    assert _expects_arguments(lambda *args: None) is False
+
+
+def test_installing_replaces_nicegui_s_check() -> None:
+    original = helpers.expects_arguments
+    try:
+        remember_handler_signatures()
+        assert helpers.expects_arguments is _expects_arguments
+    finally:
+        helpers.expects_arguments = original
