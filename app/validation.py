@@ -10,6 +10,9 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# ASCII control characters other than tab and line breaks: never typed, and PostgreSQL refuses NUL in text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = "Remove the invisible control characters."
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
 COUNTRY_NAMES: dict[str, str] = {
     code: name
@@ -48,7 +51,7 @@ def format_phone(value: str) -> str:
 
 
 def check_https_url(value: str) -> str | None:
-    if not re.fullmatch(r"https://[^\s/$.?#][^\s<>\"']*", value):
+    if not re.fullmatch(r"https://[^\s/$.?#][^\s<>\"'\x00-\x1f\x7f]*", value):
         return "Enter a full https:// address, like https://example.com/terms."
     return None
 
@@ -62,6 +65,8 @@ def check_color(value: str) -> str | None:
 def check_length(value: str, maximum: int, *, required: bool = False) -> str | None:
     if required and not value.strip():
         return "This field is required."
+    if CONTROL_CHARACTERS.search(value):
+        return CONTROL_CHARACTERS_MESSAGE
     if len(value) > maximum:
         return f"Use at most {maximum} characters ({len(value)} now)."
     return None

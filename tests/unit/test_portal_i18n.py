@@ -65,6 +65,7 @@ def customer_facing_messages() -> set[str]:
         check_phone("+1 000 000 0000"),
         check_country("XX"),
         check_length("", 10, required=True),
+        check_length("\x00", 10),
         check_postal_code("US", ""),
         *(check_postal_code(country, "?") for country in ("US", "DE", "FR", "CN", "GB", "CA")),
     ]
