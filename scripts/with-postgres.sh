@@ -20,7 +20,7 @@ cleanup() {
   rm -rf "$workdir"
 }
 trap cleanup EXIT
-"${run_as[@]}" "$bindir/initdb" -D "$workdir/data" -U portal --auth=trust >/dev/null
+"${run_as[@]}" "$bindir/initdb" -D "$workdir/data" -U portal --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 "${run_as[@]}" "$bindir/pg_ctl" -D "$workdir/data" -l "$workdir/log" -w \
   -o "-p $port -k $workdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U portal portal

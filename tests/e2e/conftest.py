@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -41,7 +43,7 @@ def _free_port() -> int:
 
 
 def server_environment(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
-    """The child's environment: no pytest or NiceGUI test variables, its own data folder and port."""
+    """The child's environment: no pytest or NiceGUI test variables, its own data folder and port, then `extra`."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -55,8 +57,8 @@ def server_environment(data_dir: Path, port: int, **extra: str) -> dict[str, str
         SECRET_KEY=TEST_SECRET_KEY,
         DEMO_DATA="1",
         DEMO_PASSWORD=DEMO_PASSWORD,
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -80,18 +82,24 @@ def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-data")
 
 
-@pytest.fixture(scope="session")
-def server_url(server_data_dir: Path) -> Iterator[str]:
-    data_dir = server_data_dir
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
+@contextmanager
+def running_server(data_dir: Path, **extra: str) -> Iterator[Server]:
+    """`make run`'s code path in a child process on a free port: migrates, starts, waits until healthy, stops."""
     port = _free_port()
-    env = server_environment(data_dir, port)
+    env = server_environment(data_dir, port, **extra)
     subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, process)
-        yield url
+        yield Server(url=url, pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -99,6 +107,12 @@ def server_url(server_data_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(server_data_dir: Path) -> Iterator[str]:
+    with running_server(server_data_dir) as server:
+        yield server.url
 
 
 def log_in(page: Page, server_url: str, path: str = "/settings/account") -> None:
