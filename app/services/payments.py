@@ -91,9 +91,12 @@ _BRANDS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
 
 
 def card_digits(number: str) -> str:
-    """The digits of a typed card number (spaces and dashes allowed); "" when anything else was typed."""
+    """The digits of a typed card number (spaces and dashes allowed); "" when anything else was typed.
+
+    Only ASCII digits: `str.isdigit` also accepts full-width and other scripts' digits, which would be stored.
+    """
     compact = re.sub(r"[\s-]", "", number)
-    return compact if compact.isdigit() else ""
+    return compact if compact.isascii() and compact.isdigit() else ""
 
 
 def card_brand(number: str) -> str:
@@ -115,7 +118,7 @@ def passes_luhn(digits: str) -> bool:
 
 def parse_expiry(expiry: str) -> tuple[int, int] | None:
     """(month, four-digit year) from "MM/YY", "MM / YY" or "MM/YYYY"; None when it is not such a date."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry)
+    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*", expiry)
     if not match:
         return None
     month, year = int(match[1]), int(match[2])
@@ -138,7 +141,7 @@ def card_errors(card: CardInput, now: datetime) -> dict[str, str]:
     elif (expiry[1], expiry[0]) < (now.year, now.month):
         errors["expiry"] = N_("Your card's expiry date is in the past.")
     cvc_length = 4 if brand == "amex" else 3
-    if not re.fullmatch(rf"\d{{{cvc_length}}}", card.cvc.strip()):
+    if not re.fullmatch(rf"[0-9]{{{cvc_length}}}", card.cvc.strip()):
         errors["cvc"] = f"Enter the {cvc_length}-digit security code."
     if message := check_length(card.cardholder_name.strip(), 120, required=True):
         errors["cardholder_name"] = message

@@ -144,6 +144,15 @@ def test_first_card_becomes_the_default_and_make_default_switches(database: Data
         (_card(cvc="12"), "cvc", "Enter the 3-digit security code."),
         (_card("3782 822463 10005", cvc="123"), "cvc", "Enter the 4-digit security code."),
         (_card(name=" "), "cardholder_name", "This field is required."),
+        (_card("4242 4242 4242 4242 4242 4242"), "number", "Your card number is invalid."),
+        (_card("４２４２４２４２４２４２４２４２"), "number", "Your card number is invalid."),  # full-width digits
+        (_card(expiry=""), "expiry", "Enter the expiry date as MM/YY."),
+        (_card(expiry="00/30"), "expiry", "Enter the expiry date as MM/YY."),
+        (_card(expiry="13/30"), "expiry", "Enter the expiry date as MM/YY."),
+        (_card(expiry="10/2026"), "expiry", "Your card's expiry date is in the past."),
+        (_card(cvc=""), "cvc", "Enter the 3-digit security code."),
+        (_card(cvc="12a"), "cvc", "Enter the 3-digit security code."),
+        (_card(cvc="1234"), "cvc", "Enter the 3-digit security code."),
     ],
 )
 def test_refused_cards_are_explained_and_not_saved(
