@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,13 @@ from app.context import AppContext
 from app.db import Database
 from app.errors import Unavailable
 from app.models import Event, EventSource, Invoice, InvoiceStatus, Merchant, Subscription, SubscriptionStatus
-from app.services.billing import CardOnFile, ChargeResult
 from app.services.events import Actor
 from app.services.merchants import get_account_details, update_account_details
 from app.services.payments import TestGateway
 from app.services.portal_links import issue_link
 from pages.portal import LiveActions
 from tests.conftest import only_on
-from tests.hardening.support import snapshot, ticking_clock
+from tests.hardening.support import CountingGateway, snapshot, ticking_clock
 from tests.ui.conftest import log_in
 from tests.ui.portal_setup import acme, customer_with, link_path, subscription_of
 
@@ -188,27 +186,6 @@ def _unavailable_transaction(_self: Database) -> Iterator[Any]:
 
 
 # --- Double submits -----------------------------------------------------------------------------------------------
-
-
-class CountingGateway(TestGateway):
-    """The test gateway, counting the charges it really made (answers from its idempotency memory are not)."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.charges = 0
-        self._lock = threading.Lock()
-
-    def charge_card_on_file(
-        self, *, card: CardOnFile, amount_minor: int, currency: str, idempotency_key: str, now: datetime
-    ) -> ChargeResult:
-        with self._lock:
-            if idempotency_key not in self._charges:
-                self.charges += 1
-            return super().charge_card_on_file(
-                card=card, amount_minor=amount_minor, currency=currency, idempotency_key=idempotency_key, now=now
-            )
 
 
 def _live_actions(app_context: AppContext, customer_id: str, gateway: TestGateway | None = None) -> LiveActions:
