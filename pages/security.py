@@ -1,4 +1,8 @@
-"""Security headers on every response; portal pages also get no-store and no-referrer so tokens do not leak."""
+"""Security headers on every response; portal pages also get no-referrer so tokens do not leak.
+
+Nothing but static assets and branding images may be cached: merchant pages show customers' data (a shared
+computer's back button after sign-out), portal pages and API answers carry portal links.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 PORTAL_PREFIX = "/portal/"
+# Responses that set their own caching (versioned static files and branding images).
+CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
 
 
 class SecurityHeadersMiddleware(BaseHTTPMiddleware):
@@ -37,6 +43,8 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(CACHEABLE_PREFIXES):
+            headers.setdefault("Cache-Control", "no-store")
         if request.url.path.startswith(PORTAL_PREFIX):
             headers["Referrer-Policy"] = "no-referrer"
             headers["Cache-Control"] = "no-store"
