@@ -36,6 +36,20 @@ def png(size: tuple[int, int] = (256, 256)) -> bytes:
     return output.getvalue()
 
 
+def animated_gif() -> bytes:
+    output = BytesIO()
+    frames = [Image.new("RGB", (16, 16), color) for color in ("red", "blue")]
+    frames[0].save(output, format="GIF", save_all=True, append_images=frames[1:])
+    return output.getvalue()
+
+
+def decompression_bomb() -> bytes:
+    """A few kilobytes that would decode to 144 million pixels."""
+    output = BytesIO()
+    Image.new("1", (12_000, 12_000)).save(output, format="PNG")
+    return output.getvalue()
+
+
 async def upload(user: User, kind: str, name: str, content_type: str, data: bytes) -> None:
     (element,) = user.find(marker=f"{kind}-upload").elements
     with user:
@@ -82,6 +96,9 @@ async def test_an_uploaded_png_shows_in_the_preview_and_is_stored_on_save(user: 
         ),
         ("logo.svg", "image/svg+xml", SVG, "SVG images are not supported. Upload a PNG, JPEG or WebP image."),
         ("huge.png", "image/png", png() + b"\0" * (2 * 1024 * 1024), "The file is larger than 2 MB."),
+        ("empty.png", "image/png", b"", "The file is empty."),
+        ("spinner.gif", "image/gif", animated_gif(), "This file is not a PNG, JPEG or WebP image."),
+        ("bomb.png", "image/png", decompression_bomb(), "The image has too many pixels."),
     ],
 )
 async def test_refused_uploads_say_why_and_nothing_changes(
