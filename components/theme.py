@@ -26,22 +26,40 @@ MERCHANT_PRIMARY = "#635bff"
 
 @contextmanager
 def merchant_frame(title: str, *, business_name: str, user_email: str, on_logout: Callable[[], None]) -> Iterator[None]:
-    """Header with navigation and sign-out; the page's content goes in the `with` body."""
+    """Header, navigation drawer and sign-out; the page's content goes in the `with` body.
+
+    The drawer is a sidebar from 1024 px up and slides over the page below that, opened by the header's menu button.
+    """
     ui.colors(primary=MERCHANT_PRIMARY)
     ui.page_title(f"{title} · {business_name}")
-    with ui.header(elevated=False).classes("bg-white text-grey-9 border-b items-center q-px-md gap-2 flex-wrap"):
-        ui.label(business_name).classes("text-subtitle1 text-weight-bold q-mr-md")
-        with ui.element("nav").props('aria-label="Main"').classes("row items-center gap-1 flex-wrap"):
-            for label, target, icon in MERCHANT_NAV:
-                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
-                    "flat no-caps dense"
-                ).classes("q-px-sm")
+    current_path = ui.context.client.request.url.path if ui.context.client.request else ""
+    with ui.header(elevated=False).classes("bg-white text-grey-9 border-b border-gray-200 items-center q-px-md gap-2"):
+        menu = ui.button(icon="menu").props('flat round dense aria-label="Open navigation"').classes("lt-md")
+        ui.label(business_name).classes("text-subtitle1 text-weight-bold ellipsis")
         ui.space()
         ui.label(user_email).classes("text-caption text-grey-7 gt-xs")
         ui.button("Sign out", icon="logout", on_click=on_logout).props("flat no-caps dense")
+    drawer = ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-1 q-pa-sm")
+    with drawer, ui.element("nav").props('aria-label="Main"').classes("column gap-1 w-full"):
+        for label, target, icon in MERCHANT_NAV:
+            _nav_link(label, target, icon, current=current_path.startswith(target))
+    menu.on_click(drawer.toggle)
     with ui.element("main").classes("w-full max-w-screen-xl mx-auto q-pa-md"):
         ui.label(title).classes("text-h5 q-mb-md").props('role="heading" aria-level="1"')
         yield
+
+
+def _nav_link(label: str, target: str, icon: str, *, current: bool) -> None:
+    """A real link (opens in a new tab with a middle click), marked as the current page for assistive technology."""
+    tone = "bg-indigo-1 text-primary text-weight-medium" if current else "text-grey-9"
+    link = ui.link(target=target).classes(
+        f"row items-center no-wrap gap-3 q-px-md q-py-sm rounded-borders no-underline hover:bg-indigo-50 {tone}"
+    )
+    if current:
+        link.props["aria-current"] = "page"
+    with link:
+        ui.icon(icon, size="20px")
+        ui.label(label)
 
 
 @contextmanager
