@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -28,8 +27,8 @@ from app.views import (
     ShippingInput,
 )
 from components.portal import portal_view
-from components.portal.base import PortalTheme
 from components.portal.invoices import pdf_filename
+from components.theme import portal_frame
 from pages.errors import show_unavailable
 from pages.link_problem import show_link_problem
 
@@ -169,13 +168,7 @@ def register(context: AppContext) -> None:
         except Unavailable:  # customers get the explanation without an error in the logs for every retry
             show_unavailable()
             return
-        ui.page_title(view.business_name)
-        ui.colors(primary=PortalTheme.of(view.settings).brand)
-        if view.icon_src:
-            ui.add_head_html(f'<link rel="icon" type="image/png" href="{html.escape(view.icon_src, quote=True)}">')
-        ui.query("body").classes("bg-white")
-        ui.query(".nicegui-content").classes("p-0")
-        with ui.element("div").classes("w-full min-h-screen flex"):
+        with portal_frame(view):
             portal_view(view, LiveActions(context, token, actor, gateway))
 
     @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)
