@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres bench lint format chromium fonts clean
+.PHONY: run test test-postgres bench soak lint format chromium fonts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-postgres: $(STAMP) chromium fonts
 # Performance: 100,000 customers, HTTP load, memory and preview latency -> benchmarks/results/latest.{json,md}
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# Load: 50 simulated portal customers for 60 s (service layer + HTTP, loopback only); 0 errors, 0 lost writes.
+# Not part of `make test`; writes benchmarks/results/soak.json.
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
