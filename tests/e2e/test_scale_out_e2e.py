@@ -178,14 +178,18 @@ def test_a_merchant_session_started_on_one_process_is_valid_on_the_other(page: P
     if not REDIS_URL:
         pytest.skip("needs Redis in TEST_REDIS_URL for NiceGUI's storage (scripts/with-redis.sh); else sticky sessions")
     first, second = cluster.servers
+
+    def signed_in_on(server: Server) -> bool:
+        page.goto(f"{server.url}/customers")  # the session cookie is the same: cookies do not depend on the port
+        return page.url == f"{server.url}/customers"
+
     log_in(page, first.url, "/customers")
-    page.goto(f"{second.url}/customers")  # the session cookie is the same: cookies do not depend on the port
-    expect(page).to_have_url(f"{second.url}/customers")
+    eventually(lambda: signed_in_on(second), "the second process to know the session")  # Redis is written async
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
 
     page.goto(f"{second.url}/logout")
     expect(page).to_have_url(re.compile(r"/login"))
-    page.goto(f"{first.url}/customers")
+    eventually(lambda: not signed_in_on(first), "the first process to forget the session")
     expect(page).to_have_url(re.compile(rf"^{re.escape(first.url)}/login\?"))
 
 
