@@ -117,7 +117,7 @@ class BrandingEditor:
         self.saved = saved
         self.draft = BrandingDraft(brand_color=saved.brand_color, accent_color=saved.accent_color)
         # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
-        self.toolbar.show(dirty=False, valid=True)
+        self.toolbar.save.disable()
         self.form.refresh()
         self.preview.refresh()
 

@@ -125,7 +125,7 @@ class PortalSettingsEditor:
         """Forget the draft: show `saved` in the form and the preview (both rebuild right after this handler)."""
         self.saved = self.draft = saved
         # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
-        self.toolbar.show(dirty=False, valid=True)
+        self.toolbar.save.disable()
         self.form.refresh()
         self.preview.refresh()
 

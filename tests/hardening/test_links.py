@@ -29,10 +29,13 @@ def _now() -> datetime:
 
 
 def _customer(database: Database, skip: int = 0) -> Customer:
+    """An Acme customer whose portal is in English (the page texts below are English)."""
     with database.transaction() as session:
-        return session.scalars(
+        customer = session.scalars(
             select(Customer).where(Customer.merchant_id == acme(session).id).order_by(Customer.id).offset(skip).limit(1)
         ).one()
+        customer.locale = "en_US"
+        return customer
 
 
 def _token(database: Database, settings: Settings, customer_id: str, clock: Callable[[], datetime] = _now) -> str:
