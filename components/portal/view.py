@@ -8,62 +8,124 @@ from nicegui import ui
 
 from app.views import PortalView
 from components.portal.actions import PortalActions
-from components.portal.base import Portal
+from components.portal.base import Portal, PortalTheme
 from components.portal.billing import billing_section, shipping_section
 from components.portal.business import business_panel
 from components.portal.invoices import invoices_section
 from components.portal.payment_methods import payment_methods_section
 from components.portal.subscriptions import subscriptions_section
 
+# Which inputs each part of the portal reads: a part is rebuilt only when its inputs change, so that the settings
+# page's live preview re-renders a toggled section or the edited business panel, not the whole portal.
+_SECTION_SWITCHES: dict[str, tuple[str, ...]] = {
+    "subscriptions": (
+        "cancel_subscriptions",
+        "cancel_mode",
+        "cancellation_reasons",
+        "plan_switching",
+        "switchable_price_ids",
+    ),
+    "payment_methods": ("payment_method_update",),
+    "billing": ("billing_details_update", "billing_fields"),
+    "shipping": ("shipping_information",),
+    "invoices": ("invoice_history",),
+}
+_PANEL_FIELDS = (
+    "headline",
+    "support_email",
+    "support_phone",
+    "address",
+    "website_url",
+    "terms_url",
+    "privacy_url",
+)
 
-class _PortalScreen:
-    """Keeps the view on screen up to date: after an action, the customer's data is reloaded and re-rendered."""
+
+def _shared_inputs(view: PortalView) -> tuple[object, ...]:
+    """What every part reads: colours, language, time zone, preview mode and the customer's data."""
+    settings = view.settings
+    return (settings.brand_color, settings.accent_color, view.locale, view.time_zone, view.is_preview, view.data)
+
+
+def _part_inputs(view: PortalView, part: str) -> tuple[object, ...]:
+    settings = view.settings
+    if part == "panel":
+        own = (view.business_name, view.icon_src, view.logo_src, view.return_url)
+        return own + tuple(getattr(settings, name) for name in _PANEL_FIELDS) + _shared_inputs(view)
+    return tuple(getattr(settings, name) for name in _SECTION_SWITCHES[part]) + _shared_inputs(view)
+
+
+def _render_section(part: str, portal: Portal) -> None:
+    settings = portal.view.settings
+    if part == "subscriptions":
+        subscriptions_section(portal)
+    elif part == "payment_methods" and settings.payment_method_update:
+        payment_methods_section(portal)
+    elif part == "billing" and settings.billing_details_update and settings.billing_fields:
+        billing_section(portal)
+    elif part == "shipping" and settings.shipping_information:
+        shipping_section(portal)
+    elif part == "invoices" and settings.invoice_history:
+        invoices_section(portal)
+
+
+class PortalScreen:
+    """The portal on screen; `show` brings it to a new view, rebuilding only the parts whose inputs changed."""
 
     def __init__(self, view: PortalView, actions: PortalActions) -> None:
         self.view = view
         self.actions = actions
-
-    def reload(self) -> None:
-        """Fresh customer data; settings, language and the plans on offer stay as this portal opened with."""
-        fresh = self.actions.reload()
-        self.view = replace(self.view, data=replace(fresh, available_prices=self.view.data.available_prices))
-        self.render.refresh()
-
-    def switch_locale(self, locale: str) -> None:
-        if locale and locale != self.view.locale:
-            self.view = replace(self.view, locale=locale)
-            self.render.refresh()
-
-    @ui.refreshable_method
-    def render(self) -> None:
-        portal = Portal(self.view, self.actions, on_change=self.reload)
-        settings, theme = self.view.settings, portal.theme
+        self._inputs: dict[str, tuple[object, ...]] = {}
+        theme = PortalTheme.of(view.settings)
         with (
-            ui.element("div")
-            .classes("w-full @container portal")
-            .style(theme.scope_style)
-            .props(f'lang="{_html_lang(self.view.locale)}"'),
+            ui.element("div").classes("w-full @container portal") as self._root,
             ui.element("div").classes("w-full flex flex-col @3xl:flex-row items-stretch"),
         ):
-            with (
-                ui.element("div")
-                .classes("w-full @3xl:w-5/12 @3xl:max-w-md q-pa-lg @3xl:p-12")
-                .style(f"background-color: {theme.accent}; color: {theme.on_accent}")
-            ):
-                business_panel(portal, self.switch_locale)
+            self._panel = ui.element("div").classes("w-full @3xl:w-5/12 @3xl:max-w-md q-pa-lg @3xl:p-12")
             with (
                 ui.element("div").classes("flex-1 min-w-0 bg-white text-grey-10 q-px-lg q-pb-lg @3xl:px-12"),
                 ui.element("div").classes("w-full max-w-3xl"),
             ):
-                subscriptions_section(portal)
-                if settings.payment_method_update:
-                    payment_methods_section(portal)
-                if settings.billing_details_update and settings.billing_fields:
-                    billing_section(portal)
-                if settings.shipping_information:
-                    shipping_section(portal)
-                if settings.invoice_history:
-                    invoices_section(portal)
+                self._sections = {part: ui.element("div").classes("w-full") for part in _SECTION_SWITCHES}
+        self._apply_theme(theme)
+        self._build(view, actions)
+
+    def show(self, view: PortalView, actions: PortalActions | None = None) -> None:
+        """Show `view` (and new `actions`, e.g. the preview's for another customer)."""
+        self._build(view, actions or self.actions)
+
+    def reload(self) -> None:
+        """Fresh customer data after an action; settings, language and the plans on offer stay as they were."""
+        fresh = self.actions.reload()
+        self.show(replace(self.view, data=replace(fresh, available_prices=self.view.data.available_prices)))
+
+    def switch_locale(self, locale: str) -> None:
+        if locale and locale != self.view.locale:
+            self.show(replace(self.view, locale=locale))
+
+    def _build(self, view: PortalView, actions: PortalActions) -> None:
+        if actions is not self.actions:
+            self._inputs.clear()  # other actions (another previewed customer): every part is rebuilt
+        self.view, self.actions = view, actions
+        with self._root:  # the caller's slot may be gone: e.g. a button in a section that this call rebuilds
+            portal = Portal(view, actions, on_change=self.reload)
+        self._apply_theme(portal.theme)
+        self._root.props["lang"] = _html_lang(view.locale)
+        for part, container in (("panel", self._panel), *self._sections.items()):
+            inputs = _part_inputs(view, part)
+            if self._inputs.get(part) == inputs:
+                continue
+            self._inputs[part] = inputs
+            container.clear()
+            with container:
+                if part == "panel":
+                    business_panel(portal, self.switch_locale)
+                else:
+                    _render_section(part, portal)
+
+    def _apply_theme(self, theme: PortalTheme) -> None:
+        self._root.style(theme.scope_style)
+        self._panel.style(f"background-color: {theme.accent}; color: {theme.on_accent}")
 
 
 def _html_lang(locale: str) -> str:
@@ -71,6 +133,9 @@ def _html_lang(locale: str) -> str:
     return "".join(char for char in locale.replace("_", "-") if char.isalnum() or char == "-")
 
 
-def portal_view(view: PortalView, actions: PortalActions) -> None:
-    """Render the portal into the current container: pure (all data from `view`, all behaviour via `actions`)."""
-    _PortalScreen(view, actions).render()
+def portal_view(view: PortalView, actions: PortalActions) -> PortalScreen:
+    """Render the portal into the current container: pure (all data from `view`, all behaviour via `actions`).
+
+    Keep the returned screen to show later views of the same portal cheaply (the settings page's live preview).
+    """
+    return PortalScreen(view, actions)

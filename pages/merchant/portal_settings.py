@@ -30,7 +30,7 @@ from app.services.portal_settings import (
 )
 from app.views import AccountDetails, PortalSettingsView, PriceView, SignedInUser
 from components.forms import FieldGroup, text_field
-from components.portal import PreviewActions, portal_view
+from components.portal import PortalScreen, PreviewActions, portal_view
 from components.portal.subscriptions import price_text
 from components.portal.text import PortalText
 from components.settings import (
@@ -93,7 +93,9 @@ class PortalSettingsEditor:
         self.prices = prices
         self.customer_labels = {SAMPLE_CUSTOMER: SAMPLE_LABEL}
         self.subject = subject
+        self.preview_actions = PreviewActions(subject.data, subject.invoices)
         self.preview_as = SAMPLE_CUSTOMER
+        self.screen: PortalScreen | None = None
         self.fields = FieldGroup()
         self.billing_error: ui.label | None = None
         self.toolbar: SettingsToolbar
@@ -111,7 +113,7 @@ class PortalSettingsEditor:
         self.draft = replace(self.draft, **changes)
         for name, element in self.dependent.items():
             element.set_visibility(bool(getattr(self.draft, name)))
-        self.preview.refresh()
+        self.show_preview()
         self.show_state()
 
     def show_state(self) -> None:
@@ -122,12 +124,12 @@ class PortalSettingsEditor:
         self.toolbar.show(dirty=self.dirty, valid=not errors)
 
     def restart_from(self, saved: PortalSettingsView) -> None:
-        """Forget the draft: show `saved` in the form and the preview (both rebuild right after this handler)."""
+        """Forget the draft: show `saved` in the preview, and in the form (which rebuilds right after this handler)."""
         self.saved = self.draft = saved
         # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
         self.toolbar.save.disable()
         self.form.refresh()
-        self.preview.refresh()
+        self.show_preview()
 
     # --- Actions ----------------------------------------------------------------------------------------------
 
@@ -199,7 +201,8 @@ class PortalSettingsEditor:
             self.chooser.set_value(self.preview_as)
             return
         self.preview_as = customer_id
-        self.preview.refresh()
+        self.preview_actions = PreviewActions(self.subject.data, self.subject.invoices)
+        self.show_preview()
 
     # --- Rendering --------------------------------------------------------------------------------------------
 
@@ -226,10 +229,10 @@ class PortalSettingsEditor:
                 # The merchant's customers are searched on the server as they type (there may be 100,000).
                 self.chooser.on("input-value", lambda event: self.search_customers(str(event.args or "")), throttle=0.3)
                 with portal_preview_region():
-                    self.preview()
+                    self.show_preview()
 
-    @ui.refreshable_method
-    def preview(self) -> None:
+    def show_preview(self) -> None:
+        """The draft as customers would see it; only the parts of the portal that the change touches re-render."""
         view = preview_view(
             draft=self.draft,
             account=self.account,
@@ -237,7 +240,10 @@ class PortalSettingsEditor:
             icon_src=branding_image_url(self.draft, "icon"),
             logo_src=branding_image_url(self.draft, "logo"),
         )
-        portal_view(view, PreviewActions(self.subject.data, self.subject.invoices))
+        if self.screen is None:
+            self.screen = portal_view(view, self.preview_actions)
+        else:
+            self.screen.show(view, self.preview_actions)
 
     @ui.refreshable_method
     def form(self) -> None:

@@ -122,6 +122,7 @@ async def test_reset_asks_then_restores_the_saved_settings(user: User, database:
     await user.should_see("Reset unsaved changes?")
     user.find(kind=ui.button, content="Discard changes").click()
     await user.should_not_see("Unsaved changes")
+    await user.should_see(kind=ui.input, content="Cloud hosting that scales with you.", retries=30)  # form rebuilt
     (switch,) = user.find(kind=ui.switch, content="Invoice history").elements
     assert switch.value is True
     assert input_named(user, "Headline").value == "Cloud hosting that scales with you."
@@ -197,6 +198,7 @@ async def test_reloading_after_a_conflict_shows_the_other_save(user: User, datab
     await user.should_see("The portal settings were saved elsewhere")
     user.find(kind=ui.button, content="Reload saved settings").click()
     await user.should_not_see("Unsaved changes")
+    await user.should_see(kind=ui.input, content="Saved in another tab", retries=30)  # the form was rebuilt
     assert input_named(user, "Headline").value == "Saved in another tab"
     with user.scope(marker=PREVIEW_MARKER):
         await user.should_see("Saved in another tab")
