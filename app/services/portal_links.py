@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -138,7 +138,8 @@ def open_link(
             customer_id=link.customer_id,
             event_type="portal.link.opened",
             object_id=link.id,
-            actor=actor or Actor(source=EventSource.PORTAL, portal_link_id=link.id),
+            # The page knows the visitor's IP and browser but not yet which link this is: the event names it.
+            actor=replace(actor or Actor(source=EventSource.PORTAL), portal_link_id=link.id),
             clock=clock,
         )
     return PortalAccess(

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.errors import LinkExpired, LinkInvalid, LinkRevoked, NotFound
-from app.models import Customer, Merchant, PortalLink
+from app.models import Customer, Event, EventSource, Merchant, PortalLink
+from app.services.events import Actor
 from app.services.portal_links import issue_link, open_link
 from tests.conftest import DEMO_NOW
 
@@ -87,3 +88,14 @@ def test_links_only_for_the_merchants_own_customers(database: Database, settings
     _, globex_customer = _customer_of(database, "Globex")
     with pytest.raises(NotFound):
         _issue(database, settings, acme_id, globex_customer)
+
+
+def test_the_opened_event_names_the_link_and_keeps_the_visitors_address(database: Database, settings: Settings) -> None:
+    link = _issue(database, settings, *_customer_of(database, "Acme Cloud"))
+    visitor = Actor(source=EventSource.PORTAL, ip_address="203.0.113.7", user_agent="Firefox")
+    with database.transaction() as session:
+        open_link(session=session, settings=settings, token=_token(link.url), actor=visitor, clock=lambda: DEMO_NOW)
+    with database.transaction() as session:
+        opened = session.scalars(select(Event).where(Event.type == "portal.link.opened", Event.object_id == link.id))
+        (event,) = opened.all()
+        assert (event.portal_link_id, event.ip_address, event.user_agent) == (link.id, "203.0.113.7", "Firefox")
