@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+from fastapi.responses import PlainTextResponse
 from nicegui import app
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -37,7 +38,13 @@ CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
 
 class SecurityHeadersMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            # No id, token or search contains NUL, and PostgreSQL refuses it in text (an error, not a "not found").
+            response: Response = PlainTextResponse(
+                "Bad request", status_code=400, headers={"Cache-Control": "no-store"}
+            )
+        else:
+            response = await call_next(request)
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")

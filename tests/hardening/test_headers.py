@@ -85,3 +85,22 @@ async def test_every_kind_of_response_is_hardened(user: User, database: Database
     page = await client.get(f"/customers/{customer_id}")
     assert page.status_code == 200
     assert_hardened(page)
+
+
+async def test_a_nul_in_an_address_is_a_bad_request_everywhere(
+    user: User, database: Database, settings: Settings
+) -> None:
+    """NUL fits no id, token or search; refused before any route (PostgreSQL would fail on it, not "not find" it)."""
+    portal = link_path(database, settings, customer_with(database, SubscriptionStatus.ACTIVE))
+    await log_in(user, then="/customers")
+    for path in (
+        "/portal/%00",
+        f"{portal}/invoices/in_%00/pdf",
+        "/customers/cus_%00",
+        "/customers?q=%00",
+        "/media/acct_%00/icon.png",
+        "/developers/webhooks/we_%00",
+    ):
+        response = await user.http_client.get(path)
+        assert response.status_code == 400, path
+        assert_hardened(response, portal=path.startswith("/portal/"))
