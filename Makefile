@@ -34,7 +34,9 @@ test: $(STAMP) chromium fonts
 # The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
 # Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
 test-postgres: $(STAMP) chromium fonts
-	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q tests/unit tests/api tests/e2e/test_scale_out_e2e.py
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q tests/unit tests/api \
+		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
+		tests/e2e/test_scale_out_e2e.py
 
 # Performance: 100,000 customers, HTTP load, memory and preview latency -> benchmarks/results/latest.{json,md}
 bench: $(STAMP)
