@@ -10,6 +10,7 @@ from nicegui import ui
 from app.formatting import format_datetime
 from app.services.webhooks import ALL_EVENTS, MAX_ATTEMPTS
 from app.views import WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointView
+from components.dialogs import show_secret_once
 from components.forms import FieldGroup, text_field
 from components.pager import pager
 
@@ -79,25 +80,13 @@ class EndpointForm:
 
 def show_secret_dialog(secret: str, *, title: str) -> None:
     """Shows a signing secret once, with a copy button; it cannot be shown again afterwards."""
-    with ui.dialog().props("persistent") as dialog, ui.card().classes("w-full max-w-lg"):
-        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
-        ui.label(
-            "Copy the signing secret now and store it with your webhook receiver. "
-            "For your security it is shown only this once."
-        ).classes("text-body2")
-        with ui.row().classes("w-full items-center no-wrap gap-2"):
-            ui.input("Signing secret", value=secret).props("outlined dense readonly").classes("w-full font-mono")
-            ui.button(icon="content_copy", on_click=lambda: _copy(secret)).props(
-                'flat round aria-label="Copy signing secret"'
-            )
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Done", on_click=dialog.close).props("unelevated no-caps")
-    dialog.open()
-
-
-def _copy(text: str) -> None:
-    ui.clipboard.write(text)
-    ui.notify("Copied", type="positive")
+    show_secret_once(
+        secret,
+        title=title,
+        label="Signing secret",
+        explanation="Copy the signing secret now and store it with your webhook receiver. "
+        "For your security it is shown only this once.",
+    )
 
 
 def delivery_log(

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Event
-from app.services.customers import describe_event, find_customer
-from app.views import EventPage, EventView
+from app.services.customers import event_view, find_customer
+from app.views import EventPage
 
 PAGE_SIZE = 25
 # The event types the portal records, offered as filters and as webhook subscriptions.
@@ -64,20 +64,7 @@ def list_events(
         query.order_by(Event.created_at.desc(), Event.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
     ).all()
     events = tuple(
-        EventView(
-            id=event.id,
-            type=event.type,
-            title=describe_event(event.type),
-            created_at=event.created_at,
-            source=event.source.value,
-            customer_id=event.customer_id,
-            customer_name=name or "",
-            customer_email=email or "",
-            object_id=event.object_id,
-            portal_link_id=event.portal_link_id,
-            ip_address=event.ip_address,
-            user_agent=event.user_agent,
-        )
+        event_view(event, customer_name=name or "", customer_email=email or "")
         for event, name, email in rows[:page_size]
     )
     return EventPage(events=events, page=page, has_next=len(rows) > page_size)

@@ -204,21 +204,7 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
         invoices=tuple(invoice_view(invoice) for invoice in invoices[:RECENT_INVOICES]),
         more_invoices=len(invoices) > RECENT_INVOICES,
         activity=tuple(
-            EventView(
-                id=event.id,
-                type=event.type,
-                title=describe_event(event.type),
-                created_at=event.created_at,
-                source=event.source.value,
-                customer_id=customer.id,
-                customer_name=customer.name,
-                customer_email=customer.email,
-                object_id=event.object_id,
-                portal_link_id=event.portal_link_id,
-                ip_address=event.ip_address,
-                user_agent=event.user_agent,
-            )
-            for event in events
+            event_view(event, customer_name=customer.name, customer_email=customer.email) for event in events
         ),
     )
 
@@ -229,6 +215,24 @@ EVENT_TITLES = {
     "portal.link.revoked": "Portal link revoked",
     "portal.link.emailed": "New portal link emailed",
 }
+
+
+def event_view(event: Event, *, customer_name: str, customer_email: str) -> EventView:
+    """An event as the dashboard lists it, with the name and email of its customer (empty when it has none)."""
+    return EventView(
+        id=event.id,
+        type=event.type,
+        title=describe_event(event.type),
+        created_at=event.created_at,
+        source=event.source.value,
+        customer_id=event.customer_id,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        object_id=event.object_id,
+        portal_link_id=event.portal_link_id,
+        ip_address=event.ip_address,
+        user_agent=event.user_agent,
+    )
 
 
 def describe_event(event_type: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
@@ -89,6 +91,24 @@ def form_address(form: FieldGroup, prefix: str = "address") -> Address:
     return Address(**{part: str(values[f"{prefix}.{part}"]) for part in ADDRESS_PARTS})
 
 
+def _cancel_and_save(portal: Portal, dialog: ui.dialog) -> ui.button:
+    """A form dialog's Cancel and Save buttons; returns Save, for the caller to wire."""
+    with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+        ui.button(portal.text("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
+        return portal.primary_button(portal.text("Save"))
+
+
+async def _save_form(
+    portal: Portal, dialog: ui.dialog, form: FieldGroup, save: ui.button, work: Callable[[], object], saved: str
+) -> None:
+    """Run the save; field errors stay in the form, success closes the dialog, says `saved` and refreshes."""
+    done, _ = await portal.act(work, buttons=(save,), on_invalid=lambda errors: portal.show_field_errors(form, errors))
+    if done:
+        dialog.close()
+        portal.notify(saved)
+        portal.changed()
+
+
 def _billing_dialog(portal: Portal) -> None:
     t, customer = portal.text, portal.view.data.customer
     fields = portal.view.settings.billing_fields
@@ -112,9 +132,7 @@ def _billing_dialog(portal: Portal) -> None:
                     .classes("w-full"),
                 )
                 form.add("tax_id_value", limited_field(t("Tax ID"), customer.tax_id_value, 40))
-        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
-            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
-            save = portal.primary_button(t("Save"))
+        save = _cancel_and_save(portal, dialog)
 
     async def submit() -> None:
         values = form.values()
@@ -126,15 +144,14 @@ def _billing_dialog(portal: Portal) -> None:
             tax_id_type=values.get("tax_id_type"),
             tax_id_value=values.get("tax_id_value"),
         )
-        done, _ = await portal.act(
+        await _save_form(
+            portal,
+            dialog,
+            form,
+            save,
             lambda: portal.actions.update_billing_details(details),
-            buttons=(save,),
-            on_invalid=lambda errors: portal.show_field_errors(form, errors),
+            t("Billing details saved."),
         )
-        if done:
-            dialog.close()
-            portal.notify(t("Billing details saved."))
-            portal.changed()
 
     save.on_click(submit)
 
@@ -165,9 +182,7 @@ def _shipping_dialog(portal: Portal) -> None:
         form.add("name", limited_field(t("Name"), customer.shipping_name or customer.name, 120))
         form.add("phone", text_field(t("Phone (optional)"), customer.shipping_phone, hint=t("With country code")))
         address_fields(form, t, customer.shipping_address)
-        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
-            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
-            save = portal.primary_button(t("Save"))
+        save = _cancel_and_save(portal, dialog)
 
     def use_billing(checked: bool) -> None:
         """Show the billing address in the (then locked) fields, or give the saved shipping address back."""
@@ -189,14 +204,13 @@ def _shipping_dialog(portal: Portal) -> None:
             address=form_address(form),
             same_as_billing=bool(same and same.value),
         )
-        done, _ = await portal.act(
+        await _save_form(
+            portal,
+            dialog,
+            form,
+            save,
             lambda: portal.actions.update_shipping(shipping),
-            buttons=(save,),
-            on_invalid=lambda errors: portal.show_field_errors(form, errors),
+            t("Shipping information saved."),
         )
-        if done:
-            dialog.close()
-            portal.notify(t("Shipping information saved."))
-            portal.changed()
 
     save.on_click(submit)

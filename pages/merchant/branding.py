@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from nicegui import events, run, ui
+from sqlalchemy.orm import Session
 
 from app.colors import MINIMUM_TEXT_CONTRAST, contrast_ratio, readable_text_on
 from app.context import AppContext
@@ -27,12 +28,11 @@ from components.portal import PreviewActions, portal_view
 from components.settings import (
     SettingsToolbar,
     portal_preview_region,
-    reset_dialog,
-    save_draft,
     settings_card,
     settings_layout,
 )
 from pages.merchant.auth import require_user
+from pages.merchant.settings_editor import SettingsEditor
 from pages.merchant.shell import merchant_shell
 
 WHITE = "#ffffff"
@@ -55,7 +55,7 @@ class BrandingDraft:
     logo: ImageEdit | None = None
 
 
-class BrandingEditor:
+class BrandingEditor(SettingsEditor):
     def __init__(
         self,
         context: AppContext,
@@ -65,11 +65,9 @@ class BrandingEditor:
         account: AccountDetails,
         subject: PreviewCustomer,
     ) -> None:
-        self.context = context
-        self.user = user
+        super().__init__(context, user, saved)
         self.account = account
         self.subject = subject
-        self.saved = saved
         self.draft = BrandingDraft(brand_color=saved.brand_color, accent_color=saved.accent_color)
         self.toolbar: SettingsToolbar
         self.color_fields: dict[str, ui.color_input] = {}
@@ -101,11 +99,11 @@ class BrandingEditor:
 
     def show_state(self) -> None:
         errors = validate_branding(brand_color=self.draft.brand_color, accent_color=self.draft.accent_color)
-        self.show_color_errors(errors)
+        self.show_errors(errors)
         self.contrast.refresh()
         self.toolbar.show(dirty=self.dirty, valid=not errors)
 
-    def show_color_errors(self, errors: Mapping[str, str]) -> None:
+    def show_errors(self, errors: Mapping[str, str]) -> None:
         # ui.color_input has no validation of its own: show the domain's message through Quasar's error props.
         for name, field in self.color_fields.items():
             message = errors.get(name)
@@ -151,36 +149,18 @@ class BrandingEditor:
     def remove(self, kind: ImageKind) -> None:
         self.edit_image(kind, ImageEdit(None))
 
-    def save(self) -> None:
-        def persist(force: bool) -> PortalSettingsView:
-            with self.context.database.transaction() as session:
-                return save_branding(
-                    session=session,
-                    merchant_id=self.user.merchant_id,
-                    brand_color=self.draft.brand_color,
-                    accent_color=self.draft.accent_color,
-                    icon=self.draft.icon,
-                    logo=self.draft.logo,
-                    expected_version=self.saved.version,
-                    force=force,
-                    clock=self.context.clock,
-                )
-
-        save_draft(
-            persist=persist,
-            on_saved=self.restart_from,
-            on_invalid=self.show_color_errors,
-            on_reload=self.reload,
-            what="settings",
+    def write(self, session: Session, *, force: bool) -> PortalSettingsView:
+        return save_branding(
+            session=session,
+            merchant_id=self.user.merchant_id,
+            brand_color=self.draft.brand_color,
+            accent_color=self.draft.accent_color,
+            icon=self.draft.icon,
+            logo=self.draft.logo,
+            expected_version=self.saved.version,
+            force=force,
+            clock=self.context.clock,
         )
-
-    def reset(self) -> None:
-        reset_dialog(lambda: self.restart_from(self.saved))
-
-    def reload(self) -> None:
-        with self.context.database.transaction() as session:
-            self.restart_from(get_portal_settings(session=session, merchant_id=self.user.merchant_id))
-        ui.notify("Reloaded the saved settings.", type="info")
 
     # --- Rendering --------------------------------------------------------------------------------------------
 

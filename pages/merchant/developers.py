@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from nicegui import run, ui
+from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.errors import NotFound, ValidationFailed
@@ -20,11 +24,13 @@ from app.services.webhooks import (
     rotate_secret,
     update_endpoint,
 )
-from app.views import SignedInUser, WebhookEndpointView
+from app.views import SignedInUser, WebhookEndpointSecret, WebhookEndpointView
 from components.settings import confirm_dialog
-from components.webhooks import EndpointForm, delivery_log, events_summary, show_secret_dialog
+from components.webhooks import EndpointDraft, EndpointForm, delivery_log, events_summary, show_secret_dialog
 from pages.merchant.auth import require_user
 from pages.merchant.shell import merchant_shell
+
+T = TypeVar("T")
 
 RECEIVER_EXAMPLE = """\
 from app.webhook_signature import WebhookSignatureError, verify_signature
@@ -54,6 +60,37 @@ def register(context: AppContext) -> None:
         with context.database.transaction() as session:
             return get_account_details(session=session, merchant_id=user.merchant_id).time_zone
 
+    def endpoint_dialog(
+        merchant_id: str,
+        *,
+        title: str,
+        initial: WebhookEndpointView | None,
+        submit: str,
+        write: Callable[[Session, EndpointDraft], T],
+        on_saved: Callable[[T], None],
+    ) -> None:
+        """The add and the edit dialog: the form's draft is saved by `write` in one transaction; field errors stay
+        in the form, success closes the dialog and hands the result to `on_saved`."""
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
+            ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+            form = EndpointForm(event_titles=event_titles(merchant_id), initial=initial, url_hint=url_hint)
+
+            def save() -> None:
+                draft = form.draft()
+                try:
+                    with context.database.transaction() as session:
+                        result = write(session, draft)
+                except ValidationFailed as failed:
+                    form.show_errors(failed.field_errors)
+                    return
+                dialog.close()
+                on_saved(result)
+
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button(submit, on_click=save).props("unelevated no-caps").mark("save-endpoint")
+        dialog.open()
+
     @ui.page("/developers", title="Developers")
     def developers_page() -> None:
         user = require_user(context)
@@ -74,34 +111,26 @@ def register(context: AppContext) -> None:
                     _endpoint_item(endpoint)
 
         def add_endpoint() -> None:
-            with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
-                ui.label("Add a webhook endpoint").classes("text-h6").props('role="heading" aria-level="2"')
-                form = EndpointForm(event_titles=event_titles(user.merchant_id), initial=None, url_hint=url_hint)
+            def created(endpoint: WebhookEndpointSecret) -> None:
+                endpoint_list.refresh()
+                show_secret_dialog(endpoint.secret, title="Endpoint added")
 
-                def save() -> None:
-                    draft = form.draft()
-                    try:
-                        with context.database.transaction() as session:
-                            created = create_endpoint(
-                                session=session,
-                                merchant_id=user.merchant_id,
-                                url=draft.url,
-                                description=draft.description,
-                                event_types=draft.event_types,
-                                allow_insecure=allow_insecure,
-                                clock=context.clock,
-                            )
-                    except ValidationFailed as failed:
-                        form.show_errors(failed.field_errors)
-                        return
-                    dialog.close()
-                    endpoint_list.refresh()
-                    show_secret_dialog(created.secret, title="Endpoint added")
-
-                with ui.row().classes("w-full justify-end gap-2"):
-                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                    ui.button("Add endpoint", on_click=save).props("unelevated no-caps").mark("save-endpoint")
-            dialog.open()
+            endpoint_dialog(
+                user.merchant_id,
+                title="Add a webhook endpoint",
+                initial=None,
+                submit="Add endpoint",
+                write=lambda session, draft: create_endpoint(
+                    session=session,
+                    merchant_id=user.merchant_id,
+                    url=draft.url,
+                    description=draft.description,
+                    event_types=draft.event_types,
+                    allow_insecure=allow_insecure,
+                    clock=context.clock,
+                ),
+                on_saved=created,
+            )
 
         with merchant_shell(context, user, "Developers"):
             with ui.card().classes("w-full"):
@@ -200,36 +229,29 @@ def register(context: AppContext) -> None:
             deliveries.refresh()
 
         def edit() -> None:
-            with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
-                ui.label("Edit endpoint").classes("text-h6").props('role="heading" aria-level="2"')
-                form = EndpointForm(event_titles=event_titles(user.merchant_id), initial=endpoint, url_hint=url_hint)
+            def saved(updated: WebhookEndpointView) -> None:
+                nonlocal endpoint
+                endpoint = updated
+                summary.refresh()
+                ui.notify("Saved", type="positive")
 
-                def save() -> None:
-                    nonlocal endpoint
-                    draft = form.draft()
-                    try:
-                        with context.database.transaction() as session:
-                            endpoint = update_endpoint(
-                                session=session,
-                                merchant_id=user.merchant_id,
-                                endpoint_id=endpoint.id,
-                                url=draft.url,
-                                description=draft.description,
-                                event_types=draft.event_types,
-                                enabled=draft.enabled,
-                                allow_insecure=allow_insecure,
-                            )
-                    except ValidationFailed as failed:
-                        form.show_errors(failed.field_errors)
-                        return
-                    dialog.close()
-                    summary.refresh()
-                    ui.notify("Saved", type="positive")
-
-                with ui.row().classes("w-full justify-end gap-2"):
-                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                    ui.button("Save", on_click=save).props("unelevated no-caps")
-            dialog.open()
+            endpoint_dialog(
+                user.merchant_id,
+                title="Edit endpoint",
+                initial=endpoint,
+                submit="Save",
+                write=lambda session, draft: update_endpoint(
+                    session=session,
+                    merchant_id=user.merchant_id,
+                    endpoint_id=endpoint.id,
+                    url=draft.url,
+                    description=draft.description,
+                    event_types=draft.event_types,
+                    enabled=draft.enabled,
+                    allow_insecure=allow_insecure,
+                ),
+                on_saved=saved,
+            )
 
         def roll_secret() -> None:
             with context.database.transaction() as session:

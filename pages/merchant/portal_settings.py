@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from nicegui import ui
+from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
@@ -37,13 +39,12 @@ from components.settings import (
     SettingsToolbar,
     color_swatch,
     portal_preview_region,
-    reset_dialog,
-    save_draft,
     settings_card,
     settings_layout,
 )
 from components.theme import portal_frame
 from pages.merchant.auth import require_user
+from pages.merchant.settings_editor import SettingsEditor
 from pages.merchant.shell import merchant_shell
 
 SAMPLE_CUSTOMER = ""
@@ -72,8 +73,10 @@ def price_option(price: PriceView) -> str:
     return f"{name} ({price_text(PortalText('en_US', 'UTC'), price)})"
 
 
-class PortalSettingsEditor:
+class PortalSettingsEditor(SettingsEditor):
     """The page's state: the last saved settings, the unsaved draft, and whom the preview shows."""
+
+    what = "portal settings"
 
     def __init__(
         self,
@@ -85,9 +88,7 @@ class PortalSettingsEditor:
         prices: dict[str, str],
         subject: PreviewCustomer,
     ) -> None:
-        self.context = context
-        self.user = user
-        self.saved = saved
+        super().__init__(context, user, saved)
         self.draft = saved
         self.account = account
         self.prices = prices
@@ -133,32 +134,17 @@ class PortalSettingsEditor:
 
     # --- Actions ----------------------------------------------------------------------------------------------
 
-    def save(self) -> None:
-        def persist(force: bool) -> PortalSettingsView:
-            with self.context.database.transaction() as session:
-                return save_portal_settings(
-                    session=session,
-                    draft=self.draft,
-                    expected_version=self.saved.version,
-                    force=force,
-                    clock=self.context.clock,
-                )
-
-        save_draft(
-            persist=persist,
-            on_saved=self.restart_from,
-            on_invalid=self.fields.show_errors,
-            on_reload=self.reload,
-            what="portal settings",
+    def write(self, session: Session, *, force: bool) -> PortalSettingsView:
+        return save_portal_settings(
+            session=session,
+            draft=self.draft,
+            expected_version=self.saved.version,
+            force=force,
+            clock=self.context.clock,
         )
 
-    def reload(self) -> None:
-        with self.context.database.transaction() as session:
-            self.restart_from(get_portal_settings(session=session, merchant_id=self.user.merchant_id))
-        ui.notify("Reloaded the saved settings.", type="info")
-
-    def reset(self) -> None:
-        reset_dialog(lambda: self.restart_from(self.saved))
+    def show_errors(self, errors: Mapping[str, str]) -> None:
+        self.fields.show_errors(errors)
 
     def open_preview_tab(self) -> None:
         customer_id = self.preview_as or None

@@ -162,28 +162,10 @@ async def test_save_persists_and_a_portal_link_then_shows_the_change(
     await user.should_not_see(marker="portal-invoices")
 
 
-async def test_a_save_made_elsewhere_meanwhile_gives_the_conflict_dialog(user: User, database: Database) -> None:
-    await log_in(user, then=PAGE)
-    loaded = stored(database)
-    with database.transaction() as session:  # another tab saves after this page loaded
-        save_portal_settings(
-            session=session,
-            draft=replace(loaded, headline="Saved in another tab"),
-            expected_version=loaded.version,
-            clock=lambda: DEMO_NOW,
-        )
-    user.find(kind=ui.switch, content="Shipping information").click()
-    user.find(kind=ui.button, content="Save").click()
-    await user.should_see("The portal settings were saved elsewhere")
-    assert stored(database).shipping_information is True  # nothing overwritten silently
+async def save_in_another_tab(user: User, database: Database) -> PortalSettingsView:
+    """Open the page, save a new headline behind its back, then change a switch and Save: the conflict dialog.
 
-    user.find(kind=ui.button, content="Overwrite with my changes").click()
-    await user.should_see("Saved")
-    after = stored(database)
-    assert (after.shipping_information, after.version) == (False, loaded.version + 2)
-
-
-async def test_reloading_after_a_conflict_shows_the_other_save(user: User, database: Database) -> None:
+    Returns the settings as the page loaded them."""
     await log_in(user, then=PAGE)
     loaded = stored(database)
     with database.transaction() as session:
@@ -196,6 +178,21 @@ async def test_reloading_after_a_conflict_shows_the_other_save(user: User, datab
     user.find(kind=ui.switch, content="Shipping information").click()
     user.find(kind=ui.button, content="Save").click()
     await user.should_see("The portal settings were saved elsewhere")
+    return loaded
+
+
+async def test_a_save_made_elsewhere_meanwhile_gives_the_conflict_dialog(user: User, database: Database) -> None:
+    loaded = await save_in_another_tab(user, database)
+    assert stored(database).shipping_information is True  # nothing overwritten silently
+
+    user.find(kind=ui.button, content="Overwrite with my changes").click()
+    await user.should_see("Saved")
+    after = stored(database)
+    assert (after.shipping_information, after.version) == (False, loaded.version + 2)
+
+
+async def test_reloading_after_a_conflict_shows_the_other_save(user: User, database: Database) -> None:
+    await save_in_another_tab(user, database)
     user.find(kind=ui.button, content="Reload saved settings").click()
     await user.should_not_see("Unsaved changes")
     await user.should_see(kind=ui.input, content="Saved in another tab", retries=30)  # the form was rebuilt

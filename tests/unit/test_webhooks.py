@@ -129,6 +129,17 @@ def deliveries(database: Database) -> list[WebhookDelivery]:
         return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.created_at)))
 
 
+def one_delivered_event(
+    database: Database, receiver: Receiver, clock: Clock
+) -> tuple[WebhookEndpointSecret, WebhookDelivery]:
+    """An endpoint for every event, one event, and its (delivered) delivery."""
+    endpoint = add_endpoint(database, receiver.url, clock)
+    add_event(database, clock)
+    run_deliverer(database, clock)
+    [delivery] = deliveries(database)
+    return endpoint, delivery
+
+
 def test_an_event_is_delivered_with_a_signature_that_verifies(
     database: Database, receiver: Receiver, clock: Clock
 ) -> None:
@@ -293,10 +304,7 @@ def test_after_rotation_both_secrets_sign_for_a_day(database: Database, receiver
 def test_resend_sends_again_and_the_log_shows_every_attempt(
     database: Database, receiver: Receiver, clock: Clock
 ) -> None:
-    endpoint = add_endpoint(database, receiver.url, clock)
-    add_event(database, clock)
-    run_deliverer(database, clock)
-    [delivery] = deliveries(database)
+    endpoint, delivery = one_delivered_event(database, receiver, clock)
     clock.now += timedelta(minutes=5)
 
     resent = resend_delivery(database=database, merchant_id=acme_id(database), delivery_id=delivery.id, clock=clock)
@@ -313,10 +321,7 @@ def test_resend_sends_again_and_the_log_shows_every_attempt(
 def test_another_merchants_endpoints_and_deliveries_are_not_found(
     database: Database, receiver: Receiver, clock: Clock
 ) -> None:
-    endpoint = add_endpoint(database, receiver.url, clock)
-    add_event(database, clock)
-    run_deliverer(database, clock)
-    [delivery] = deliveries(database)
+    endpoint, delivery = one_delivered_event(database, receiver, clock)
     with database.transaction() as session:
         globex = session.scalars(select(Merchant.id).where(Merchant.invoice_prefix == "GLX")).one()
         with pytest.raises(NotFound):
