@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, Integer, Select, String, column, func, or_, select, table, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, String, column, func, or_, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import ValidationFailed
-from app.keyset import STALE_CURSOR, decode_cursor, encode_cursor
+from app.keyset import STALE_CURSOR, after_cursor, split_page
 from app.models import (
     Customer,
     Event,
@@ -126,14 +126,9 @@ def _list_page(
     if text:
         statement = statement.where(_contains(text, dialect))
     if after is not None:
-        created_at, customer_id = decode_cursor(after)
-        statement = statement.where(tuple_(Customer.created_at, Customer.id) < tuple_(created_at, customer_id))
-    customers = list(session.scalars(statement))
-    next_cursor = None
-    if len(customers) > page_size:
-        last = customers[page_size - 1]
-        next_cursor = encode_cursor(last.created_at, last.id)
-    return customers[:page_size], next_cursor
+        statement = statement.where(after_cursor(Customer.created_at, Customer.id, after))
+    customers, next_cursor = split_page(list(session.scalars(statement)), page_size)
+    return list(customers), next_cursor
 
 
 def _contains(text: str, dialect: str) -> ColumnElement[bool]:

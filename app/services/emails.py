@@ -9,13 +9,13 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import formataddr
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
 from app.errors import DeliveryFailed
-from app.keyset import decode_cursor, encode_cursor
+from app.keyset import after_cursor, split_page
 from app.models import EmailMessage
 from app.views import EmailPage, EmailView
 
@@ -112,11 +112,6 @@ def list_emails(*, session: Session, merchant_id: str, after: str | None = None,
         .limit(page_size + 1)
     )
     if after is not None:
-        created_at, email_id = decode_cursor(after)
-        statement = statement.where(tuple_(EmailMessage.created_at, EmailMessage.id) < tuple_(created_at, email_id))
-    messages = list(session.scalars(statement))
-    next_cursor = None
-    if len(messages) > page_size:
-        last = messages[page_size - 1]
-        next_cursor = encode_cursor(last.created_at, last.id)
-    return EmailPage(emails=tuple(_view(message) for message in messages[:page_size]), next_cursor=next_cursor)
+        statement = statement.where(after_cursor(EmailMessage.created_at, EmailMessage.id, after))
+    messages, next_cursor = split_page(list(session.scalars(statement)), page_size)
+    return EmailPage(emails=tuple(_view(message) for message in messages), next_cursor=next_cursor)
