@@ -313,6 +313,16 @@ class CustomerDetails:
     invoices: tuple[InvoiceView, ...]
     more_invoices: bool  # older invoices exist beyond `invoices`
     activity: tuple[EventView, ...]
+    cancellations: tuple[CancellationFeedback, ...]  # for canceled and cancel-pending subscriptions that have some
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationFeedback:
+    """What a customer told the merchant when canceling a subscription in the portal (either may be empty)."""
+
+    subscription_id: str
+    reason: str  # as the customer chose it, in English; "" when they chose none
+    comment: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,15 @@ from app.formatting import format_date, format_datetime
 from app.models import PriceInterval
 from app.money import format_money
 from app.validation import COUNTRY_NAMES
-from app.views import Address, CustomerRow, InvoiceView, PaymentMethodView, PortalLinkView, SubscriptionView
+from app.views import (
+    Address,
+    CancellationFeedback,
+    CustomerRow,
+    InvoiceView,
+    PaymentMethodView,
+    PortalLinkView,
+    SubscriptionView,
+)
 
 # (label, background, text colour): light pills with dark text stay readable (WCAG AA) in every state.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
@@ -107,7 +115,14 @@ def price_text(subscription: SubscriptionView) -> str:
     return f"{amount} {every} ({seats}{price.nickname or price.product_name})"
 
 
-def subscriptions_list(subscriptions: Sequence[SubscriptionView], *, time_zone: str) -> None:
+def subscriptions_list(
+    subscriptions: Sequence[SubscriptionView],
+    *,
+    time_zone: str,
+    cancellations: Sequence[CancellationFeedback],
+) -> None:
+    """Each subscription's plan, status, period and id; with the customer's reason and comment where they canceled."""
+    feedback = {entry.subscription_id: entry for entry in cancellations}
     if not subscriptions:
         ui.label("No subscriptions.").classes("text-grey-7")
         return
@@ -128,6 +143,16 @@ def subscriptions_list(subscriptions: Sequence[SubscriptionView], *, time_zone: 
                 )
                 ui.label(period).classes("text-caption text-grey-8")
                 ui.label(subscription.id).classes("text-caption text-grey-7 font-mono")
+                if subscription.id in feedback:
+                    cancellation_feedback(feedback[subscription.id])
+
+
+def cancellation_feedback(feedback: CancellationFeedback) -> None:
+    """Why the customer canceled, as they chose and wrote it (plain text, never markup)."""
+    with ui.column().classes("gap-0 q-mt-xs").mark("cancellation-feedback"):
+        ui.label(f"Cancellation reason: {feedback.reason or 'none given'}").classes("text-body2")
+        if feedback.comment:
+            ui.label(f"Comment: {feedback.comment}").classes("text-body2 text-grey-9 whitespace-pre-line break-words")
 
 
 def payment_methods_list(methods: Sequence[PaymentMethodView]) -> None:

@@ -20,9 +20,15 @@ from app.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from app.services.portal import customer_view, invoice_view, payment_method_view, subscription_view
+from app.services.portal import (
+    CANCELLATION_REASONS,
+    customer_view,
+    invoice_view,
+    payment_method_view,
+    subscription_view,
+)
 from app.services.portal_links import merchant_customer
-from app.views import CustomerDetails, CustomerPage, CustomerRow, EventView
+from app.views import CancellationFeedback, CustomerDetails, CustomerPage, CustomerRow, EventView
 
 PAGE_SIZE = 25
 MAX_QUERY_LENGTH = 100
@@ -166,12 +172,16 @@ def _subscription_summaries(session: Session, customer_ids: list[str]) -> dict[s
 def get_customer_details(*, session: Session, merchant_id: str, customer_id: str) -> CustomerDetails:
     """Profile, addresses, cards, subscriptions, recent invoices and recent activity; a fixed number of queries."""
     customer = merchant_customer(session, merchant_id, customer_id)
-    subscriptions = session.scalars(
-        select(Subscription)
-        .where(Subscription.customer_id == customer.id, Subscription.merchant_id == merchant_id)
-        .options(selectinload(Subscription.items).selectinload(SubscriptionItem.price).selectinload(Price.product))
-        .order_by(Subscription.created_at.desc())
-    )
+    subscriptions = [
+        subscription
+        for subscription in session.scalars(
+            select(Subscription)
+            .where(Subscription.customer_id == customer.id, Subscription.merchant_id == merchant_id)
+            .options(selectinload(Subscription.items).selectinload(SubscriptionItem.price).selectinload(Price.product))
+            .order_by(Subscription.created_at.desc())
+        )
+        if subscription.items
+    ]
     payment_methods = session.scalars(
         select(PaymentMethod)
         .where(PaymentMethod.customer_id == customer.id)
@@ -194,12 +204,22 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
     return CustomerDetails(
         customer=customer_view(customer),
         created_at=customer.created_at,
-        subscriptions=tuple(subscription_view(subscription) for subscription in subscriptions if subscription.items),
+        subscriptions=tuple(subscription_view(subscription) for subscription in subscriptions),
         payment_methods=tuple(payment_method_view(method) for method in payment_methods),
         invoices=tuple(invoice_view(invoice) for invoice in invoices[:RECENT_INVOICES]),
         more_invoices=len(invoices) > RECENT_INVOICES,
         activity=tuple(
             event_view(event, customer_name=customer.name, customer_email=customer.email) for event in events
+        ),
+        cancellations=tuple(
+            CancellationFeedback(
+                subscription_id=subscription.id,
+                reason=CANCELLATION_REASONS.get(subscription.cancellation_reason, subscription.cancellation_reason),
+                comment=subscription.cancellation_comment,
+            )
+            for subscription in subscriptions
+            if (subscription.status == SubscriptionStatus.CANCELED or subscription.cancel_at_period_end)
+            and (subscription.cancellation_reason or subscription.cancellation_comment)
         ),
     )
 

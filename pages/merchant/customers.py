@@ -304,7 +304,7 @@ def _details_sections(details: CustomerDetails, time_zone: str) -> None:
                 text_block("Shipping address", [line for line in shipping if line], "No shipping address")
         with ui.card().classes("w-full").props('role="region" aria-label="Subscriptions"'):
             heading("Subscriptions")
-            subscriptions_list(details.subscriptions, time_zone=time_zone)
+            subscriptions_list(details.subscriptions, time_zone=time_zone, cancellations=details.cancellations)
         with ui.card().classes("w-full").props('role="region" aria-label="Payment methods"'):
             heading("Payment methods")
             payment_methods_list(details.payment_methods)

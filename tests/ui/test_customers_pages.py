@@ -10,7 +10,7 @@ from nicegui.testing.user_interaction import UserInteraction
 from sqlalchemy import select
 
 from app.db import Database
-from app.models import Customer, Merchant, PortalLink
+from app.models import Customer, Merchant, PortalLink, Subscription, SubscriptionStatus
 from app.services.accounts import create_merchant
 from tests.conftest import DEMO_PASSWORD
 from tests.ui.conftest import log_in
@@ -166,3 +166,27 @@ async def test_another_merchants_customer_is_a_404_page(user: User, app_env: Pat
         assert response.status_code == 404
         assert "Customer not found" in response.text
         assert globex_customer.email not in response.text
+
+
+async def test_the_customers_cancellation_reason_and_comment_show_as_text_beside_the_subscription(
+    user: User, database: Database
+) -> None:
+    with database.transaction() as session:
+        acme = session.scalars(select(Merchant.id).where(Merchant.public_business_name == "Acme Cloud")).one()
+        subscription = session.scalars(
+            select(Subscription)
+            .where(Subscription.merchant_id == acme, Subscription.status == SubscriptionStatus.ACTIVE)
+            .order_by(Subscription.id)
+            .limit(1)
+        ).one()
+        subscription.cancel_at_period_end = True
+        subscription.canceled_at = subscription.current_period_start
+        subscription.cancellation_reason = "too_expensive"
+        subscription.cancellation_comment = "<b>Too pricey</b> for a team of two"
+        customer_id, subscription_id = subscription.customer_id, subscription.id
+
+    await log_in(user, then=f"/customers/{customer_id}")
+    await user.should_see(subscription_id)
+    with user.scope(marker="cancellation-feedback"):
+        await user.should_see("Cancellation reason: It's too expensive")
+        await user.should_see("Comment: <b>Too pricey</b> for a team of two")  # the markup is shown, not applied

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import NotFound, ValidationFailed
-from app.models import Customer, Event, EventSource
+from app.models import Customer, Event, EventSource, Subscription, SubscriptionStatus
 from app.services.customers import describe_event, find_customer, get_customer_details, list_customers
 from app.services.events import Actor, record_event
+from app.views import CancellationFeedback
 from tests.conftest import DEMO_NOW, only_on
 from tests.unit.portal_support import merchant_id_of
 
@@ -222,3 +223,28 @@ def test_find_customer_by_id_or_email_in_any_case(database: Database) -> None:
 def test_event_titles_read_like_sentences() -> None:
     assert describe_event("portal.link.revoked") == "Portal link revoked"
     assert describe_event("customer.subscription.updated") == "Customer subscription updated"
+
+
+def test_details_carry_cancellation_feedback_only_for_canceled_or_cancel_pending_subscriptions(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        subscription = session.scalars(
+            select(Subscription)
+            .where(Subscription.merchant_id == acme, Subscription.status == SubscriptionStatus.ACTIVE)
+            .order_by(Subscription.id)
+            .limit(1)
+        ).one()
+        subscription.cancellation_reason, subscription.cancellation_comment = "missing_features", "No SSO"
+        session.flush()
+        still_active = get_customer_details(session=session, merchant_id=acme, customer_id=subscription.customer_id)
+        subscription.status = SubscriptionStatus.CANCELED
+        session.flush()
+        canceled = get_customer_details(session=session, merchant_id=acme, customer_id=subscription.customer_id)
+        subscription_id = subscription.id
+
+    assert still_active.cancellations == ()
+    assert canceled.cancellations == (
+        CancellationFeedback(subscription_id=subscription_id, reason="Some features are missing", comment="No SSO"),
+    )
