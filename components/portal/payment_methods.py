@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nicegui import ui
 
 from app.services.payments import CardInput
@@ -97,9 +95,6 @@ def _add_card_dialog(portal: Portal) -> None:
     form = FieldGroup()
     has_cards = bool(portal.view.data.payment_methods)
     with portal.dialog(t("Add payment method")) as dialog:
-        problem = ui.label().classes("text-negative text-body2")
-        problem.props["role"] = "alert"
-        problem.set_visibility(False)
         form.add("number", text_field(t("Card number"), "")).props(
             'inputmode=numeric autocomplete=cc-number maxlength=23 placeholder="1234 1234 1234 1234"'
         )
@@ -114,12 +109,6 @@ def _add_card_dialog(portal: Portal) -> None:
             ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
             save = portal.primary_button(t("Add card"))
 
-    def show_problem(errors: Mapping[str, str]) -> None:
-        portal.show_field_errors(form, errors)
-        message = errors.get("number", "")
-        problem.set_text(t(message))
-        problem.set_visibility(bool(message))
-
     async def submit() -> None:
         values = form.values()
         card = CardInput(
@@ -129,8 +118,12 @@ def _add_card_dialog(portal: Portal) -> None:
             cardholder_name=str(values["cardholder_name"]),
             postal_code=str(values["postal_code"]),
         )
+        # A refusal (declined, insufficient funds, expired) is an error of the card number: shown once, under it,
+        # where Quasar announces it to screen readers as an alert.
         done, _ = await portal.act(
-            lambda: portal.actions.add_card(card, bool(make_default.value)), buttons=(save,), on_invalid=show_problem
+            lambda: portal.actions.add_card(card, bool(make_default.value)),
+            buttons=(save,),
+            on_invalid=lambda errors: portal.show_field_errors(form, errors),
         )
         if done:
             save.disable()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import Database
 from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, SubscriptionItem, SubscriptionStatus
+from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path, set_portal_settings, subscription_of
 
 
@@ -114,3 +115,26 @@ async def test_without_a_return_url_there_is_no_return_link(user: User, database
     await user.open(link_path(database, settings, customer_id))
     await user.should_see("Subscriptions")
     await user.should_not_see("Return to Acme Cloud")
+
+
+async def test_a_declined_card_is_explained_once_under_its_number_and_not_saved(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    await user.open(link_path(database, settings, customer_id))
+    user.find(kind=ui.button, content="Add payment method").click()
+    await user.should_see("Card number")
+    for label, value in (
+        ("Card number", "4000 0000 0000 0002"),
+        ("Expiry (MM/YY)", "12/34"),
+        ("CVC", "123"),
+        ("Cardholder name", "Pat Doe"),
+    ):
+        user.find(kind=ui.input, content=label).type(value)
+    user.find(kind=ui.button, content="Add card").click()
+
+    [number] = user.find(kind=ui.input, content="Card number").elements
+    await eventually(lambda: number.error == "Your card was declined.", "the decline under the card number")
+    assert user.find("Your card was declined.").elements == {number}  # said there, and nowhere else
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).where(PaymentMethod.customer_id == customer_id)) == 1
