@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
 from nicegui import app, ui
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.errors import Forbidden, LinkError, LinkExpired, NotFound, Unavailable
-from app.i18n import N_
+from app.i18n import N_, is_supported
 from app.models import EventSource
 from app.services import payments, portal
 from app.services.events import Actor
@@ -148,11 +149,17 @@ class LiveActions:
         self._write(portal.update_shipping, shipping=shipping)
 
 
+def remember_locale(locale: str) -> None:
+    """Put the chosen language in the address (no reload, no new history entry), so a reload keeps it."""
+    ui.navigate.history.replace(f"?{urlencode({'lang': locale})}")
+
+
 def register(context: AppContext) -> None:
     gateway = TestGateway()  # one per app: it remembers idempotency keys of charges
 
     @ui.page("/portal/{token}", title="Customer portal")
-    def portal_page(token: str, request: Request) -> None:
+    def portal_page(token: str, request: Request, lang: str = "") -> None:
+        """`lang`: the language the customer last chose with the switch (kept in the address across reloads)."""
         actor = request_actor(request)
         try:
             with context.database.transaction() as session:
@@ -160,7 +167,10 @@ def register(context: AppContext) -> None:
                     session=session, settings=context.settings, token=token, actor=actor, clock=context.clock
                 )
                 view = portal.load_portal_view(
-                    session=session, access=access, accept_language=request.headers.get("accept-language", "")
+                    session=session,
+                    access=access,
+                    locale=lang if is_supported(lang) else None,
+                    accept_language=request.headers.get("accept-language", ""),
                 )
         except LinkError as error:
             show_link_problem(context, error)
@@ -169,7 +179,7 @@ def register(context: AppContext) -> None:
             show_unavailable()
             return
         with portal_frame(view):
-            portal_view(view, LiveActions(context, token, actor, gateway))
+            portal_view(view, LiveActions(context, token, actor, gateway), on_locale=remember_locale)
 
     @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)
     def invoice_pdf(token: str, invoice_id: str, request: Request, locale: str = "en_US") -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from nicegui import ui
@@ -72,9 +73,12 @@ def _render_section(part: str, portal: Portal) -> None:
 class PortalScreen:
     """The portal on screen; `show` brings it to a new view, rebuilding only the parts whose inputs changed."""
 
-    def __init__(self, view: PortalView, actions: PortalActions) -> None:
+    def __init__(
+        self, view: PortalView, actions: PortalActions, on_locale: Callable[[str], None] | None = None
+    ) -> None:
         self.view = view
         self.actions = actions
+        self._on_locale = on_locale
         self._inputs: dict[str, tuple[object, ...]] = {}
         theme = PortalTheme.of(view.settings)
         with (
@@ -100,8 +104,11 @@ class PortalScreen:
         self.show(replace(self.view, data=replace(fresh, available_prices=self.view.data.available_prices)))
 
     def switch_locale(self, locale: str) -> None:
+        """The customer chose another language: show it, and tell `on_locale` (the page keeps it across reloads)."""
         if locale and locale != self.view.locale:
             self.show(replace(self.view, locale=locale))
+            if self._on_locale is not None:
+                self._on_locale(locale)
 
     def _build(self, view: PortalView, actions: PortalActions) -> None:
         if actions is not self.actions:
@@ -133,9 +140,12 @@ def _html_lang(locale: str) -> str:
     return "".join(char for char in locale.replace("_", "-") if char.isalnum() or char == "-")
 
 
-def portal_view(view: PortalView, actions: PortalActions) -> PortalScreen:
+def portal_view(
+    view: PortalView, actions: PortalActions, *, on_locale: Callable[[str], None] | None = None
+) -> PortalScreen:
     """Render the portal into the current container: pure (all data from `view`, all behaviour via `actions`).
 
-    Keep the returned screen to show later views of the same portal cheaply (the settings page's live preview).
+    `on_locale` hears the customer's language switches. Keep the returned screen to show later views of the same
+    portal cheaply (the settings page's live preview).
     """
-    return PortalScreen(view, actions)
+    return PortalScreen(view, actions, on_locale)

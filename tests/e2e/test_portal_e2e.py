@@ -138,6 +138,14 @@ def test_customer_cancels_undoes_updates_cards_and_details(
     expect(shipping.get_by_text("Friedrichstraße 12")).to_be_visible()
     expect(shipping.get_by_text("10117 Berlin")).to_be_visible()
 
+    # Another language: the address keeps it (without a reload), so reloading the page stays in German.
+    page.get_by_label("Language").click()
+    page.get_by_role("option", name="Deutsch").click()
+    expect(page.get_by_role("region", name="Abonnements")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/portal/[^?]+\?lang=de_DE$"))
+    page.reload()
+    expect(page.get_by_role("region", name="Abonnements")).to_be_visible()
+
 
 def test_customer_filters_downloads_and_pays_invoices(page: Page, server_url: str, server_database: Database) -> None:
     page.goto(_portal_url(server_url, server_database, SubscriptionStatus.PAST_DUE))

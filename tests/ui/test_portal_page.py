@@ -155,3 +155,32 @@ async def test_invoice_pdf_route_serves_only_the_links_customer(
     assert response.content.startswith(b"%PDF")
     assert (await user.http_client.get(f"{path}/invoices/{other_id}/pdf")).status_code == 404
     assert (await user.http_client.get(f"/portal/not-a-token/invoices/{own_id}/pdf")).status_code == 404
+
+
+async def test_the_chosen_language_goes_into_the_address_and_survives_a_reload(
+    user: User, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    path = link_path(database, settings, customer_id)
+    addresses: list[str] = []  # what the page gives history.replaceState (the user fixture has no real browser)
+    monkeypatch.setattr(user.navigate.history, "replace", addresses.append)
+    await user.open(path)
+    await user.should_see("Subscriptions")
+    (language,) = user.find(kind=ui.select, content="Language").elements
+    with user:
+        language.value = "de_DE"
+    await user.should_see("Abonnements", retries=30)
+    assert addresses == ["?lang=de_DE"]
+
+    await user.open(path + addresses[0])  # the reload
+    await user.should_see("Abonnements")
+    await user.should_not_see("Subscriptions")
+
+
+@pytest.mark.parametrize("lang", ["xx_YY", "%3Cb%3E", "de" * 200])
+async def test_an_unsupported_language_in_the_address_is_ignored(
+    user: User, database: Database, settings: Settings, lang: str
+) -> None:
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    await user.open(f"{link_path(database, settings, customer_id)}?lang={lang}")
+    await user.should_see("Subscriptions")
