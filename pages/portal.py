@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
-from nicegui import app, ui
+from nicegui import Client, app, ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
@@ -149,9 +149,14 @@ class LiveActions:
         self._write(portal.update_shipping, shipping=shipping)
 
 
-def remember_locale(locale: str) -> None:
-    """Put the chosen language in the address (no reload, no new history entry), so a reload keeps it."""
-    ui.navigate.history.replace(f"?{urlencode({'lang': locale})}")
+def remember_locale(client: Client, locale: str) -> None:
+    """Put the chosen language in the address (no reload, no new history entry), so a reload keeps it.
+
+    In the page's own context: the switch that asked has just been rebuilt away, and script sent from a deleted
+    element's slot never runs.
+    """
+    with client:
+        ui.navigate.history.replace(f"?{urlencode({'lang': locale})}")
 
 
 def register(context: AppContext) -> None:
@@ -179,7 +184,12 @@ def register(context: AppContext) -> None:
             show_unavailable()
             return
         with portal_frame(view):
-            portal_view(view, LiveActions(context, token, actor, gateway), on_locale=remember_locale)
+            client = ui.context.client
+            portal_view(
+                view,
+                LiveActions(context, token, actor, gateway),
+                on_locale=lambda locale: remember_locale(client, locale),
+            )
 
     @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)
     def invoice_pdf(token: str, invoice_id: str, request: Request, locale: str = "en_US") -> Response:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 from nicegui import ui
+from nicegui.outbox import Message
 from nicegui.testing import User
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from app.models import (
     InvoiceStatus,
     SubscriptionStatus,
 )
+from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path, set_portal_settings, subscription_of
 
 SECTIONS = ("Subscriptions", "Payment method", "Billing details", "Shipping information", "Invoice history")
@@ -162,17 +164,25 @@ async def test_the_chosen_language_goes_into_the_address_and_survives_a_reload(
 ) -> None:
     customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
     path = link_path(database, settings, customer_id)
-    addresses: list[str] = []  # what the page gives history.replaceState (the user fixture has no real browser)
-    monkeypatch.setattr(user.navigate.history, "replace", addresses.append)
-    await user.open(path)
+    client = await user.open(path)
+    scripts: list[str] = []  # what reaches the (simulated) browser
+    emit = client.outbox._emit
+
+    async def recording_emit(message: Message) -> None:
+        if message[1] == "run_javascript":
+            scripts.append(message[2]["code"])
+        await emit(message)
+
+    monkeypatch.setattr(client.outbox, "_emit", recording_emit)
     await user.should_see("Subscriptions")
     (language,) = user.find(kind=ui.select, content="Language").elements
     with user:
         language.value = "de_DE"
     await user.should_see("Abonnements", retries=30)
-    assert addresses == ["?lang=de_DE"]
+    address = 'history.replaceState({}, "", "?lang=de_DE");'
+    await eventually(lambda: address in scripts, "the address to be replaced")
 
-    await user.open(path + addresses[0])  # the reload
+    await user.open(path + "?lang=de_DE")  # the reload
     await user.should_see("Abonnements")
     await user.should_not_see("Subscriptions")
 
