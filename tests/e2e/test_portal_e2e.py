@@ -76,7 +76,10 @@ def test_customer_cancels_undoes_updates_cards_and_details(
     subscriptions.get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(re.compile(r"You will keep access until .+\. You won't be charged again\."))
-    dialog.get_by_role("radio", name="It's too expensive").check()
+    # Quasar's radio changes state after a server round trip: click, then wait for the state (check() does not wait).
+    reason = dialog.get_by_role("radio", name="It's too expensive")
+    reason.click()
+    expect(reason).to_be_checked()
     dialog.get_by_label("Anything else you want to tell us? (optional)").fill("Budget cuts")
     dialog.get_by_role("button", name="Cancel subscription").dblclick()
     expect(subscriptions.get_by_text(re.compile(r"^Cancels "))).to_be_visible()
