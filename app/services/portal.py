@@ -12,6 +12,7 @@ from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -150,6 +151,15 @@ def _subscriptions_query(access: PortalAccess) -> Select[Subscription]:
 # --- Views ----------------------------------------------------------------------------------------------------
 
 
+# Customer rows keep two addresses in prefixed columns: `address_line1`… (billing) and `shipping_line1`….
+AddressPrefix = Literal["address", "shipping"]
+ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
+
+
+def _address_of(customer: Customer, prefix: AddressPrefix) -> Address:
+    return Address(**{part: getattr(customer, f"{prefix}_{part}") for part in ADDRESS_PARTS})
+
+
 def customer_view(customer: Customer) -> CustomerView:
     return CustomerView(
         id=customer.id,
@@ -157,24 +167,10 @@ def customer_view(customer: Customer) -> CustomerView:
         email=customer.email,
         phone=customer.phone,
         locale=customer.locale,
-        address=Address(
-            line1=customer.address_line1,
-            line2=customer.address_line2,
-            city=customer.address_city,
-            postal_code=customer.address_postal_code,
-            state=customer.address_state,
-            country=customer.address_country,
-        ),
+        address=_address_of(customer, "address"),
         shipping_name=customer.shipping_name,
         shipping_phone=customer.shipping_phone,
-        shipping_address=Address(
-            line1=customer.shipping_line1,
-            line2=customer.shipping_line2,
-            city=customer.shipping_city,
-            postal_code=customer.shipping_postal_code,
-            state=customer.shipping_state,
-            country=customer.shipping_country,
-        ),
+        shipping_address=_address_of(customer, "shipping"),
         tax_id_type=customer.tax_id_type,
         tax_id_value=customer.tax_id_value,
     )
@@ -811,12 +807,9 @@ def update_billing_details(
     return _save_customer(session, access, customer, changes, actor, clock)
 
 
-def _address_columns(prefix: str, address: Address) -> dict[str, str]:
+def _address_columns(prefix: AddressPrefix, address: Address) -> dict[str, str]:
     """Customer columns for an address: `address_line1`… for billing, `shipping_line1`… for shipping."""
-    column = {"address": lambda part: f"address_{part}", "shipping": lambda part: f"shipping_{part}"}[prefix]
-    return {
-        column(part): getattr(address, part) for part in ("line1", "line2", "city", "postal_code", "state", "country")
-    }
+    return {f"{prefix}_{part}": getattr(address, part) for part in ADDRESS_PARTS}
 
 
 def _save_customer(
