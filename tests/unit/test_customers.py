@@ -232,7 +232,11 @@ def test_details_carry_cancellation_feedback_only_for_canceled_or_cancel_pending
         acme = merchant_id_of(session, "Acme Cloud")
         subscription = session.scalars(
             select(Subscription)
-            .where(Subscription.merchant_id == acme, Subscription.status == SubscriptionStatus.ACTIVE)
+            .where(
+                Subscription.merchant_id == acme,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Subscription.cancel_at_period_end.is_(False),  # a pending cancellation would rightly show feedback
+            )
             .order_by(Subscription.id)
             .limit(1)
         ).one()
