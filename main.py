@@ -7,9 +7,9 @@ from nicegui import ui
 import pages
 from app.config import load_settings
 from app.startup import build_context
-from components.performance import remember_handler_signatures
+from components.performance import speed_up_nicegui
 
-remember_handler_signatures()
+speed_up_nicegui()
 settings = load_settings()
 context = build_context(settings)
 pages.register(context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -41,18 +42,22 @@ class PortalAccess:
     return_url: str
 
 
+class ClockSigner(TimestampSigner):
+    """Reads the time from the injected clock, so tests and operators can move it."""
+
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
+
+
 def signed_serializer(settings: Settings, clock: Clock, *, salt: str = TOKEN_SALT) -> URLSafeTimedSerializer:
     """Signs with the current secret key, verifies with it or a fallback; `salt` names the token's purpose."""
-
-    class ClockSigner(TimestampSigner):
-        """Reads the time from the injected clock, so tests and operators can move it."""
-
-        def get_timestamp(self) -> int:
-            return int(clock().timestamp())
-
     # itsdangerous signs with the last key and accepts every key in the list when verifying.
     keys = [*settings.secret_key_fallbacks, settings.secret_key]
-    return URLSafeTimedSerializer(keys, salt=salt, signer=ClockSigner)
+    return URLSafeTimedSerializer(keys, salt=salt, signer=ClockSigner, signer_kwargs={"clock": clock})
 
 
 def merchant_customer(session: Session, merchant_id: str, customer_id: str) -> Customer:

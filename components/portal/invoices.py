@@ -30,17 +30,20 @@ def invoices_section(portal: Portal) -> None:
         )
         if done and result is not None:
             state["page"] = result
-            invoice_list.refresh()
+            show_list()
 
-    @ui.refreshable
-    def invoice_list() -> None:
+    def show_list() -> None:
+        """(Re)builds the list in place; a plain function, as a refreshable would outlive the page in a cycle."""
         page: InvoicePage = state["page"]
-        if not page.invoices:
-            message = t("No invoices yet.") if page.status_filter is None else t("No invoices with this status.")
-            ui.label(message).classes("text-grey-8 q-py-md")
-        with ui.element("ul").classes("w-full column q-pa-none q-ma-none").props('role="list"'):
-            for invoice in page.invoices:
-                _invoice_row(portal, invoice)
+        list_area.clear()
+        with list_area:
+            if not page.invoices:
+                message = t("No invoices yet.") if page.status_filter is None else t("No invoices with this status.")
+                ui.label(message).classes("text-grey-8 q-py-md")
+            with ui.element("ul").classes("w-full column q-pa-none q-ma-none") as invoice_list:
+                invoice_list.props["role"] = "list"
+                for invoice in page.invoices:
+                    _invoice_row(portal, invoice)
         previous.set_enabled(page.page > 1)
         following.set_enabled(page.has_next)
         page_label.set_text(t("Page {page}", page=page.page))
@@ -60,8 +63,7 @@ def invoices_section(portal: Portal) -> None:
             previous = portal.secondary_button(t("Previous"))
             page_label = ui.label().classes("text-body2 text-grey-8")
             following = portal.secondary_button(t("Next"))
-        with list_area:
-            invoice_list()
+    show_list()
     status.on_value_change(lambda event: load(event.value, 1))
     previous.on_click(lambda: load(status.value, state["page"].page - 1, previous))
     following.on_click(lambda: load(status.value, state["page"].page + 1, following))

@@ -31,7 +31,7 @@ def payment_methods_section(portal: Portal) -> None:
     with section(t("Payment method"), marker="portal-payment-methods"):
         if not methods:
             ui.label(t("No payment method on file.")).classes("text-grey-8")
-        with ui.element("ul").classes("w-full column gap-2 q-pa-none q-ma-none").props('role="list"'):
+        with ui.element("ul").classes("w-full column gap-2 q-pa-none q-ma-none").props("role=list"):
             for method in methods:
                 _card_row(portal, method)
         portal.secondary_button(t("Add payment method"), lambda: _add_card_dialog(portal)).props("icon=add").classes(

@@ -1,11 +1,24 @@
 import gc
 import time
+import weakref
 
 import pytest
 from nicegui import Client
 from nicegui.testing import User
 
+from app.config import Settings
+from app.db import Database
+from app.models import SubscriptionStatus
 from pages.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner
+from tests.ui.eventually import eventually
+from tests.ui.portal_setup import customer_with, link_path
+
+
+def _age_unconnected_clients() -> list[Client]:
+    unconnected = [client for client in Client.instances.values() if not client.has_socket_connection]
+    for client in unconnected:
+        client.created = time.time() - UNCONNECTED_CLIENT_SECONDS - 1
+    return unconnected
 
 
 async def test_page_loads_that_never_connect_are_freed_after_the_grace_period(user: User) -> None:
@@ -16,24 +29,60 @@ async def test_page_loads_that_never_connect_are_freed_after_the_grace_period(us
     assert unconnected
     pruner.prune()
     assert all(client.id in Client.instances for client in unconnected)  # still within the grace period
-    for client in unconnected:
-        client.created = time.time() - UNCONNECTED_CLIENT_SECONDS - 1
+    _age_unconnected_clients()
     pruner.prune()
     assert all(client.id not in Client.instances for client in unconnected)
 
 
-async def test_a_full_collection_follows_only_when_clients_went_away(
+async def test_full_collections_run_once_per_interval_and_not_at_all_without_one(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     collections: list[int] = []
     monkeypatch.setattr(gc, "collect", lambda generation=2: collections.append(generation) or 0)
-    pruner = ClientPruner()
-    await user.http_client.get("/login")
-    pruner.prune()  # learns the clients; nothing went away yet
-    pruner.prune()
-    assert collections == []
-    for client in list(Client.instances.values()):
-        if not client.has_socket_connection:
-            client.created = time.time() - UNCONNECTED_CLIENT_SECONDS - 1
+    now = [1000.0]
+    pruner = ClientPruner(full_collection_interval=300, clock=lambda: now[0])
+    untuned = ClientPruner()
+    for _ in range(3):
+        now[0] += 100
+        pruner.prune()
+        untuned.prune()
+    assert collections == [2]  # after 300 s, and only once
+    now[0] += 299
     pruner.prune()
     assert collections == [2]
+    now[0] += 1
+    pruner.prune()
+    assert collections == [2, 2]
+
+
+async def test_a_pruned_portal_page_is_freed_by_reference_counting_alone(
+    user: User, database: Database, settings: Settings
+) -> None:
+    """No reference cycles outlive a deleted portal page, so its memory needs no full garbage collection."""
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    path = link_path(database, settings, customer_id)
+    gc.collect()
+    gc.disable()
+    try:
+        before = set(Client.instances)
+        response = await user.http_client.get(path)
+        assert response.status_code == 200
+        (client,) = (client for client_id, client in Client.instances.items() if client_id not in before)
+        client_gone = weakref.ref(client)
+        elements = [weakref.ref(element) for element in client.elements.values()]
+        assert len(elements) > 100  # the whole portal, invoice list included
+        # Each element's classes, style and props: NiceGUI's own cycles, cut by components.performance.
+        element_parts = [
+            weakref.ref(part)
+            for element in client.elements.values()
+            for part in (element._classes, element._style, element._props)
+        ]
+        del client
+        _age_unconnected_clients()
+        ClientPruner().prune()
+        # The client's outbox task lets go of it when it next wakes (within 0.1 s).
+        await eventually(lambda: client_gone() is None, "the pruned client to be freed")
+        alive = [type(item).__name__ for ref in (*elements, *element_parts) if (item := ref()) is not None]
+    finally:
+        gc.enable()
+    assert alive == []

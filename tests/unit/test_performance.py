@@ -1,6 +1,7 @@
 from nicegui import helpers
+from nicegui.element import Element
 
-from components.performance import _expects_arguments, remember_handler_signatures
+from components.performance import _expects_arguments, _handle_delete_without_cycles, speed_up_nicegui
 
 
 class Handlers:
@@ -25,10 +26,12 @@ def test_plain_functions_and_lambdas_are_still_inspected_each_time() -> None:
     assert _expects_arguments(lambda *args: None) is False
 
 
-def test_installing_replaces_nicegui_s_check() -> None:
-    original = helpers.expects_arguments
+def test_installing_replaces_nicegui_s_check_and_clean_up() -> None:
+    original_check, original_delete = helpers.expects_arguments, Element._handle_delete
     try:
-        remember_handler_signatures()
+        speed_up_nicegui()
         assert helpers.expects_arguments is _expects_arguments
+        assert Element._handle_delete is _handle_delete_without_cycles
     finally:
-        helpers.expects_arguments = original
+        helpers.expects_arguments = original_check
+        Element._handle_delete = original_delete  # type: ignore[method-assign]
