@@ -1,14 +1,18 @@
+import asyncio
 import gc
 import time
 import weakref
 
 import pytest
 from nicegui import Client
+from nicegui.outbox import Outbox
+from nicegui.page import page
 from nicegui.testing import User
 
 from app.config import Settings
 from app.db import Database
 from app.models import SubscriptionStatus
+from components import performance
 from pages.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path
@@ -86,3 +90,23 @@ async def test_a_pruned_portal_page_is_freed_by_reference_counting_alone(
     finally:
         gc.enable()
     assert alive == []
+
+
+async def test_an_outbox_starts_sending_only_once_its_browser_connects(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Outbox] = []
+
+    async def record(outbox: Outbox) -> None:
+        started.append(outbox)
+
+    monkeypatch.setattr(performance, "_original_outbox_loop", record)
+    client = Client(page("/"), request=None)  # a page load whose browser has not connected
+    (loop,) = (task for task in asyncio.all_tasks() if task.get_name() == f"outbox loop {client.id}")
+    await asyncio.sleep(0)  # one turn of the event loop: the task runs until it waits
+    assert not loop.done()
+    assert started == []
+    client._connected.set()  # what NiceGUI does at the browser's handshake (and when deleting the client)
+    await loop
+    assert started == [client.outbox]
+    client.delete()

@@ -1,7 +1,13 @@
 from nicegui import helpers
 from nicegui.element import Element
+from nicegui.outbox import Outbox
 
-from components.performance import _expects_arguments, _handle_delete_without_cycles, speed_up_nicegui
+from components.performance import (
+    _expects_arguments,
+    _handle_delete_without_cycles,
+    _outbox_loop_once_connected,
+    speed_up_nicegui,
+)
 
 
 class Handlers:
@@ -26,12 +32,12 @@ def test_plain_functions_and_lambdas_are_still_inspected_each_time() -> None:
     assert _expects_arguments(lambda *args: None) is False
 
 
-def test_installing_replaces_nicegui_s_check_and_clean_up() -> None:
-    original_check, original_delete = helpers.expects_arguments, Element._handle_delete
+def test_installing_replaces_nicegui_s_check_clean_up_and_outbox_loop() -> None:
+    originals = helpers.expects_arguments, Element._handle_delete, Outbox.loop
     try:
         speed_up_nicegui()
         assert helpers.expects_arguments is _expects_arguments
         assert Element._handle_delete is _handle_delete_without_cycles
+        assert Outbox.loop is _outbox_loop_once_connected
     finally:
-        helpers.expects_arguments = original_check
-        Element._handle_delete = original_delete  # type: ignore[method-assign]
+        helpers.expects_arguments, Element._handle_delete, Outbox.loop = originals  # type: ignore[method-assign]
