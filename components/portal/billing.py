@@ -11,12 +11,17 @@ from app.models import BillingField
 from app.services.portal import TAX_ID_TYPES
 from app.views import Address, BillingDetailsInput, CustomerView, ShippingInput
 from components.forms import FieldGroup, text_field
+from components.performance import preset
 from components.portal.base import Portal, section
 from components.portal.text import PortalText, country_names
 
 ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
 # Where the city comes before the state and postal code on an envelope; elsewhere the postal code leads.
 CITY_FIRST_COUNTRIES = frozenset({"US", "CA", "AU", "GB", "IE", "NZ"})
+_Detail = preset(ui.column, classes="gap-0")
+_DetailLabel = preset(ui.label, classes="text-caption text-grey-8")
+_DetailLine = preset(ui.label, classes="text-body2")
+_Details = preset(ui.element, classes="w-full grid grid-cols-1 @lg:grid-cols-2 gap-4")
 
 
 def _joined(separator: str, *parts: str) -> str:
@@ -39,17 +44,17 @@ def limited_field(label: str, value: str, max_length: int) -> ui.input:
 
 
 def _detail(label: str, lines: list[str], marker: str) -> None:
-    with ui.column().classes("gap-0").mark(marker):
-        ui.label(label).classes("text-caption text-grey-8")
+    with _Detail().mark(marker):
+        _DetailLabel(label)
         for line in [line for line in lines if line] or ["—"]:
-            ui.label(line).classes("text-body2")
+            _DetailLine(line)
 
 
 def billing_section(portal: Portal) -> None:
     t, customer = portal.text, portal.view.data.customer
     fields = portal.view.settings.billing_fields
     with section(t("Billing details"), marker="portal-billing"):
-        with ui.element("div").classes("w-full grid grid-cols-1 @lg:grid-cols-2 gap-4"):
+        with _Details("div"):
             if BillingField.NAME in fields:
                 _detail(t("Name"), [customer.name], "billing-name")
             if BillingField.EMAIL in fields:
@@ -162,7 +167,7 @@ def shipping_section(portal: Portal) -> None:
         if customer.shipping_address.is_empty and not customer.shipping_name:
             ui.label(t("No shipping address on file.")).classes("text-grey-8")
         else:
-            with ui.element("div").classes("w-full grid grid-cols-1 @lg:grid-cols-2 gap-4"):
+            with _Details("div"):
                 lines = [customer.shipping_name, *address_lines(t, customer.shipping_address)]
                 _detail(t("Ship to"), lines, "shipping-address")
                 if customer.shipping_phone:

@@ -8,7 +8,8 @@ from nicegui import ui
 
 from app.models import InvoiceStatus
 from app.views import InvoicePage, InvoiceView
-from components.portal.base import Portal, section, status_badge
+from components.performance import preset
+from components.portal.base import Portal, TextButton, section, status_badge
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     InvoiceStatus.OPEN: ("Open", "warning"),
@@ -18,6 +19,11 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     InvoiceStatus.DRAFT: ("Draft", "neutral"),
 }
 ALL = "all"
+# Built for every invoice row of every portal page (see `preset`).
+_Row = preset(ui.element, classes="w-full row items-center gap-x-4 gap-y-1 q-py-sm border-b border-gray-200")
+_Date = preset(ui.label, classes="w-28 text-body2")
+_Amount = preset(ui.label, classes="w-24 text-weight-medium")
+_Number = preset(ui.label, classes="text-body2 text-grey-8 grow")
 
 
 def invoices_section(portal: Portal) -> None:
@@ -72,17 +78,12 @@ def invoices_section(portal: Portal) -> None:
 def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
     t = portal.text
     label, tone = STATUS_LABELS.get(invoice.status, (invoice.status, "neutral"))
-    with (
-        ui.element("li")
-        .classes("w-full row items-center gap-x-4 gap-y-1 q-py-sm border-b border-gray-200")
-        .mark(f"invoice-{invoice.number}")
-    ):
-        ui.label(t.date(invoice.created_at)).classes("w-28 text-body2")
-        ui.label(t.money(invoice.total, invoice.currency)).classes("w-24 text-weight-medium")
+    with _Row("li").mark(f"invoice-{invoice.number}"):
+        _Date(t.date(invoice.created_at))
+        _Amount(t.money(invoice.total, invoice.currency))
         status_badge(t(label), tone)
-        ui.label(invoice.number).classes("text-body2 text-grey-8 grow")
-        view = ui.button(t("View")).props("flat dense no-caps color=primary")
-        view.on_click(lambda: _details(portal, invoice.id, view))
+        _Number(invoice.number)
+        view = TextButton(t("View"), on_click=lambda: _details(portal, invoice.id, view))
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
 
 

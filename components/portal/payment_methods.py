@@ -7,7 +7,7 @@ from nicegui import ui
 from app.services.payments import CardInput
 from app.views import PaymentMethodView
 from components.forms import FieldGroup, text_field
-from components.portal.base import Portal, section, status_badge
+from components.portal.base import Portal, TextButton, section, status_badge
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -55,9 +55,8 @@ def _card_row(portal: Portal, method: PaymentMethodView) -> None:
         if method.is_default:
             status_badge(t("Default"), "info")
             return
-        make_default = ui.button(t("Make default")).props("flat dense no-caps color=primary")
+        make_default = TextButton(t("Make default"), on_click=lambda: _make_default(portal, method, make_default))
         make_default.props["aria-label"] = t("Make {card} the default", card=card_name(method))
-        make_default.on_click(lambda: _make_default(portal, method, make_default))
         remove = ui.button(t("Remove"), on_click=lambda: _remove_dialog(portal, method)).props(
             "flat dense no-caps color=negative"
         )

@@ -7,6 +7,7 @@ from nicegui import ui
 from app.models import CancelMode, PriceInterval, SubscriptionStatus
 from app.services.portal import CANCELLATION_REASONS
 from app.views import PriceView, SubscriptionView
+from components.performance import preset
 from components.portal.base import Portal, section, status_badge
 from components.portal.text import PortalText
 
@@ -19,6 +20,13 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     SubscriptionStatus.INCOMPLETE: ("Incomplete", "neutral"),
 }
 _ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE)
+_Card = preset(ui.card, classes="w-full q-pa-md gap-2", props="flat bordered")
+_TitleRow = preset(ui.row, classes="w-full items-center justify-between gap-2")
+_Product = preset(ui.label, classes="text-subtitle1 text-weight-medium")
+_Price = preset(ui.label, classes="text-h6 text-weight-regular")
+_Detail = preset(ui.label, classes="text-body2 text-grey-9")
+_Actions = preset(ui.row, classes="gap-2 q-mt-sm")
+_CancelButton = preset(ui.button, props="outline no-caps color=negative")
 
 
 def price_text(t: PortalText, price: PriceView, quantity: int = 1) -> str:
@@ -49,24 +57,22 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
     t, settings = portal.text, portal.view.settings
     price = subscription.price
     ended = subscription.status in _ENDED
-    with ui.card().props("flat bordered").classes("w-full q-pa-md gap-2").mark(f"subscription-{subscription.id}"):
-        with ui.row().classes("w-full items-center justify-between gap-2"):
-            ui.label(price.product_name).classes("text-subtitle1 text-weight-medium")
+    with _Card().mark(f"subscription-{subscription.id}"):
+        with _TitleRow():
+            _Product(price.product_name)
             label, tone = STATUS_LABELS.get(subscription.status, (subscription.status, "neutral"))
             if subscription.cancel_at_period_end and not ended:
                 status_badge(t("Cancels {date}", date=t.date(subscription.current_period_end)), "warning")
             else:
                 status_badge(t(label), tone)
-        ui.label(price_text(t, price, subscription.quantity)).classes("text-h6 text-weight-regular")
+        _Price(price_text(t, price, subscription.quantity))
         if subscription.quantity > 1:
-            ui.label(t("{quantity} × {price}", quantity=subscription.quantity, price=price_text(t, price))).classes(
-                "text-body2 text-grey-8"
-            )
+            _Detail(t("{quantity} × {price}", quantity=subscription.quantity, price=price_text(t, price)))
         for line in _timeline(t, subscription):
-            ui.label(line).classes("text-body2 text-grey-9")
+            _Detail(line)
         if ended:
             return
-        with ui.row().classes("gap-2 q-mt-sm"):
+        with _Actions():
             if subscription.cancel_at_period_end:
                 keep = portal.primary_button(t("Don't cancel"))
                 keep.on_click(lambda: _undo(portal, subscription, keep))
@@ -76,9 +82,9 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
                         f"switch-{subscription.id}"
                     )
                 if settings.cancel_subscriptions:
-                    ui.button(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).props(
-                        "outline no-caps color=negative"
-                    ).mark(f"cancel-{subscription.id}")
+                    _CancelButton(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).mark(
+                        f"cancel-{subscription.id}"
+                    )
 
 
 def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
