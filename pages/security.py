@@ -6,12 +6,10 @@ computer's back button after sign-out), portal pages and API answers carry porta
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 from nicegui import app
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import AppContext
 
@@ -36,26 +34,41 @@ PORTAL_PREFIX = "/portal/"
 CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
 
 
-class SecurityHeadersMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if "\x00" in request.url.path or "%00" in request.url.query:
+def add_security_headers(headers: MutableHeaders, path: str) -> None:
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if not path.startswith(CACHEABLE_PREFIXES):
+        headers.setdefault("Cache-Control", "no-store")
+    if path.startswith(PORTAL_PREFIX):
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cache-Control"] = "no-store"
+
+
+class SecurityHeadersMiddleware:
+    """Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task per request every page load pays."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                add_security_headers(MutableHeaders(scope=message), path)
+            await send(message)
+
+        if "\x00" in path or b"%00" in scope["query_string"]:
             # No id, token or search contains NUL, and PostgreSQL refuses it in text (an error, not a "not found").
-            response: Response = PlainTextResponse(
-                "Bad request", status_code=400, headers={"Cache-Control": "no-store"}
-            )
-        else:
-            response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(CACHEABLE_PREFIXES):
-            headers.setdefault("Cache-Control", "no-store")
-        if request.url.path.startswith(PORTAL_PREFIX):
-            headers["Referrer-Policy"] = "no-referrer"
-            headers["Cache-Control"] = "no-store"
-        return response
+            refusal = PlainTextResponse("Bad request", status_code=400, headers={"Cache-Control": "no-store"})
+            await refusal(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
 
 
 def install(_context: AppContext) -> None:

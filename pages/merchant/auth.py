@@ -9,13 +9,12 @@ in, and signing out clears the session so a copied cookie opens nothing afterwar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlencode
 
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.context import AppContext
 from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_by_id
@@ -43,16 +42,26 @@ def is_safe_redirect(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
-class MerchantAuthMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class MerchantAuthMiddleware:
+    """Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task per request every page load pays."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         path = request.url.path
         if HANDOVER_KEY in request.session:
             app.storage.user.clear()
             app.storage.user[USER_KEY] = request.session.pop(HANDOVER_KEY)
         if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get(USER_KEY):
             target = path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")
-        return await call_next(request)
+            await RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def install(context: AppContext) -> None:
