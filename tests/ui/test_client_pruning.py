@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import SubscriptionStatus
 from components import performance
-from pages.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner
+from pages.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner, FullCollections
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path
 
@@ -47,25 +47,39 @@ async def test_a_connected_page_is_never_pruned_however_old(user: User) -> None:
     await user.should_see("Sign in")
 
 
-async def test_full_collections_run_once_per_interval_and_not_at_all_without_one(
+async def test_full_collections_wait_for_a_quiet_moment_and_not_longer_than_the_longest_interval(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     collections: list[int] = []
     monkeypatch.setattr(gc, "collect", lambda generation=2: collections.append(generation) or 0)
     now = [1000.0]
-    pruner = ClientPruner(full_collection_interval=300, clock=lambda: now[0])
+    schedule = FullCollections(interval=300, longest_interval=3600, quiet_clients=len(Client.instances) + 1)
+    pruner = ClientPruner(schedule, clock=lambda: now[0])
     untuned = ClientPruner()
-    for _ in range(3):
-        now[0] += 100
-        await pruner.prune()
-        await untuned.prune()
-    assert collections == [2]  # after 300 s, and only once
     now[0] += 299
+    await pruner.prune()
+    await untuned.prune()
+    assert collections == []  # quiet, but too soon
+    now[0] += 1
+    await pruner.prune()
+    assert collections == [2]
+    busy = [Client(page("/"), request=None) for _ in range(2)]  # more pages alive than a quiet moment has
+    now[0] += 3599
     await pruner.prune()
     assert collections == [2]
     now[0] += 1
     await pruner.prune()
-    assert collections == [2, 2]
+    assert collections == [2, 2]  # the longest interval is up: busy or not
+    for client in busy:
+        client.delete()
+
+
+def test_the_schedule_collects_when_quiet_after_the_interval_and_always_after_the_longest() -> None:
+    schedule = FullCollections(interval=300, longest_interval=3600, quiet_clients=50)
+    assert not schedule.due(299, clients_alive=0)
+    assert schedule.due(300, clients_alive=50)
+    assert not schedule.due(3599, clients_alive=51)
+    assert schedule.due(3600, clients_alive=5000)
 
 
 async def test_a_pruned_portal_page_is_freed_by_reference_counting_alone(
