@@ -125,6 +125,8 @@ def _markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Benchmark results ({report['date']}, {report['machine']})",
         "",
+        "Earlier runs, and what changed between them: `history.md` in this folder.",
+        "",
         f"Volume: {report['volume']} built in {report['build_seconds']:.0f} s.",
         "",
         "| query | p50 ms | p95 ms | target ms | plan ok |",
