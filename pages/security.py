@@ -9,9 +9,10 @@ from __future__ import annotations
 from fastapi.responses import PlainTextResponse
 from nicegui import app
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.context import AppContext
+from pages.middleware import HttpMiddleware
 
 # NiceGUI renders with Vue from inline bootstrap scripts and talks over a websocket, hence 'unsafe-inline',
 # 'unsafe-eval' and ws:/wss:; everything else is restricted to this origin.
@@ -46,16 +47,8 @@ def add_security_headers(headers: MutableHeaders, path: str) -> None:
         headers["Cache-Control"] = "no-store"
 
 
-class SecurityHeadersMiddleware:
-    """Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task per request every page load pays."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:

@@ -14,11 +14,12 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.context import AppContext
 from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_by_id
 from app.views import SignedInUser
+from pages.middleware import HttpMiddleware
 
 PUBLIC_PREFIXES = (
     "/login",
@@ -42,16 +43,8 @@ def is_safe_redirect(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
-class MerchantAuthMiddleware:
-    """Plain ASGI rather than Starlette's BaseHTTPMiddleware, whose extra task per request every page load pays."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class MerchantAuthMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         path = request.url.path
         if HANDOVER_KEY in request.session:
