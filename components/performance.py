@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -53,13 +54,23 @@ async def _outbox_loop_once_connected(outbox: Outbox) -> None:
     NiceGUI's loop checks ten times a second whether its client has connected. With hundreds of page loads whose
     browser never connects (link scanners, mail previews; each kept 20 s before pruning) that polling alone took a
     tenth of a core. Waiting for the connection instead costs nothing; what was queued meanwhile is sent then.
+
+    Cancelling (at shutdown) also stops the outbox: the loop waits with Python 3.11's `wait_for`, which swallows a
+    cancellation that arrives as its wait completes, and the loop then ran on until NiceGUI gave up after 2 s.
     """
     client = outbox._client()
     if client is not None and not client.has_socket_connection and not client.is_deleted:
         connected = client._connected  # set on connection, and on deletion to end waits
         del client  # waiting must not keep a pruned client alive
         await connected.wait()
-    await _original_outbox_loop(outbox)
+    sending = asyncio.ensure_future(_original_outbox_loop(outbox))
+    try:
+        await asyncio.shield(sending)
+    except asyncio.CancelledError:
+        outbox.stop()  # ends the loop at its next check, even if the cancellation below is swallowed
+        sending.cancel()
+        await asyncio.wait({sending})
+        raise
 
 
 def preset(base: type[E], *, classes: str | None = None, props: str | None = None) -> type[E]:

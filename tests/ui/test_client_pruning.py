@@ -133,3 +133,26 @@ async def test_an_outbox_starts_sending_only_once_its_browser_connects(
     await loop
     assert started == [client.outbox]
     client.delete()
+
+
+async def test_cancelling_an_outbox_loop_stops_it_even_when_the_loop_swallows_the_cancellation(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def swallowing(outbox: Outbox) -> None:
+        """Like NiceGUI's loop when Python 3.11's wait_for swallows a cancellation: it runs on until stopped."""
+        while not outbox._should_stop:
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                continue
+
+    monkeypatch.setattr(performance, "_original_outbox_loop", swallowing)
+    client = Client(page("/"), request=None)
+    (loop,) = (task for task in asyncio.all_tasks() if task.get_name() == f"outbox loop {client.id}")
+    client._connected.set()
+    await asyncio.sleep(0)  # one turn: the loop is running
+    loop.cancel()
+    done, _ = await asyncio.wait({loop}, timeout=5)  # a bound for the failure case, not a wait for success
+    client.outbox.stop()  # should it still run, this ends it: a failure then fails instead of hanging the suite
+    assert loop in done and loop.cancelled()
+    client.delete()
