@@ -8,13 +8,13 @@ from nicegui import ui
 from starlette.middleware.gzip import GZipMiddleware
 
 import pages
+import server
 from app.config import load_settings
 from app.startup import build_context
-from components.performance import speed_up_nicegui
 
-speed_up_nicegui()
 settings = load_settings()
 context = build_context(settings)
+server.install(context)
 pages.register(context)
 
 if __name__ in {"__main__", "__mp_main__"}:

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     billing_clock_interval_seconds: int = Field(default=60, ge=0)
     reconnect_timeout_seconds: float = Field(default=20.0, gt=0)
     # Freeze start-up objects and run full garbage collections in quiet moments rather than at random (see
-    # pages/client_pruning.py); the test suite switches it off because it starts the app once per test.
+    # server/client_pruning.py); the test suite switches it off because it starts the app once per test.
     gc_tuning: bool = True
 
     @field_validator("secret_key_fallbacks", mode="before")

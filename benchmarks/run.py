@@ -30,7 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # pruned, so the steady state (pages built while earlier ones are freed) is what is measured.
 HTTP_REQUESTS = {1: 200, 10: 1500, 50: 1000}
 MEMORY_GETS = 300
-PRUNE_WAIT_SECONDS = 25  # clients of GETs that never connect are pruned after 20 s (pages/background.py)
+PRUNE_WAIT_SECONDS = 25  # clients of GETs that never connect are pruned after 20 s (server/client_pruning.py)
 
 
 def _free_port() -> int:

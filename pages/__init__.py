@@ -6,7 +6,7 @@ from nicegui import app
 
 from app import api
 from app.context import AppContext
-from pages import background, client_pruning, errors, health, media, portal, security
+from pages import errors, health, media, portal
 from pages.merchant import (
     account,
     activity,
@@ -22,8 +22,7 @@ from pages.merchant import (
 
 
 def register(context: AppContext) -> None:
-    auth.install(context)
-    security.install(context)
+    auth.register(context)
     errors.register(context)
     health.register(context)
     media.register(context)
@@ -37,6 +36,4 @@ def register(context: AppContext) -> None:
     activity.register(context)
     billing.register(context)
     developers.register(context)
-    background.register(context)
-    client_pruning.register(context)
     app.include_router(api.build_router(context))

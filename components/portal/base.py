@@ -14,9 +14,9 @@ from app.errors import DomainError, Forbidden, NotFound, Unavailable, Validation
 from app.validation import HEX_COLOR
 from app.views import PortalSettingsView, PortalView
 from components.forms import FieldGroup
-from components.performance import preset
 from components.portal.actions import PortalActions
 from components.portal.text import PortalText
+from components.presets import preset
 
 T = TypeVar("T")
 NotifyKind = Literal["positive", "negative", "warning", "info"]

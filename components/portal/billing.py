@@ -11,9 +11,9 @@ from app.models import BillingField
 from app.services.portal import TAX_ID_TYPES
 from app.views import Address, BillingDetailsInput, CustomerView, ShippingInput
 from components.forms import FieldGroup, text_field
-from components.performance import preset
 from components.portal.base import Portal, section
 from components.portal.text import PortalText, country_names
+from components.presets import preset
 
 ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
 # Where the city comes before the state and postal code on an envelope; elsewhere the postal code leads.

@@ -8,8 +8,8 @@ from nicegui import ui
 
 from app.models import InvoiceStatus
 from app.views import InvoicePage, InvoiceView
-from components.performance import preset
 from components.portal.base import Portal, TextButton, section, status_badge
+from components.presets import preset
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     InvoiceStatus.OPEN: ("Open", "warning"),

@@ -7,9 +7,9 @@ from nicegui import ui
 from app.models import CancelMode, PriceInterval, SubscriptionStatus
 from app.services.portal import CANCELLATION_REASONS
 from app.views import PriceView, SubscriptionView
-from components.performance import preset
 from components.portal.base import Portal, section, status_badge
 from components.portal.text import PortalText
+from components.presets import preset
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     SubscriptionStatus.ACTIVE: ("Active", "positive"),

@@ -1,41 +1,25 @@
-"""Merchant sessions: pages are closed by default; only public prefixes pass without a signed-in user.
+"""Merchant sessions: signing in and out, and the signed-in user of a page.
 
-Signing in gives the browser a new session id (the cookie NiceGUI keys `app.storage.user` by): the login form runs
-over the websocket, which cannot set cookies, so it sends the browser through `/login/complete` with a grant that
-only works in that browser for a minute. A cookie copied or planted before sign-in therefore never becomes signed
+Pages are closed by default: `server/merchant_sign_in.py` sends visitors without a user to `/login`. Signing in
+gives the browser a new session id (the cookie NiceGUI keys `app.storage.user` by): the login form runs over the
+websocket, which cannot set cookies, so it sends the browser through `/login/complete` with a grant that only works
+in that browser for a minute. A cookie copied or planted before sign-in therefore never becomes signed
 in, and signing out clears the session so a copied cookie opens nothing afterwards.
 """
 
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
-from starlette.types import Receive, Scope, Send
 
 from app.context import AppContext
 from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_by_id
 from app.views import SignedInUser
-from pages.middleware import HttpMiddleware
-
-PUBLIC_PREFIXES = (
-    "/login",
-    "/logout",
-    "/portal/",
-    "/healthz",
-    "/api/",
-    "/_nicegui",
-    "/media/",
-    "/docs",
-    "/openapi.json",
-)
-USER_KEY = "merchant_user_id"
-# In the (signed) session cookie between `/login/complete` and the next request, which moves it into the new
-# session's server-side storage: that storage only exists from the first request that carries the new id.
-HANDOVER_KEY = "signed_in_user"
+from server.merchant_sign_in import HANDOVER_KEY, USER_KEY
 
 
 def is_safe_redirect(target: str) -> bool:
@@ -43,23 +27,7 @@ def is_safe_redirect(target: str) -> bool:
     return target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
-class MerchantAuthMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        path = request.url.path
-        if HANDOVER_KEY in request.session:
-            app.storage.user.clear()
-            app.storage.user[USER_KEY] = request.session.pop(HANDOVER_KEY)
-        if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get(USER_KEY):
-            target = path + (f"?{request.url.query}" if request.url.query else "")
-            await RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def install(context: AppContext) -> None:
-    app.add_middleware(MerchantAuthMiddleware)
-
+def register(context: AppContext) -> None:
     @app.get("/login/complete", include_in_schema=False)
     def complete_sign_in(request: Request, grant: str = "", redirect_to: str = "/customers") -> RedirectResponse:
         """Start a new session for the user a fresh grant names, then open `redirect_to` (on this site only)."""

@@ -14,7 +14,7 @@ from app.images import process_icon
 from app.models import Invoice, InvoiceStatus, SubscriptionStatus
 from app.services.api_keys import create_api_key
 from app.services.portal_settings import ImageEdit, get_portal_settings, save_branding
-from pages.security import CONTENT_SECURITY_POLICY
+from server.security_headers import CONTENT_SECURITY_POLICY
 from tests.ui.conftest import log_in
 from tests.ui.portal_setup import acme, customer_with, link_path
 

@@ -12,8 +12,8 @@ from nicegui.testing import User
 from app.config import Settings
 from app.db import Database
 from app.models import SubscriptionStatus
-from components import performance
-from pages.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner, FullCollections
+from server import nicegui_internals
+from server.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner, FullCollections
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path
 
@@ -98,7 +98,7 @@ async def test_a_pruned_portal_page_is_freed_by_reference_counting_alone(
         client_gone = weakref.ref(client)
         elements = [weakref.ref(element) for element in client.elements.values()]
         assert any("portal-invoices" in element._markers for element in client.elements.values())  # whole portal
-        # Each element's classes, style and props: NiceGUI's own cycles, cut by components.performance.
+        # Each element's classes, style and props: NiceGUI's own cycles, cut by server.nicegui_internals.
         element_parts = [
             weakref.ref(part)
             for element in client.elements.values()
@@ -123,7 +123,7 @@ async def test_an_outbox_starts_sending_only_once_its_browser_connects(
     async def record(outbox: Outbox) -> None:
         started.append(outbox)
 
-    monkeypatch.setattr(performance, "_original_outbox_loop", record)
+    monkeypatch.setattr(nicegui_internals, "_original_outbox_loop", record)
     client = Client(page("/"), request=None)  # a page load whose browser has not connected
     (loop,) = (task for task in asyncio.all_tasks() if task.get_name() == f"outbox loop {client.id}")
     await asyncio.sleep(0)  # one turn of the event loop: the task runs until it waits
@@ -146,7 +146,7 @@ async def test_cancelling_an_outbox_loop_stops_it_even_when_the_loop_swallows_th
             except asyncio.CancelledError:
                 continue
 
-    monkeypatch.setattr(performance, "_original_outbox_loop", swallowing)
+    monkeypatch.setattr(nicegui_internals, "_original_outbox_loop", swallowing)
     client = Client(page("/"), request=None)
     (loop,) = (task for task in asyncio.all_tasks() if task.get_name() == f"outbox loop {client.id}")
     client._connected.set()

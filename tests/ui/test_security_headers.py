@@ -1,7 +1,7 @@
 import pytest
 from nicegui.testing import User
 
-from pages.security import CONTENT_SECURITY_POLICY
+from server.security_headers import CONTENT_SECURITY_POLICY
 
 
 async def test_every_response_carries_security_headers(user: User) -> None:

@@ -2,7 +2,7 @@ from nicegui import helpers
 from nicegui.element import Element
 from nicegui.outbox import Outbox
 
-from components.performance import (
+from server.nicegui_internals import (
     _expects_arguments,
     _handle_delete_without_cycles,
     _outbox_loop_once_connected,

@@ -1,7 +1,7 @@
 """Frees the server-side state of page loads whose browser never connects (link scanners, closed tabs, bots).
 
 Each page load keeps a NiceGUI client of about 0.6 MB until it is deleted. Deleted elements are freed at once by
-reference counting (`components.performance` cuts the reference cycles NiceGUI leaves), so no full garbage
+reference counting (`server.nicegui_internals` cuts the reference cycles NiceGUI leaves), so no full garbage
 collection is needed to get that memory back. A full collection walks every live object: with 1,100 clients alive
 it stalled all requests for 1.3-1.8 s and freed about 100 objects. So objects from start-up are frozen out of
 collection, automatic full collections are switched off, and the few cycles that outlive the young generations
@@ -92,7 +92,7 @@ class ClientPruner:
             self._last_full_collection = now
 
 
-def register(context: AppContext) -> None:
+def install(context: AppContext) -> None:
     tuned = context.settings.gc_tuning
     pruner = ClientPruner(FullCollections() if tuned else None)
 

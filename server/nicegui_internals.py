@@ -1,17 +1,14 @@
-"""Speeds up NiceGUI where the portal pays for it: building elements, and freeing them again."""
+"""Every use of NiceGUI's private parts: patches that speed up building elements and freeing them again."""
 
 from __future__ import annotations
 
 import asyncio
-import types
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from nicegui import helpers
 from nicegui.element import Element
 from nicegui.outbox import Outbox
-
-E = TypeVar("E", bound=Element)
 
 _original_expects_arguments = helpers.expects_arguments
 _original_handle_delete = Element._handle_delete
@@ -71,16 +68,6 @@ async def _outbox_loop_once_connected(outbox: Outbox) -> None:
         sending.cancel()
         await asyncio.wait({sending})
         raise
-
-
-def preset(base: type[E], *, classes: str | None = None, props: str | None = None) -> type[E]:
-    """`base` with `classes` and `props` built in, for elements that every portal page builds many times.
-
-    `ui.label(text).classes(c)` has NiceGUI handle a change (and `.props(p)` one per property) after construction;
-    as class defaults they are in place from the start, which saves about a third of building a label.
-    """
-    namespace = {"default_classes": classes, "default_props": props}
-    return cast(type[E], types.new_class(base.__name__, (base,), namespace))
 
 
 def speed_up_nicegui() -> None:

@@ -7,12 +7,10 @@ computer's back button after sign-out), portal pages and API answers carry porta
 from __future__ import annotations
 
 from fastapi.responses import PlainTextResponse
-from nicegui import app
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
-from app.context import AppContext
-from pages.middleware import HttpMiddleware
+from server.http_middleware import HttpMiddleware
 
 # NiceGUI renders with Vue from inline bootstrap scripts and talks over a websocket, hence 'unsafe-inline',
 # 'unsafe-eval' and ws:/wss:; everything else is restricted to this origin.
@@ -48,6 +46,8 @@ def add_security_headers(headers: MutableHeaders, path: str) -> None:
 
 
 class SecurityHeadersMiddleware(HttpMiddleware):
+    """Adds the headers above to every response, and refuses paths and queries that contain NUL."""
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
 
@@ -62,7 +62,3 @@ class SecurityHeadersMiddleware(HttpMiddleware):
             await refusal(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
-
-
-def install(_context: AppContext) -> None:
-    app.add_middleware(SecurityHeadersMiddleware)

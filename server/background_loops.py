@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_POLL_SECONDS = 5.0
 
 
-def register(context: AppContext) -> None:
+def install(context: AppContext) -> None:
     interval = context.settings.billing_clock_interval_seconds
     if interval <= 0:
         return

@@ -1,0 +1,20 @@
+"""Runtime wiring around the pages: NiceGUI tuning, HTTP middleware and the work that runs in the background."""
+
+from __future__ import annotations
+
+from nicegui import app
+
+from app.context import AppContext
+from server import background_loops, client_pruning
+from server.merchant_sign_in import MerchantSignInMiddleware
+from server.nicegui_internals import speed_up_nicegui
+from server.security_headers import SecurityHeadersMiddleware
+
+
+def install(context: AppContext) -> None:
+    """Tune NiceGUI, add the middleware and have the background work start and stop with the app."""
+    speed_up_nicegui()
+    app.add_middleware(MerchantSignInMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last, so outermost: sign-in redirects get the headers too
+    background_loops.install(context)
+    client_pruning.install(context)
