@@ -7,14 +7,19 @@ from nicegui import app
 from app.context import AppContext
 from server import background_loops, client_pruning
 from server.merchant_sign_in import MerchantSignInMiddleware
-from server.nicegui_internals import speed_up_nicegui
+from server.nicegui_internals import apply_patches
 from server.security_headers import SecurityHeadersMiddleware
 
 
 def install(context: AppContext) -> None:
-    """Tune NiceGUI, add the middleware and have the background work start and stop with the app."""
-    speed_up_nicegui()
+    """Tune NiceGUI, add the middleware and have the background work start and stop with the app.
+
+    Early pruning and its garbage-collection schedule rely on the patches (which free a deleted page without a full
+    collection): without them, NiceGUI's own pruning remains.
+    """
+    tuned = apply_patches()
     app.add_middleware(MerchantSignInMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last, so outermost: sign-in redirects get the headers too
     background_loops.install(context)
-    client_pruning.install(context)
+    if tuned:
+        client_pruning.install(context)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from nicegui import Client, app
 
 from app.context import AppContext
+from server.nicegui_internals import awaits_reconnection
 
 # A real browser opens the page's websocket within a second or two; NiceGUI's own default waits 60 s,
 # which lets the memory of unconnected page loads pile up under load.
@@ -40,7 +41,7 @@ def is_unconnected(client: Client, older_than: float) -> bool:
     return (
         not client.is_deleted
         and not client.has_socket_connection
-        and not client._delete_tasks
+        and not awaits_reconnection(client)
         and client.created <= time.time() - older_than
     )
 

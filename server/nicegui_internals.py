@@ -1,19 +1,55 @@
-"""Every use of NiceGUI's private parts: patches that speed up building elements and freeing them again."""
+"""Every use of NiceGUI's private parts, and the NiceGUI versions they were tested with.
+
+The patches below speed up building elements and freeing them again. They replace NiceGUI internals, which a minor
+release may change without notice, so they are applied only on a NiceGUI release in `TESTED_NICEGUI` (pyproject.toml
+pins the same range); on any other the app runs on NiceGUI's own code and logs a warning. Tests and benchmarks that
+need a private part reach it through the functions at the end of this module.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import Callable
+from importlib.metadata import version as installed_version
 from typing import Any
 
-from nicegui import helpers
+from nicegui import Client, helpers
 from nicegui.element import Element
-from nicegui.outbox import Outbox
+from nicegui.outbox import Message, Outbox
 
-_original_expects_arguments = helpers.expects_arguments
-_original_handle_delete = Element._handle_delete
-_original_outbox_loop = Outbox.loop
+# The NiceGUI releases these patches were tested with: from the first (inclusive) to the second (exclusive).
+TESTED_NICEGUI = ((3, 18), (3, 19))
+
+log = logging.getLogger(__name__)
+
+# What the patches replace: NiceGUI's handler signature check, element clean-up and outbox loop.
+Functions = tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]
+
+
+def nicegui_functions() -> Functions:
+    """The functions the patches replace, as NiceGUI has them now (patched or not)."""
+    return helpers.expects_arguments, Element._handle_delete, Outbox.loop
+
+
+def install_functions(functions: Functions) -> None:
+    helpers.expects_arguments, Element._handle_delete, Outbox.loop = functions  # type: ignore[method-assign]
+
+
+ORIGINALS: Functions | None
+try:
+    _original_expects_arguments, _original_handle_delete, _original_outbox_loop = ORIGINALS = nicegui_functions()
+except AttributeError:  # a NiceGUI without them: `apply_patches` leaves it alone, and importing must not fail
+    ORIGINALS = None
 _answers_by_function: dict[Callable[..., Any], bool] = {}
+
+
+def is_tested_nicegui(nicegui_version: str) -> bool:
+    """Whether `nicegui_version` (like "3.18.0") lies in `TESTED_NICEGUI`."""
+    release = tuple(int(number) for number in re.findall(r"\d+", nicegui_version.split("+")[0])[:3])
+    lowest, beyond = TESTED_NICEGUI
+    return lowest <= release < beyond
 
 
 def _expects_arguments(handler: Callable[..., Any]) -> bool:
@@ -41,7 +77,7 @@ def _handle_delete_without_cycles(element: Element) -> None:
     Without the cycles, reference counting frees a deleted element at once.
     """
     _original_handle_delete(element)
-    for observable in (element._classes, element._style, element._props):
+    for observable in (element.classes, element.style, element.props):
         observable._change_handlers.clear()
 
 
@@ -70,9 +106,58 @@ async def _outbox_loop_once_connected(outbox: Outbox) -> None:
         raise
 
 
-def speed_up_nicegui() -> None:
-    """Install all three: remembered handler signatures, deleted elements freed without garbage collection, and
-    outbox loops that wait for their browser instead of polling."""
-    helpers.expects_arguments = _expects_arguments
-    Element._handle_delete = _handle_delete_without_cycles  # type: ignore[method-assign]
-    Outbox.loop = _outbox_loop_once_connected  # type: ignore[method-assign]
+PATCHES: Functions = (_expects_arguments, _handle_delete_without_cycles, _outbox_loop_once_connected)
+
+
+def apply_patches(nicegui_version: str | None = None) -> bool:
+    """Install the patches above on a tested NiceGUI (the installed one unless `nicegui_version` is given).
+
+    Returns whether they are installed: on an untested NiceGUI nothing is changed and a warning says so.
+    """
+    nicegui_version = nicegui_version or installed_version("nicegui")
+    if ORIGINALS is None or not is_tested_nicegui(nicegui_version):
+        lowest, beyond = (".".join(map(str, release)) for release in TESTED_NICEGUI)
+        log.warning(
+            "NiceGUI %s is not one this app was tested with (>=%s,<%s): running without its NiceGUI speed-ups "
+            "(server/nicegui_internals.py) and without early pruning of unconnected page loads",
+            nicegui_version,
+            lowest,
+            beyond,
+        )
+        return False
+    install_functions(PATCHES)
+    return True
+
+
+def awaits_reconnection(client: Client) -> bool:
+    """Whether NiceGUI has scheduled `client`'s deletion after its browser disconnected (the reconnect timeout)."""
+    return bool(client._delete_tasks)
+
+
+# --- For tests and benchmarks -----------------------------------------------------------------------------------
+
+
+def mark_connected(client: Client) -> None:
+    """What NiceGUI does when the browser of `client` connects (and when deleting it): wake what waits for that."""
+    client._connected.set()
+
+
+def outbox_stopped(outbox: Outbox) -> bool:
+    """Whether `outbox.stop()` was called: NiceGUI's loop ends at its next check."""
+    return outbox._should_stop
+
+
+def element_markers(element: Element) -> list[str]:
+    """The markers `element.mark(...)` gave it."""
+    return element._markers
+
+
+def watch_messages(outbox: Outbox, watcher: Callable[[Message], None]) -> None:
+    """Show `watcher` every message `outbox` sends to the browser, before it is sent."""
+    emit = outbox._emit
+
+    async def watched_emit(message: Message) -> None:
+        watcher(message)
+        await emit(message)
+
+    outbox._emit = watched_emit  # type: ignore[method-assign]

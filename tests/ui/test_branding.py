@@ -62,8 +62,8 @@ def save_button(user: User) -> ui.button:
 
 
 def preview_images(user: User) -> list[str]:
-    with user.scope(marker=PREVIEW_MARKER):
-        return [image.source for image in user.find(kind=ui.image).elements] if user._sees(kind=ui.image) else []
+    (preview,) = user.find(marker=PREVIEW_MARKER).elements
+    return [element.source for element in preview.descendants() if isinstance(element, ui.image)]
 
 
 async def test_an_uploaded_png_shows_in_the_preview_and_is_stored_on_save(user: User, database: Database) -> None:

@@ -14,6 +14,7 @@ from app.db import Database
 from app.models import SubscriptionStatus
 from server import nicegui_internals
 from server.client_pruning import UNCONNECTED_CLIENT_SECONDS, ClientPruner, FullCollections
+from server.nicegui_internals import element_markers, mark_connected, outbox_stopped
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path
 
@@ -97,12 +98,14 @@ async def test_a_pruned_portal_page_is_freed_by_reference_counting_alone(
         (client,) = (client for client_id, client in Client.instances.items() if client_id not in before)
         client_gone = weakref.ref(client)
         elements = [weakref.ref(element) for element in client.elements.values()]
-        assert any("portal-invoices" in element._markers for element in client.elements.values())  # whole portal
+        assert any(
+            "portal-invoices" in element_markers(element) for element in client.elements.values()
+        )  # whole portal
         # Each element's classes, style and props: NiceGUI's own cycles, cut by server.nicegui_internals.
         element_parts = [
             weakref.ref(part)
             for element in client.elements.values()
-            for part in (element._classes, element._style, element._props)
+            for part in (element.classes, element.style, element.props)
         ]
         del client
         _age_unconnected_clients()
@@ -129,7 +132,7 @@ async def test_an_outbox_starts_sending_only_once_its_browser_connects(
     await asyncio.sleep(0)  # one turn of the event loop: the task runs until it waits
     assert not loop.done()
     assert started == []
-    client._connected.set()  # what NiceGUI does at the browser's handshake (and when deleting the client)
+    mark_connected(client)  # what NiceGUI does at the browser's handshake (and when deleting the client)
     await loop
     assert started == [client.outbox]
     client.delete()
@@ -140,7 +143,7 @@ async def test_cancelling_an_outbox_loop_stops_it_even_when_the_loop_swallows_th
 ) -> None:
     async def swallowing(outbox: Outbox) -> None:
         """Like NiceGUI's loop when Python 3.11's wait_for swallows a cancellation: it runs on until stopped."""
-        while not outbox._should_stop:
+        while not outbox_stopped(outbox):
             try:
                 await asyncio.sleep(0)
             except asyncio.CancelledError:
@@ -149,7 +152,7 @@ async def test_cancelling_an_outbox_loop_stops_it_even_when_the_loop_swallows_th
     monkeypatch.setattr(nicegui_internals, "_original_outbox_loop", swallowing)
     client = Client(page("/"), request=None)
     (loop,) = (task for task in asyncio.all_tasks() if task.get_name() == f"outbox loop {client.id}")
-    client._connected.set()
+    mark_connected(client)
     await asyncio.sleep(0)  # one turn: the loop is running
     loop.cancel()
     done, _ = await asyncio.wait({loop}, timeout=5)  # a bound for the failure case, not a wait for success

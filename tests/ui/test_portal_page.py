@@ -20,6 +20,7 @@ from app.models import (
     InvoiceStatus,
     SubscriptionStatus,
 )
+from server.nicegui_internals import watch_messages
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path, set_portal_settings, subscription_of
 
@@ -160,20 +161,18 @@ async def test_invoice_pdf_route_serves_only_the_links_customer(
 
 
 async def test_the_chosen_language_goes_into_the_address_and_survives_a_reload(
-    user: User, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    user: User, database: Database, settings: Settings
 ) -> None:
     customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
     path = link_path(database, settings, customer_id)
     client = await user.open(path)
     scripts: list[str] = []  # what reaches the (simulated) browser
-    emit = client.outbox._emit
 
-    async def recording_emit(message: Message) -> None:
+    def record_script(message: Message) -> None:
         if message[1] == "run_javascript":
             scripts.append(message[2]["code"])
-        await emit(message)
 
-    monkeypatch.setattr(client.outbox, "_emit", recording_emit)
+    watch_messages(client.outbox, record_script)
     await user.should_see("Subscriptions")
     (language,) = user.find(kind=ui.select, content="Language").elements
     with user:

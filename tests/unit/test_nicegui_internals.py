@@ -1,0 +1,92 @@
+import logging
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nicegui import helpers
+
+from server import nicegui_internals
+from server.nicegui_internals import (
+    ORIGINALS,
+    PATCHES,
+    TESTED_NICEGUI,
+    _expects_arguments,
+    apply_patches,
+    install_functions,
+    is_tested_nicegui,
+    nicegui_functions,
+)
+
+
+class Handlers:
+    def with_event(self, event: object) -> None: ...
+
+    def without_arguments(self) -> None: ...
+
+    def with_default(self, event: object = None) -> None: ...
+
+
+@pytest.fixture
+def unpatched_nicegui() -> Iterator[None]:
+    """NiceGUI's own code for the test (the app the other tests started has patched it), as it was afterwards."""
+    before = nicegui_functions()
+    assert ORIGINALS is not None
+    install_functions(ORIGINALS)
+    yield
+    install_functions(before)
+
+
+def test_bound_methods_get_the_same_answers_as_nicegui_gives() -> None:
+    first, second = Handlers(), Handlers()
+    for handlers in (first, second, first):  # the second and third ask hit the remembered answer
+        assert _expects_arguments(handlers.with_event) is True
+        assert _expects_arguments(handlers.without_arguments) is False
+        assert _expects_arguments(handlers.with_default) is False
+
+
+def test_plain_functions_and_lambdas_are_still_inspected_each_time() -> None:
+    assert _expects_arguments(lambda event: None) is True
+    assert _expects_arguments(lambda: None) is False
+    assert _expects_arguments(lambda *args: None) is False
+
+
+def test_a_tested_nicegui_gets_the_patches(unpatched_nicegui: None, caplog: pytest.LogCaptureFixture) -> None:
+    assert apply_patches("3.18.0") is True
+    assert nicegui_functions() == PATCHES
+    assert helpers.expects_arguments is _expects_arguments  # what NiceGUI calls: the module attribute
+    assert not caplog.records
+
+
+def test_an_untested_nicegui_keeps_its_own_code_and_a_warning_says_so(
+    unpatched_nicegui: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=nicegui_internals.__name__):
+        assert apply_patches("3.19.0") is False
+    assert nicegui_functions() == ORIGINALS
+    (warning,) = caplog.records
+    assert warning.levelno == logging.WARNING
+    assert "NiceGUI 3.19.0 is not one this app was tested with (>=3.18,<3.19)" in warning.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("version", "tested"),
+    [
+        ("3.18.0", True),
+        ("3.18.7", True),
+        ("3.18.1.post1", True),
+        ("3.17.9", False),
+        ("3.19.0rc1", False),
+        ("3.19.0", False),
+        ("4.0.0", False),
+    ],
+)
+def test_tested_versions_are_the_declared_range(version: str, tested: bool) -> None:
+    assert is_tested_nicegui(version) is tested
+
+
+def test_the_installed_nicegui_is_tested_and_pyproject_pins_the_tested_range(unpatched_nicegui: None) -> None:
+    assert apply_patches() is True
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    lowest, beyond = (".".join(map(str, release)) for release in TESTED_NICEGUI)
+    assert f"nicegui>={lowest},<{beyond}" in pyproject["project"]["dependencies"]
