@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.timing import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 # NiceGUI answers bots with markdown; a browser user agent gets the real page.
 BROWSER_HEADERS = {
@@ -33,11 +35,6 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     p99_ms: float
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 @contextmanager

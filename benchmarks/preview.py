@@ -1,4 +1,8 @@
-"""Server time for one settings change to re-render the live preview (NiceGUI's simulated user, no browser)."""
+"""Server time for one settings change to re-render the live preview (NiceGUI's simulated user, no browser).
+
+The baseline is one render of a small fixed component on the same page, timed in turn with each change: what
+any re-render costs on this machine at this moment, whatever the portal looks like.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import os
 import secrets
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from nicegui import app, ui
@@ -17,14 +20,23 @@ from nicegui.testing.user_simulation import user_simulation
 from app.db import Database, migrate
 from app.models import utcnow
 from app.services.demo_data import DEMO_OWNER_EMAIL, load_demo_data
-from benchmarks.http_load import percentile
+from benchmarks.timing import cpu_ms, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = secrets.token_urlsafe(16)  # a throwaway database: any password will do
 CHANGES = 200
 
 
-async def _measure(samples: int, folder: str) -> list[float]:
+def _fixed_component() -> None:
+    """Six elements that never change with the portal: a card with an icon, two labels and a button in a row."""
+    with ui.card(), ui.row():
+        ui.icon("receipt")
+        ui.label("Invoice BEN-0000001")
+        ui.label("$29.00")
+        ui.button("Pay")
+
+
+async def _measure(samples: int, folder: str) -> tuple[list[float], list[float]]:
     # As NiceGUI's pytest plugin does: a private storage folder, so resetting globals touches no page context.
     Storage.path = Path(folder) / "storage"
     app.storage = Storage()
@@ -43,16 +55,23 @@ async def _measure(samples: int, folder: str) -> list[float]:
             lambda: shipping.set_value(not shipping.value),
             lambda: headline.set_value(f"{headline.value}x"[-100:]),
         )
-        durations = []
-        with user:
+        durations, baseline = [], []
+        with user as client:
+            holder = ui.element()
+
+            def render_fixed_component() -> None:
+                holder.clear()
+                with holder:
+                    _fixed_component()
+
             for index in range(samples):
-                before = set(user.client.elements)
-                started = time.perf_counter()
-                changes[index % len(changes)]()  # the handler updates the draft and re-renders the preview
-                durations.append((time.perf_counter() - started) * 1000)
-                if set(user.client.elements) == before:
+                baseline.append(cpu_ms(render_fixed_component))
+                before = set(client.elements)
+                # The change's handler updates the draft and re-renders the preview.
+                durations.append(cpu_ms(changes[index % len(changes)]))
+                if set(client.elements) == before:
                     raise AssertionError("the change did not re-render the preview within its handler")
-        return durations
+        return durations, baseline
 
 
 def measure_preview(samples: int = CHANGES) -> dict[str, float]:
@@ -73,12 +92,15 @@ def measure_preview(samples: int = CHANGES) -> dict[str, float]:
             PYTEST_CURRENT_TEST="benchmarks/preview.py",
         )
         try:
-            durations = asyncio.run(_measure(samples, folder))[10:]  # warm-up
+            durations, baseline = asyncio.run(_measure(samples, folder))
         finally:
             os.environ.clear()
             os.environ.update(saved)
+    durations, baseline = durations[10:], baseline[10:]  # warm-up
     return {
         "changes": len(durations),
         "p50_ms": statistics.median(durations),
         "p95_ms": percentile(durations, 0.95),
+        "baseline_p50_ms": statistics.median(baseline),
+        "baseline_p95_ms": percentile(baseline, 0.95),
     }

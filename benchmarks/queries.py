@@ -1,10 +1,13 @@
-"""Query benchmarks on the bulk database: p50/p95 of each page's data load, and its SQLite query plans."""
+"""Query benchmarks on the bulk database: each page's data load against a primary-key lookup, and its query plans.
+
+The baseline, one customer fetched by its primary key, is timed in turn with every sample of the load it is
+compared to, in the same way (its own transaction, only the operation timed), so both see the same machine.
+"""
 
 from __future__ import annotations
 
 import random
 import statistics
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.keyset import encode_cursor
+from app.models import Customer
 from app.services.customers import get_customer_details, list_customers
 from app.services.portal import list_invoices, load_portal_view
 from app.services.portal_links import PortalAccess
 from benchmarks.bulk_data import BulkResult
-from benchmarks.http_load import percentile
+from benchmarks.timing import cpu_ms, percentile
 
 BIG_TABLES = {
     "customers",
@@ -40,13 +44,10 @@ class QueryResult:
     samples: int
     p50_ms: float
     p95_ms: float
-    target_ms: float
+    baseline_p50_ms: float
+    baseline_p95_ms: float
     plans: list[str]
     plan_problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return self.p95_ms <= self.target_ms and not self.plan_problems
 
 
 @contextmanager
@@ -89,25 +90,30 @@ def explain(database: Database, operation: Callable[[Session], object]) -> list[
     return lines
 
 
-def time_operation(
-    database: Database, name: str, make: Callable[[random.Random], Callable[[Session], object]], target_ms: float
-) -> QueryResult:
+Operation = Callable[[random.Random], Callable[[Session], object]]
+
+
+def _cpu_ms(database: Database, operation: Callable[[Session], object]) -> float:
+    with database.transaction() as session:
+        return cpu_ms(lambda: operation(session))
+
+
+def time_operation(database: Database, name: str, make: Operation, baseline: Operation) -> QueryResult:
     rng = random.Random(name)
     samples: list[float] = []
+    baseline_samples: list[float] = []
     for _ in range(220):
-        operation = make(rng)
-        with database.transaction() as session:
-            started = time.perf_counter()
-            operation(session)
-            samples.append((time.perf_counter() - started) * 1000)
-    samples = samples[20:]  # warm-up
+        baseline_samples.append(_cpu_ms(database, baseline(rng)))
+        samples.append(_cpu_ms(database, make(rng)))
+    samples, baseline_samples = samples[20:], baseline_samples[20:]  # warm-up
     plans = explain(database, make(rng))
     return QueryResult(
         name=name,
         samples=len(samples),
         p50_ms=statistics.median(samples),
         p95_ms=percentile(samples, 0.95),
-        target_ms=target_ms,
+        baseline_p50_ms=statistics.median(baseline_samples),
+        baseline_p95_ms=percentile(baseline_samples, 0.95),
         plans=plans,
         plan_problems=plan_problems(plans),
     )
@@ -118,6 +124,10 @@ def run_query_benchmarks(database: Database, bulk: BulkResult) -> list[QueryResu
     customers = bulk.customer_ids
     with database.engine.connect() as connection:
         names = [row[0] for row in connection.execute(text("SELECT name FROM customers LIMIT 2000"))]
+
+    def lookup(rng: random.Random) -> Callable[[Session], object]:
+        customer_id = rng.choice(customers)
+        return lambda session: session.get(Customer, customer_id)
 
     def access(rng: random.Random) -> PortalAccess:
         return PortalAccess(link_id="bench", merchant_id=merchant_id, customer_id=rng.choice(customers), return_url="")
@@ -146,10 +156,11 @@ def run_query_benchmarks(database: Database, bulk: BulkResult) -> list[QueryResu
         link = access(rng)
         return lambda session: list_invoices(session=session, access=link, status=None, page=1)
 
-    return [
-        time_operation(database, "customer search (name/email substring)", search, 10),
-        time_operation(database, "customers list page (keyset)", list_page, 2),
-        time_operation(database, "customer details", details, 5),
-        time_operation(database, "portal view load", portal, 5),
-        time_operation(database, "invoice history page", invoices, 2),
-    ]
+    operations = {
+        "customer search (name/email substring)": search,
+        "customers list page (keyset)": list_page,
+        "customer details": details,
+        "portal view load": portal,
+        "invoice history page": invoices,
+    }
+    return [time_operation(database, name, make, lookup) for name, make in operations.items()]

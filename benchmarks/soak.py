@@ -41,7 +41,8 @@ from app.services.events import Actor
 from app.services.payments import TestGateway
 from app.services.portal_links import issue_link
 from app.views import Address, BillingDetailsInput, ShippingInput
-from benchmarks.http_load import BROWSER_HEADERS, percentile, running_server
+from benchmarks.http_load import BROWSER_HEADERS, running_server
+from benchmarks.timing import percentile
 from pages.portal import LiveActions
 
 SECRET_KEY = "soak-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - a throwaway database's key
