@@ -12,9 +12,9 @@ from app import billing_cli
 from app.clock import system_clock
 from app.config import load_settings
 from app.db import Database, ensure_migrated, migrate
+from app.enums import EventSource
 from app.errors import ValidationFailed
 from app.formatting import format_datetime
-from app.models import EventSource
 from app.services.accounts import create_merchant
 from app.services.customers import find_customer
 from app.services.demo_data import DEMO_OWNER_EMAIL, has_any_merchant, load_demo_data

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.context import AppContext
+from app.enums import EventSource
 from app.errors import NotFound
-from app.models import EventSource
 from app.services.api_keys import ApiCaller, authenticate_api_key
 from app.services.events import Actor
 from app.services.portal_links import issue_link

@@ -27,6 +27,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
+from app.enums import (
+    BillingField,
+    CancelMode,
+    EventSource,
+    FailedPaymentAction,
+    InvoiceStatus,
+    PriceInterval,
+    SubscriptionStatus,
+    WebhookDeliveryStatus,
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -68,61 +79,6 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}  # noqa: RUF012
-
-
-class SubscriptionStatus(StrEnum):
-    TRIALING = "trialing"
-    ACTIVE = "active"
-    PAST_DUE = "past_due"
-    CANCELED = "canceled"
-    UNPAID = "unpaid"
-    INCOMPLETE = "incomplete"
-
-
-class InvoiceStatus(StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    PAID = "paid"
-    VOID = "void"
-    UNCOLLECTIBLE = "uncollectible"
-
-
-class PriceInterval(StrEnum):
-    MONTH = "month"
-    YEAR = "year"
-
-
-class CancelMode(StrEnum):
-    IMMEDIATELY = "immediately"
-    AT_PERIOD_END = "at_period_end"
-
-
-class EventSource(StrEnum):
-    MERCHANT = "merchant"
-    PORTAL = "portal"
-    SYSTEM = "system"
-    API = "api"
-
-
-class FailedPaymentAction(StrEnum):
-    """What the billing clock does to a subscription once every retry of its invoice has failed."""
-
-    MARK_UNPAID = "mark_unpaid"
-    CANCEL = "cancel"
-
-
-class WebhookDeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-class BillingField(StrEnum):
-    NAME = "name"
-    EMAIL = "email"
-    PHONE = "phone"
-    ADDRESS = "address"
-    TAX_ID = "tax_id"
 
 
 def _enum(enum: type[StrEnum], length: int = 20) -> Any:

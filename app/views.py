@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from app.enums import (
+    BillingField,
+    CancelMode,
+    EventSource,
+    InvoiceStatus,
+    PortalLinkStatus,
+    PriceInterval,
+    SubscriptionStatus,
+    WebhookDeliveryStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +62,11 @@ class PortalSettingsView:
     invoice_history: bool
     shipping_information: bool
     cancel_subscriptions: bool
-    cancel_mode: str  # CancelMode value: "immediately" | "at_period_end"
+    cancel_mode: CancelMode
     cancellation_reasons: bool
     payment_method_update: bool
     billing_details_update: bool
-    billing_fields: tuple[str, ...]  # BillingField values
+    billing_fields: tuple[BillingField, ...]
     plan_switching: bool
     switchable_price_ids: tuple[str, ...]
     headline: str
@@ -103,14 +115,14 @@ class PriceView:
     nickname: str
     unit_amount: int  # minor units
     currency: str
-    interval: str  # PriceInterval value
+    interval: PriceInterval
     interval_count: int
 
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionView:
     id: str
-    status: str  # SubscriptionStatus value
+    status: SubscriptionStatus
     price: PriceView
     quantity: int
     current_period_start: datetime
@@ -144,7 +156,7 @@ class InvoiceLineView:
 class InvoiceView:
     id: str
     number: str
-    status: str  # InvoiceStatus value
+    status: InvoiceStatus
     currency: str
     created_at: datetime
     due_at: datetime | None
@@ -161,9 +173,23 @@ class InvoiceView:
 @dataclass(frozen=True, slots=True)
 class InvoicePage:
     invoices: tuple[InvoiceView, ...]
-    status_filter: str | None  # None: all statuses
+    status_filter: InvoiceStatus | None  # None: all statuses
     page: int  # 1-based
     has_next: bool
+
+    @classmethod
+    def of_list(
+        cls, invoices: Sequence[InvoiceView], *, status: str | None, page: int, page_size: int = 10
+    ) -> InvoicePage:
+        """One page of an in-memory invoice list (newest first), for the preview's sample customer."""
+        matching = [invoice for invoice in invoices if status is None or invoice.status == status]
+        start = (max(page, 1) - 1) * page_size
+        return cls(
+            invoices=tuple(matching[start : start + page_size]),
+            status_filter=InvoiceStatus(status) if status else None,
+            page=max(page, 1),
+            has_next=len(matching) > start + page_size,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +237,7 @@ class EventView:
     type: str
     title: str  # what happened, for people: "Invoice paid"
     created_at: datetime
-    source: str  # EventSource value
+    source: EventSource
     customer_id: str | None
     customer_name: str
     customer_email: str
@@ -226,6 +252,10 @@ class EventPage:
     events: tuple[EventView, ...]
     page: int  # 1-based
     has_next: bool
+
+
+ALL_EVENTS = "*"  # as an endpoint's only event type: every event is sent to it
+MAX_DELIVERY_ATTEMPTS = 12  # a webhook delivery is given up after this many failed attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +281,7 @@ class WebhookDeliveryView:
     id: str
     event_id: str
     event_type: str
-    status: str  # WebhookDeliveryStatus value
+    status: WebhookDeliveryStatus
     attempts: int
     last_attempt_at: datetime | None
     last_status_code: int | None
@@ -280,7 +310,7 @@ class CustomerRow:
     name: str
     email: str
     created_at: datetime
-    subscription_statuses: tuple[str, ...]  # distinct SubscriptionStatus values, most urgent first; () for none
+    subscription_statuses: tuple[SubscriptionStatus, ...]  # distinct, most urgent first; () for none
     cancel_pending: bool  # a live subscription is set to cancel at the end of its period
 
 
@@ -296,7 +326,7 @@ class PortalLinkView:
     id: str
     created_at: datetime
     expires_at: datetime
-    status: str  # "active" | "expired" | "revoked"
+    status: PortalLinkStatus
     last_used_at: datetime | None
     revoked_at: datetime | None
     created_by: str
@@ -376,6 +406,17 @@ class ProrationView:
     next_renewal_amount: int  # minor units
     proration_date: datetime  # the instant the amounts were computed for
     next_invoice_credit: int = 0  # minor units, >= 0: what the credit exceeds the charge by, taken off the next invoice
+
+
+@dataclass(frozen=True, slots=True)
+class CardInput:
+    """The add-card form. `expiry` is "MM/YY" (or "MM/YYYY") as typed."""
+
+    number: str = field(repr=False)
+    expiry: str
+    cvc: str = field(repr=False)
+    cardholder_name: str
+    postal_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

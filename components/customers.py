@@ -7,12 +7,10 @@ from collections.abc import Callable, Sequence
 from babel import Locale, UnknownLocaleError
 from nicegui import ui
 
+from app.enums import PriceInterval, SubscriptionStatus
 from app.formatting import format_date, format_datetime
-from app.models import PriceInterval
 from app.money import format_money
-from app.validation import COUNTRY_NAMES
 from app.views import (
-    Address,
     CancellationFeedback,
     CustomerRow,
     InvoiceView,
@@ -20,30 +18,9 @@ from app.views import (
     PortalLinkView,
     SubscriptionView,
 )
+from components.badges import INVOICE_LABELS, LINK_LABELS, SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
 
-# (label, background, text colour): light pills with dark text stay readable (WCAG AA) in every state.
-STATUS_STYLES: dict[str, tuple[str, str, str]] = {
-    "active": ("Active", "green-1", "green-10"),
-    "trialing": ("Trialing", "blue-1", "blue-10"),
-    "past_due": ("Past due", "amber-2", "brown-10"),
-    "unpaid": ("Unpaid", "red-1", "red-10"),
-    "incomplete": ("Incomplete", "grey-3", "grey-9"),
-    "canceled": ("Canceled", "grey-3", "grey-9"),
-    "paid": ("Paid", "green-1", "green-10"),
-    "open": ("Open", "blue-1", "blue-10"),
-    "draft": ("Draft", "grey-3", "grey-9"),
-    "void": ("Void", "grey-3", "grey-9"),
-    "uncollectible": ("Uncollectible", "red-1", "red-10"),
-    "expired": ("Expired", "grey-3", "grey-9"),
-    "revoked": ("Revoked", "red-1", "red-10"),
-    "cancels": ("Cancels", "amber-2", "brown-10"),
-}
 LOCALE = "en_US"  # the dashboard's language; dates still use the merchant's time zone
-
-
-def status_badge(status: str, text: str | None = None) -> ui.badge:
-    label, background, foreground = STATUS_STYLES.get(status, (status, "grey-3", "grey-9"))
-    return ui.badge(text or label, color=background, text_color=foreground).props("rounded").classes("q-px-sm")
 
 
 def customer_table(rows: Sequence[CustomerRow], *, time_zone: str) -> None:
@@ -66,20 +43,11 @@ def customer_table(rows: Sequence[CustomerRow], *, time_zone: str) -> None:
                         if not row.subscription_statuses:
                             ui.label("None").classes("text-grey-7")
                         for status in row.subscription_statuses:
-                            status_badge(status)
+                            badge_for(status, SUBSCRIPTION_LABELS)
                         if row.cancel_pending:
-                            status_badge("cancels", "Cancel pending")
+                            status_badge("Cancel pending", Tone.WARNING)
                     with ui.element("td").classes("gt-xs"):
                         ui.label(format_date(row.created_at, LOCALE, time_zone))
-
-
-def address_lines(address: Address) -> list[str]:
-    """An address as the lines of an envelope, the country spelled out."""
-    city_line = " ".join(part for part in (address.postal_code, address.city) if part)
-    if address.state:
-        city_line = f"{city_line}, {address.state}" if city_line else address.state
-    country = COUNTRY_NAMES.get(address.country, address.country)
-    return [line for line in (address.line1, address.line2, city_line, country) if line]
 
 
 def language_name(locale: str) -> str:
@@ -131,11 +99,10 @@ def subscriptions_list(
             with ui.item().classes("q-px-none"), ui.item_section():
                 with ui.row().classes("items-center gap-2"):
                     ui.label(subscription.price.product_name).classes("text-weight-medium")
-                    status_badge(subscription.status)
-                    if subscription.cancel_at_period_end and subscription.status != "canceled":
-                        status_badge(
-                            "cancels", f"Cancels on {format_date(subscription.current_period_end, LOCALE, time_zone)}"
-                        )
+                    badge_for(subscription.status, SUBSCRIPTION_LABELS)
+                    if subscription.cancel_at_period_end and subscription.status != SubscriptionStatus.CANCELED:
+                        ends = format_date(subscription.current_period_end, LOCALE, time_zone)
+                        status_badge(f"Cancels on {ends}", Tone.WARNING)
                 ui.label(price_text(subscription)).classes("text-body2")
                 period = (
                     f"Current period {format_date(subscription.current_period_start, LOCALE, time_zone)}"
@@ -166,7 +133,7 @@ def payment_methods_list(methods: Sequence[PaymentMethodView]) -> None:
                 ui.label(f"{method.brand.title()} •••• {method.last4}").classes("text-weight-medium")
                 ui.label(f"Expires {method.exp_month:02d}/{method.exp_year}").classes("text-grey-8")
                 if method.is_default:
-                    status_badge("open", "Default")
+                    status_badge("Default", Tone.INFO)
 
 
 def invoices_table(invoices: Sequence[InvoiceView], *, time_zone: str, more: bool) -> None:
@@ -193,7 +160,7 @@ def invoices_table(invoices: Sequence[InvoiceView], *, time_zone: str, more: boo
                     with ui.element("td").classes("text-right"):
                         ui.label(format_money(invoice.total, invoice.currency, LOCALE))
                     with ui.element("td").classes("text-left"):
-                        status_badge(invoice.status)
+                        badge_for(invoice.status, INVOICE_LABELS)
     if more:
         ui.label(f"Showing the {len(invoices)} most recent invoices.").classes("text-caption text-grey-7")
 
@@ -210,7 +177,7 @@ def portal_links_table(
             with ui.item().classes("q-px-none"):
                 with ui.item_section():
                     with ui.row().classes("items-center gap-2"):
-                        status_badge(link.status)
+                        badge_for(link.status, LINK_LABELS)
                         ui.label(f"Created {format_datetime(link.created_at, LOCALE, time_zone)}").classes(
                             "text-weight-medium"
                         )

@@ -7,18 +7,13 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from app.enums import WebhookDeliveryStatus
 from app.formatting import format_datetime
-from app.services.webhooks import ALL_EVENTS, MAX_ATTEMPTS
-from app.views import WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointView
+from app.views import ALL_EVENTS, MAX_DELIVERY_ATTEMPTS, WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointView
+from components.badges import DELIVERY_LABELS, Tone, badge_for, status_badge
 from components.dialogs import show_secret_once
 from components.forms import FieldGroup, text_field
 from components.pager import pager
-
-STATUS_LABELS = {
-    "pending": ("Retrying", "orange-2"),
-    "delivered": ("Delivered", "green-2"),
-    "failed": ("Failed", "red-2"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +104,13 @@ def delivery_log(
 def _delivery_row(
     delivery: WebhookDeliveryView, *, time_zone: str, on_resend: Callable[[str], Awaitable[None]]
 ) -> None:
-    label, color = STATUS_LABELS.get(delivery.status, (delivery.status, "grey-3"))
-    if delivery.status == "pending" and delivery.attempts == 0:
-        label = "Pending"
     with ui.item().classes("q-px-none"), ui.item_section().classes("min-w-0"):
         with ui.row().classes("w-full items-center justify-between gap-2"):
             with ui.row().classes("items-center gap-2 min-w-0"):
-                ui.badge(label, color=color, text_color="grey-10")
+                if delivery.status == WebhookDeliveryStatus.PENDING and delivery.attempts == 0:
+                    status_badge("Pending", Tone.NEUTRAL)
+                else:
+                    badge_for(delivery.status, DELIVERY_LABELS)
                 ui.label(delivery.event_type).classes("font-mono text-body2")
             ui.button("Resend", icon="send", on_click=lambda: on_resend(delivery.id)).props(
                 f'flat dense no-caps aria-label="Resend {delivery.event_type} {delivery.event_id}"'
@@ -123,12 +118,12 @@ def _delivery_row(
         with ui.column().classes("gap-0 text-caption text-grey-8"):
             ui.label(f"Event {delivery.event_id}").classes("font-mono break-all")
             ui.label(_last_attempt_text(delivery, time_zone))
-            if delivery.status == "pending" and delivery.next_attempt_at is not None:
+            if delivery.status == WebhookDeliveryStatus.PENDING and delivery.next_attempt_at is not None:
                 ui.label(f"Next retry: {format_datetime(delivery.next_attempt_at, time_zone=time_zone)}")
 
 
 def _last_attempt_text(delivery: WebhookDeliveryView, time_zone: str) -> str:
-    attempts = f"{delivery.attempts} of {MAX_ATTEMPTS} attempts"
+    attempts = f"{delivery.attempts} of {MAX_DELIVERY_ATTEMPTS} attempts"
     if delivery.last_attempt_at is None:
         return f"{attempts} · waiting to be sent"
     response = f"HTTP {delivery.last_status_code}" if delivery.last_status_code is not None else "no response"

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from nicegui import run, ui
 
 from app.context import AppContext
+from app.enums import EventSource, NewLinkOutcome
 from app.errors import DeliveryFailed, LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
+from app.formatting import tel_url
 from app.i18n import negotiate_locale
-from app.models import EventSource
 from app.services.events import Actor
 from app.services.merchants import get_account_details
-from app.services.portal_links import NewLinkOutcome, request_new_link
+from app.services.portal_links import request_new_link
 from app.services.portal_settings import branding_image_url, get_portal_settings
 from components.portal.base import DEFAULT_BRAND, PortalTheme
 from components.portal.text import PortalText
@@ -174,7 +175,6 @@ def _support_contact(brand: Brand, t: PortalText) -> None:
         if brand.support_email:
             ui.link(brand.support_email, f"mailto:{brand.support_email}").classes("text-primary")
         if brand.support_phone:
-            phone_digits = "".join(c for c in brand.support_phone if c.isdigit() or c == "+")
-            ui.link(brand.support_phone, f"tel:{phone_digits}").classes("text-primary")
+            ui.link(brand.support_phone, tel_url(brand.support_phone)).classes("text-primary")
         if brand.website:
             ui.link(brand.website, brand.website, new_tab=True).classes("text-primary")

@@ -11,16 +11,17 @@ from nicegui import Client, app, ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.enums import EventSource
 from app.errors import Forbidden, LinkError, LinkExpired, NotFound, Unavailable
 from app.i18n import N_, is_supported
-from app.models import EventSource
 from app.services import payments, portal
 from app.services.events import Actor
 from app.services.invoice_pdf import render_invoice_pdf
-from app.services.payments import CardInput, PaymentGateway, TestGateway
+from app.services.payments import PaymentGateway, TestGateway
 from app.services.portal_links import PortalAccess, open_link
 from app.views import (
     BillingDetailsInput,
+    CardInput,
     CustomerPortalData,
     InvoicePage,
     InvoiceView,

@@ -7,7 +7,6 @@ invoice of a period is unique per subscription). A database lease keeps two proc
 
 from __future__ import annotations
 
-import calendar
 import logging
 import os
 import socket
@@ -22,21 +21,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, system_clock
 from app.db import Database
+from app.enums import FailedPaymentAction, InvoiceStatus, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.models import (
     Event,
-    FailedPaymentAction,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
     Merchant,
     PaymentMethod,
     PortalSettings,
-    PriceInterval,
     Subscription,
     SubscriptionItem,
-    SubscriptionStatus,
 )
+from app.periods import add_interval
 from app.services.events import SYSTEM, record_event
 from app.services.leases import acquire_lease, release_lease
 from app.views import BillingRunResult
@@ -49,8 +46,6 @@ LEASE_TTL = timedelta(minutes=5)
 # `failed_payment_action` applies.
 RETRY_DELAYS = (timedelta(days=1), timedelta(days=3), timedelta(days=5))
 CYCLE = "subscription_cycle"
-BILLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
-CLOCK_STATUSES = (*BILLED_STATUSES, SubscriptionStatus.UNPAID)
 MAX_STEPS_PER_SUBSCRIPTION = 1000  # a guard against a bug looping forever, far above years of monthly periods
 
 
@@ -128,7 +123,7 @@ def advance(
 def _due_subscription_ids(database: Database, now: datetime) -> list[str]:
     with database.transaction() as session:
         period_ends = select(Subscription.id).where(
-            Subscription.status.in_(CLOCK_STATUSES), Subscription.current_period_end <= now
+            Subscription.status.in_(SubscriptionStatus.on_the_clock()), Subscription.current_period_end <= now
         )
         trial_ends = select(Subscription.id).where(
             Subscription.status == SubscriptionStatus.TRIALING, Subscription.trial_end <= now
@@ -139,7 +134,7 @@ def _due_subscription_ids(database: Database, now: datetime) -> list[str]:
             .where(
                 Invoice.status == InvoiceStatus.OPEN,
                 Invoice.next_payment_attempt <= now,
-                Subscription.status.in_(CLOCK_STATUSES),
+                Subscription.status.in_(SubscriptionStatus.on_the_clock()),
             )
         )
         ids = {*session.scalars(period_ends), *session.scalars(trial_ends), *session.scalars(retries)}
@@ -181,7 +176,7 @@ def _load(session: Session, subscription_id: str) -> Subscription:
 
 def _next_step(session: Session, subscription: Subscription, now: datetime) -> _Step | None:
     """The earliest thing due for this subscription at or before `now`; nothing once it has ended."""
-    if subscription.status not in CLOCK_STATUSES:
+    if subscription.status not in SubscriptionStatus.on_the_clock():
         return None
     steps: list[_Step] = []
     trial_end = subscription.trial_end
@@ -214,7 +209,8 @@ def _apply_period_step(session: Session, subscription: Subscription, step: _Step
     if step.kind == "trial_end":
         subscription.status = SubscriptionStatus.ACTIVE
     start = step.at
-    end = _add_interval(start, subscription)
+    price = subscription.items[0].price
+    end = add_interval(start, price.interval, price.interval_count)
     subscription.current_period_start = start
     subscription.current_period_end = end
     _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), start)
@@ -238,14 +234,6 @@ def _end_subscription(session: Session, subscription: Subscription, moment: date
         .values(next_payment_attempt=None)
     )
     _record(session, subscription, "customer.subscription.deleted", _subscription_data(subscription), moment)
-
-
-def _add_interval(start: datetime, subscription: Subscription) -> datetime:
-    price = subscription.items[0].price
-    months = price.interval_count * (12 if price.interval == PriceInterval.YEAR else 1)
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def allocate_invoice_number(session: Session, merchant_id: str) -> str:
@@ -366,7 +354,7 @@ def _mark_paid(session: Session, subscription: Subscription, invoice: Invoice, m
     still_open = session.scalar(
         select(Invoice.id).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
     )
-    if subscription.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID) and still_open is None:
+    if subscription.status in SubscriptionStatus.delinquent() and still_open is None:
         subscription.status = SubscriptionStatus.ACTIVE
         _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), moment)
 

@@ -7,27 +7,12 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, Integer, Select, String, column, func, or_, select, table
 from sqlalchemy.orm import Session, selectinload
 
+from app.enums import CancellationReason, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.keyset import STALE_CURSOR, after_cursor, split_page
-from app.models import (
-    Customer,
-    Event,
-    Invoice,
-    Merchant,
-    PaymentMethod,
-    Price,
-    Subscription,
-    SubscriptionItem,
-    SubscriptionStatus,
-)
-from app.services.portal import (
-    CANCELLATION_REASONS,
-    customer_view,
-    invoice_view,
-    payment_method_view,
-    subscription_view,
-)
+from app.models import Customer, Event, Invoice, Merchant, PaymentMethod, Price, Subscription, SubscriptionItem
 from app.services.portal_links import merchant_customer
+from app.services.resource_views import customer_view, invoice_view, payment_method_view, subscription_view
 from app.views import CancellationFeedback, CustomerDetails, CustomerPage, CustomerRow, EventView
 
 PAGE_SIZE = 25
@@ -36,16 +21,6 @@ MAX_QUERY_LENGTH = 100
 MIN_INDEXED_QUERY = 3
 RECENT_INVOICES = 12
 RECENT_ACTIVITY = 20
-# The list shows each customer's distinct subscription statuses, the ones needing attention first.
-STATUS_ORDER = (
-    SubscriptionStatus.PAST_DUE,
-    SubscriptionStatus.UNPAID,
-    SubscriptionStatus.INCOMPLETE,
-    SubscriptionStatus.ACTIVE,
-    SubscriptionStatus.TRIALING,
-    SubscriptionStatus.CANCELED,
-)
-_LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
 # The SQLite search index from migration 7a1c0f3e9b21 (raw SQL, so not ORM models).
 _search = table("customer_search", column("rowid", Integer), column("customer_search", String))
@@ -158,11 +133,11 @@ def _subscription_summaries(session: Session, customer_ids: list[str]) -> dict[s
         )
         for customer_id, status, cancels in rows:
             found[customer_id].add(status)
-            if cancels and status in _LIVE:
+            if cancels and status in SubscriptionStatus.billable():
                 cancel_pending.add(customer_id)
     return {
         customer_id: (
-            tuple(status.value for status in STATUS_ORDER if status in found[customer_id]),
+            tuple(status for status in SubscriptionStatus.by_urgency() if status in found[customer_id]),
             customer_id in cancel_pending,
         )
         for customer_id in customer_ids
@@ -214,7 +189,7 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
         cancellations=tuple(
             CancellationFeedback(
                 subscription_id=subscription.id,
-                reason=CANCELLATION_REASONS.get(subscription.cancellation_reason, subscription.cancellation_reason),
+                reason=CancellationReason.label_for(subscription.cancellation_reason),
                 comment=subscription.cancellation_comment,
             )
             for subscription in subscriptions
@@ -239,7 +214,7 @@ def event_view(event: Event, *, customer_name: str, customer_email: str) -> Even
         type=event.type,
         title=describe_event(event.type),
         created_at=event.created_at,
-        source=event.source.value,
+        source=event.source,
         customer_id=event.customer_id,
         customer_name=customer_name,
         customer_email=customer_email,

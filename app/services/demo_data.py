@@ -9,20 +9,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.enums import InvoiceStatus, PriceInterval, SubscriptionStatus
 from app.models import (
     Customer,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
     Merchant,
     PaymentMethod,
     PortalSettings,
     Price,
-    PriceInterval,
     Product,
     Subscription,
     SubscriptionItem,
-    SubscriptionStatus,
 )
 from app.services.accounts import create_merchant
 

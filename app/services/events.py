@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
-from app.models import Event, EventSource
+from app.enums import EventSource
+from app.models import Event
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,25 @@ Debian's `fonts-dejavu-core` and `fonts-wqy-microhei` (`make fonts` installs the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.formatting import format_date
+from app.formatting import address_lines, format_date
 from app.i18n import Translate, translator
 from app.models import Customer, Invoice, Merchant, PortalSettings
 from app.money import format_money
-from app.services.portal import TAX_ID_TYPES, enabled_settings, owned_customer, owned_invoice
+from app.services.portal.access import enabled_settings, owned_customer, owned_invoice
 from app.services.portal_links import PortalAccess
+from app.services.resource_views import address_of
+from app.tax_ids import TAX_ID_TYPES
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 FONTS = {
@@ -69,22 +71,6 @@ def _new_document(*, cjk: bool) -> FPDF:
     return pdf
 
 
-def _country(code: str, locale: str) -> str:
-    return Locale.parse(locale).territories.get(code, code) if code else ""
-
-
-# Where the postal code follows the city and state ("San Francisco, CA 94107"); elsewhere it leads ("10115 Berlin").
-_POSTAL_CODE_LAST = frozenset({"US", "CA", "AU", "GB", "IE", "NZ", "IN", "BR", "JP", "CN"})
-
-
-def _address_lines(line1: str, line2: str, city: str, postal: str, state: str, country: str, locale: str) -> list[str]:
-    if country in _POSTAL_CODE_LAST:
-        place = " ".join(part for part in (", ".join(p for p in (city, state) if p), postal) if part)
-    else:
-        place = ", ".join(part for part in (" ".join(p for p in (postal, city) if p), state) if part)
-    return [line for line in (line1, line2, place, _country(country, locale)) if line]
-
-
 def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: str, locale: str) -> bytes:
     """One of the customer's open or paid invoices as a PDF, labelled and formatted in `locale`."""
     enabled_settings(session=session, access=access, feature="invoice_history")
@@ -98,6 +84,15 @@ def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: st
     return _render(invoice, customer, merchant, settings, logo, locale)
 
 
+@dataclass(frozen=True, slots=True)
+class _Formats:
+    """The invoice's words, money and dates in the reader's locale and the merchant's time zone."""
+
+    translate: Translate
+    money: Callable[[int], str]
+    date: Callable[[datetime], str]
+
+
 def _render(
     invoice: Invoice,
     customer: Customer,
@@ -107,13 +102,11 @@ def _render(
     locale: str,
 ) -> bytes:
     _ = translator(locale)
-
-    def money(amount: int) -> str:
-        return format_money(amount, invoice.currency, locale)
-
-    def date(moment: datetime) -> str:
-        return format_date(moment, locale, merchant.time_zone)
-
+    formats = _Formats(
+        translate=_,
+        money=lambda amount: format_money(amount, invoice.currency, locale),
+        date=lambda moment: format_date(moment, locale, merchant.time_zone),
+    )
     texts = [_("Invoice"), *_texts_of(customer), *_texts_of(merchant), *(line.description for line in invoice.lines)]
     pdf = _new_document(cjk=_needs_cjk_font(texts))
     pdf.set_title(f"{_('Invoice')} {invoice.number}")
@@ -121,20 +114,35 @@ def _render(
     pdf.set_creator(merchant.public_business_name)
     pdf.set_creation_date(invoice.created_at)
     pdf.add_page()
+    _header(pdf, merchant.public_business_name, logo, _)
+    _facts(pdf, invoice, formats)
+    _parties(pdf, customer, merchant, settings, locale, _)
+    _amounts(pdf, invoice, formats)
+    contact = settings.support_email or merchant.support_email
+    if contact:
+        pdf.ln(10)
+        pdf.set_font(BODY, "", 9)
+        pdf.set_text_color(*_MUTED)
+        pdf.multi_cell(0, 5, _("Questions about this invoice? Contact {email}.").format(email=contact))
+    return bytes(pdf.output())
 
-    # Header: logo (or the business name) on the left, "Invoice" on the right.
+
+def _header(pdf: FPDF, business_name: str, logo: bytes | None, _: Translate) -> None:
+    """The logo (or the business name) on the left, "Invoice" on the right."""
     top = pdf.get_y()
     if logo:
         pdf.image(BytesIO(logo), x=pdf.l_margin, y=top, h=14, keep_aspect_ratio=True)
     else:
         pdf.set_font(BODY, "B", 16)
-        pdf.cell(0, 10, merchant.public_business_name)
+        pdf.cell(0, 10, business_name)
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(BODY, "B", 22)
     pdf.cell(0, 10, _("Invoice"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(top + 20)
 
-    # Invoice facts.
+
+def _facts(pdf: FPDF, invoice: Invoice, formats: _Formats) -> None:
+    _, date = formats.translate, formats.date
     facts = [(_("Invoice number"), invoice.number), (_("Date of issue"), date(invoice.created_at))]
     if invoice.due_at:
         facts.append((_("Date due"), date(invoice.due_at)))
@@ -148,42 +156,33 @@ def _render(
         pdf.cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(6)
 
-    # From (the merchant) and bill to (the customer), side by side.
+
+def _parties(
+    pdf: FPDF, customer: Customer, merchant: Merchant, settings: PortalSettings, locale: str, _: Translate
+) -> None:
+    """From (the merchant) and bill to (the customer), side by side."""
     seller = [
         merchant.legal_name if merchant.legal_name != merchant.public_business_name else "",
-        *_address_lines(
-            merchant.address_line1,
-            merchant.address_line2,
-            merchant.address_city,
-            merchant.address_postal_code,
-            merchant.address_state,
-            merchant.address_country,
-            locale,
-        ),
+        *address_lines(address_of(merchant, "address"), locale),
         settings.support_email or merchant.support_email,
         settings.support_phone or merchant.support_phone,
     ]
     buyer = [
         customer.name,
-        *_address_lines(
-            customer.address_line1,
-            customer.address_line2,
-            customer.address_city,
-            customer.address_postal_code,
-            customer.address_state,
-            customer.address_country,
-            locale,
-        ),
+        *address_lines(address_of(customer, "address"), locale),
         customer.email,
         customer.phone,
     ]
     if customer.tax_id_value:
-        label = TAX_ID_TYPES[customer.tax_id_type][0] if customer.tax_id_type in TAX_ID_TYPES else _("Tax ID")
+        label = TAX_ID_TYPES[customer.tax_id_type].label if customer.tax_id_type in TAX_ID_TYPES else _("Tax ID")
         buyer.append(f"{_(label)}: {customer.tax_id_value}")
     _two_blocks(pdf, (merchant.public_business_name, seller), (_("Bill to"), buyer))
     pdf.ln(8)
 
-    # Amount headline, then the lines.
+
+def _amounts(pdf: FPDF, invoice: Invoice, formats: _Formats) -> None:
+    """The amount headline, the lines and the totals."""
+    _, money, date = formats.translate, formats.money, formats.date
     pdf.set_font(BODY, "B", 13)
     headline = (
         _("{amount} paid on {date}").format(amount=money(invoice.amount_paid), date=date(invoice.paid_at))
@@ -196,7 +195,6 @@ def _render(
     pdf.ln(3)
     _lines_table(pdf, invoice, money, _)
     pdf.ln(4)
-
     totals = [
         (_("Subtotal"), money(invoice.subtotal), False),
         (_("Tax"), money(invoice.tax), False),
@@ -209,14 +207,6 @@ def _render(
         pdf.set_x(pdf.w - pdf.r_margin - 90)
         pdf.cell(55, 6.5, label)
         pdf.cell(35, 6.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    contact = settings.support_email or merchant.support_email
-    if contact:
-        pdf.ln(10)
-        pdf.set_font(BODY, "", 9)
-        pdf.set_text_color(*_MUTED)
-        pdf.multi_cell(0, 5, _("Questions about this invoice? Contact {email}.").format(email=contact))
-    return bytes(pdf.output())
 
 
 def _two_blocks(pdf: FPDF, left: tuple[str, Iterable[str]], right: tuple[str, Iterable[str]]) -> None:

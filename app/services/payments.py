@@ -12,7 +12,7 @@ Test cards of `TestGateway` (any future expiry, any CVC of the right length):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -20,40 +20,29 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
+from app.enums import InvoiceStatus, SubscriptionStatus
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
-from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, Subscription, SubscriptionStatus
+from app.models import Event, Invoice, PaymentMethod, Subscription
 from app.services.billing import CardOnFile, ChargeResult
 from app.services.billing import PaymentGateway as RenewalGateway
 from app.services.events import Actor
-from app.services.portal import (
+from app.services.portal.access import (
     enabled_settings,
-    invoice_view,
     not_owned,
     owned_customer,
     owned_invoice,
-    payment_method_view,
     record_portal_event,
 )
 from app.services.portal_links import PortalAccess
+from app.services.resource_views import invoice_view, payment_method_view
 from app.validation import check_length
-from app.views import InvoiceView, PaymentMethodView
+from app.views import CardInput, InvoiceView, PaymentMethodView
 
 DECLINED = N_("Your card was declined.")
 INSUFFICIENT_FUNDS = N_("Your card has insufficient funds.")
 EXPIRED = N_("Your card has expired.")
 NO_CARD = N_("Add a card before paying.")
-
-
-@dataclass(frozen=True, slots=True)
-class CardInput:
-    """The add-card form. `expiry` is "MM/YY" (or "MM/YYYY") as typed."""
-
-    number: str = field(repr=False)
-    expiry: str
-    cvc: str = field(repr=False)
-    cardholder_name: str
-    postal_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -13,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
+from app.enums import EventSource, NewLinkOutcome, PortalLinkStatus
 from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
 from app.formatting import format_datetime
-from app.models import Customer, EmailMessage, EventSource, Merchant, PortalLink
+from app.models import Customer, EmailMessage, Merchant, PortalLink
 from app.services.emails import send_email
 from app.services.events import SYSTEM, Actor, record_event
 from app.services.portal_settings import get_portal_settings
@@ -166,24 +166,18 @@ def _link_row(session: Session, payload: object, serializer: URLSafeTimedSeriali
 RECENT_LINKS = 20
 
 
-class LinkStatus(StrEnum):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
 def _link_view(link: PortalLink, now: datetime) -> PortalLinkView:
     if link.revoked_at is not None:
-        status = LinkStatus.REVOKED
+        status = PortalLinkStatus.REVOKED
     elif link.expires_at <= now:
-        status = LinkStatus.EXPIRED
+        status = PortalLinkStatus.EXPIRED
     else:
-        status = LinkStatus.ACTIVE
+        status = PortalLinkStatus.ACTIVE
     return PortalLinkView(
         id=link.id,
         created_at=link.created_at,
         expires_at=link.expires_at,
-        status=status.value,
+        status=status,
         last_used_at=link.last_used_at,
         revoked_at=link.revoked_at,
         created_by=link.created_by,
@@ -258,12 +252,6 @@ def revoke_all_links(
 # --- "Email me a new link" from an expired or revoked link -----------------------------------------------------
 
 NEW_LINK_EMAIL_INTERVAL = timedelta(minutes=10)
-
-
-class NewLinkOutcome(StrEnum):
-    SENT = "sent"
-    RECENTLY_SENT = "recently_sent"  # one mail per customer per NEW_LINK_EMAIL_INTERVAL
-    NO_EMAIL = "no_email"  # no address on file (or the customer is gone): ask the business
 
 
 def request_new_link(

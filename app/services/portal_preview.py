@@ -11,19 +11,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, system_clock
 from app.config import Settings
+from app.enums import InvoiceStatus
 from app.errors import LinkExpired, LinkInvalid, NotFound
 from app.i18n import negotiate_locale
 from app.models import Invoice, Merchant
 from app.services.portal import (
-    CUSTOMER_INVOICE_STATUSES,
     compose_portal_view,
-    invoice_view,
     load_portal_data,
     merchant_prices,
     sample_invoices,
     sample_portal_data,
 )
 from app.services.portal_links import PortalAccess, signed_serializer
+from app.services.resource_views import invoice_view
 from app.views import AccountDetails, CustomerPortalData, InvoiceView, PortalSettingsView, PortalView
 
 PREVIEW_TOKEN_SALT = "portal-settings-preview"  # noqa: S105 - a purpose label, not a secret
@@ -70,7 +70,7 @@ def load_preview_customer(
         .where(
             Invoice.customer_id == customer_id,
             Invoice.merchant_id == merchant_id,
-            Invoice.status.in_(CUSTOMER_INVOICE_STATUSES),
+            Invoice.status.in_(InvoiceStatus.customer_visible()),
         )
         .order_by(Invoice.created_at.desc(), Invoice.id)
         .limit(PREVIEW_INVOICE_LIMIT)

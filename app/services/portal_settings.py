@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
+from app.enums import BillingField, CancelMode
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import BillingField, CancelMode, PortalSettings, Price
+from app.models import PortalSettings, Price
 from app.validation import (
     check_color,
     check_email,
@@ -57,11 +58,11 @@ def to_settings_view(row: PortalSettings) -> PortalSettingsView:
         invoice_history=row.invoice_history,
         shipping_information=row.shipping_information,
         cancel_subscriptions=row.cancel_subscriptions,
-        cancel_mode=row.cancel_mode.value,
+        cancel_mode=row.cancel_mode,
         cancellation_reasons=row.cancellation_reasons,
         payment_method_update=row.payment_method_update,
         billing_details_update=row.billing_details_update,
-        billing_fields=tuple(row.billing_fields),
+        billing_fields=tuple(BillingField(field) for field in row.billing_fields),
         plan_switching=row.plan_switching,
         switchable_price_ids=tuple(row.switchable_price_ids),
         headline=row.headline,

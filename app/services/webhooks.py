@@ -26,16 +26,22 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.clock import Clock
 from app.db import Database
+from app.enums import WebhookDeliveryStatus
 from app.errors import NotFound, ValidationFailed
-from app.models import Event, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
+from app.models import Event, WebhookDelivery, WebhookEndpoint
 from app.validation import check_https_url, check_length
-from app.views import WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointSecret, WebhookEndpointView
+from app.views import (
+    ALL_EVENTS,
+    MAX_DELIVERY_ATTEMPTS,
+    WebhookDeliveryPage,
+    WebhookDeliveryView,
+    WebhookEndpointSecret,
+    WebhookEndpointView,
+)
 from app.webhook_signature import SIGNATURE_HEADER, signature_header
 
-ALL_EVENTS = "*"
 EVENT_TYPE_PATTERN = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 MAX_ENDPOINTS = 16
-MAX_ATTEMPTS = 12
 TIMEOUT_SECONDS = 10.0
 CLAIM_TIMEOUT = timedelta(seconds=60)
 SECRET_OVERLAP = timedelta(hours=24)
@@ -194,7 +200,7 @@ def _delivery_view(delivery: WebhookDelivery) -> WebhookDeliveryView:
         id=delivery.id,
         event_id=delivery.event_id,
         event_type=delivery.event.type,
-        status=delivery.status.value,
+        status=delivery.status,
         attempts=delivery.attempts,
         last_attempt_at=delivery.last_attempt_at,
         last_status_code=delivery.last_status_code,
@@ -343,7 +349,7 @@ def _attempt(
             delivery.status = WebhookDeliveryStatus.DELIVERED
             delivery.delivered_at = now
             delivery.next_attempt_at = None
-        elif delivery.attempts >= MAX_ATTEMPTS:
+        elif delivery.attempts >= MAX_DELIVERY_ATTEMPTS:
             delivery.status = WebhookDeliveryStatus.FAILED
             delivery.next_attempt_at = None
         else:

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol
 
 from app.errors import Forbidden, NotFound
-from app.services.payments import CardInput
-from app.services.portal import paginate_invoices
 from app.views import (
     BillingDetailsInput,
+    CardInput,
     CustomerPortalData,
     InvoicePage,
     InvoiceView,
@@ -69,7 +68,7 @@ class PreviewActions:
         return self._data
 
     def list_invoices(self, status: str | None, page: int) -> InvoicePage:
-        return paginate_invoices(self._invoices, status=status, page=page, page_size=INVOICE_PAGE_SIZE)
+        return InvoicePage.of_list(self._invoices, status=status, page=page, page_size=INVOICE_PAGE_SIZE)
 
     def get_invoice(self, invoice_id: str) -> InvoiceView:
         invoice = next((invoice for invoice in self._invoices if invoice.id == invoice_id), None)

@@ -163,29 +163,3 @@ def section(title: str, *, marker: str) -> Iterator[ui.element]:
         region.props["aria-label"] = title
         _SectionHeading(title)
         yield region
-
-
-# Pale pill with dark text of the same hue, as Stripe shows statuses: readable (WCAG AA) whatever the brand colour.
-BADGE_TONES: dict[str, tuple[str, str]] = {
-    "positive": ("green-1", "green-10"),
-    "warning": ("amber-2", "brown-10"),
-    "negative": ("red-1", "red-10"),
-    "info": ("blue-1", "blue-10"),
-    "neutral": ("grey-3", "grey-9"),
-}
-
-
-_BADGE_SHAPE = "rounded-full q-px-sm text-caption text-weight-medium whitespace-nowrap"
-_BADGES = {
-    tone: preset(ui.label, classes=f"bg-{background} text-{foreground} {_BADGE_SHAPE}")
-    for tone, (background, foreground) in BADGE_TONES.items()
-}
-
-
-def status_badge(text: str, tone: str) -> ui.label:
-    """A small status pill; `tone` is a key of BADGE_TONES.
-
-    A styled label rather than Quasar's badge: it looks the same and costs half as much to build, which counts in
-    the invoice list of every portal page.
-    """
-    return _BADGES[tone](text)

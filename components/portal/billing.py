@@ -7,8 +7,9 @@ from collections.abc import Callable
 from nicegui import ui
 from nicegui.elements.mixins.disableable_element import DisableableElement
 
-from app.models import BillingField
-from app.services.portal import TAX_ID_TYPES
+from app.enums import BillingField
+from app.formatting import address_lines
+from app.tax_ids import TAX_ID_TYPES
 from app.views import Address, BillingDetailsInput, CustomerView, ShippingInput
 from components.forms import FieldGroup, text_field
 from components.portal.base import Portal, section
@@ -16,26 +17,10 @@ from components.portal.text import PortalText, country_names
 from components.presets import preset
 
 ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
-# Where the city comes before the state and postal code on an envelope; elsewhere the postal code leads.
-CITY_FIRST_COUNTRIES = frozenset({"US", "CA", "AU", "GB", "IE", "NZ"})
 _Detail = preset(ui.column, classes="gap-0")
 _DetailLabel = preset(ui.label, classes="text-caption text-grey-8")
 _DetailLine = preset(ui.label, classes="text-body2")
 _Details = preset(ui.element, classes="w-full grid grid-cols-1 @lg:grid-cols-2 gap-4")
-
-
-def _joined(separator: str, *parts: str) -> str:
-    return separator.join(part for part in parts if part)
-
-
-def address_lines(t: PortalText, address: Address) -> list[str]:
-    """An address as the lines of an envelope, in the order its country writes them."""
-    if address.country in CITY_FIRST_COUNTRIES:
-        city_line = _joined(" ", _joined(", ", address.city, address.state), address.postal_code)
-    else:
-        city_line = _joined(" ", address.postal_code, address.city, address.state)
-    country = t.country(address.country) if address.country else ""
-    return [line for line in (address.line1, address.line2, city_line, country) if line]
 
 
 def limited_field(label: str, value: str, max_length: int) -> ui.input:
@@ -62,7 +47,7 @@ def billing_section(portal: Portal) -> None:
             if BillingField.PHONE in fields:
                 _detail(t("Phone"), [customer.phone], "billing-phone")
             if BillingField.ADDRESS in fields:
-                _detail(t("Billing address"), address_lines(t, customer.address), "billing-address")
+                _detail(t("Billing address"), address_lines(customer.address, t.locale), "billing-address")
             if BillingField.TAX_ID in fields:
                 _detail(t("Tax ID"), _tax_id_lines(t, customer), "billing-tax-id")
         portal.secondary_button(t("Update billing details"), lambda: _billing_dialog(portal)).classes("self-start")
@@ -71,7 +56,7 @@ def billing_section(portal: Portal) -> None:
 def _tax_id_lines(t: PortalText, customer: CustomerView) -> list[str]:
     if not customer.tax_id_value:
         return []
-    label = TAX_ID_TYPES[customer.tax_id_type][0] if customer.tax_id_type in TAX_ID_TYPES else customer.tax_id_type
+    label = TAX_ID_TYPES[customer.tax_id_type].label if customer.tax_id_type in TAX_ID_TYPES else customer.tax_id_type
     return [f"{t(label)} {customer.tax_id_value}"]
 
 
@@ -128,7 +113,7 @@ def _billing_dialog(portal: Portal) -> None:
         if BillingField.ADDRESS in fields:
             address_fields(form, t, customer.address)
         if BillingField.TAX_ID in fields:
-            types = {"": t("No tax ID"), **{key: t(label) for key, (label, _, _) in TAX_ID_TYPES.items()}}
+            types = {"": t("No tax ID"), **{key: t(tax_id.label) for key, tax_id in TAX_ID_TYPES.items()}}
             with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
                 form.add(
                     "tax_id_type",
@@ -168,7 +153,7 @@ def shipping_section(portal: Portal) -> None:
             ui.label(t("No shipping address on file.")).classes("text-grey-8")
         else:
             with _Details("div"):
-                lines = [customer.shipping_name, *address_lines(t, customer.shipping_address)]
+                lines = [customer.shipping_name, *address_lines(customer.shipping_address, t.locale)]
                 _detail(t("Ship to"), lines, "shipping-address")
                 if customer.shipping_phone:
                     _detail(t("Phone"), [customer.shipping_phone], "shipping-phone")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app.colors import LIGHT_TEXT
+from app.formatting import tel_url
 from app.i18n import SUPPORTED_LOCALES, switcher_locale
 from app.validation import check_email, check_https_url
 from components.portal.base import Portal
@@ -65,15 +66,10 @@ def _business_information(portal: Portal) -> None:
         if email:
             ui.link(email, f"mailto:{email}").style(link_style)
         if settings.support_phone:
-            ui.link(settings.support_phone, f"tel:{_dial(settings.support_phone)}").style(link_style)
+            ui.link(settings.support_phone, tel_url(settings.support_phone)).style(link_style)
         if settings.address:
             ui.label(settings.address).classes("whitespace-pre-line")
         if links:
             with ui.row().classes("gap-3 q-mt-sm"):
                 for url, label in links:
                     ui.link(label, url, new_tab=True).style(link_style)
-
-
-def _dial(phone: str) -> str:
-    """Digits and a leading + only: what a `tel:` link may carry."""
-    return "".join(char for char in phone if char.isdigit() or char == "+")

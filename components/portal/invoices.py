@@ -6,18 +6,12 @@ import re
 
 from nicegui import ui
 
-from app.models import InvoiceStatus
+from app.enums import InvoiceStatus
 from app.views import InvoicePage, InvoiceView
-from components.portal.base import Portal, TextButton, section, status_badge
+from components.badges import INVOICE_LABELS, badge_for
+from components.portal.base import Portal, TextButton, section
 from components.presets import preset
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    InvoiceStatus.OPEN: ("Open", "warning"),
-    InvoiceStatus.PAID: ("Paid", "positive"),
-    InvoiceStatus.VOID: ("Void", "neutral"),
-    InvoiceStatus.UNCOLLECTIBLE: ("Uncollectible", "neutral"),
-    InvoiceStatus.DRAFT: ("Draft", "neutral"),
-}
 ALL = "all"
 # Built for every invoice row of every portal page (see `preset`).
 _Row = preset(ui.element, classes="w-full row items-center gap-x-4 gap-y-1 q-py-sm border-b border-gray-200")
@@ -77,11 +71,10 @@ def invoices_section(portal: Portal) -> None:
 
 def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
     t = portal.text
-    label, tone = STATUS_LABELS.get(invoice.status, (invoice.status, "neutral"))
     with _Row("li").mark(f"invoice-{invoice.number}"):
         _Date(t.date(invoice.created_at))
         _Amount(t.money(invoice.total, invoice.currency))
-        status_badge(t(label), tone)
+        badge_for(invoice.status, INVOICE_LABELS, t)
         _Number(invoice.number)
         view = TextButton(t("View"), on_click=lambda: _details(portal, invoice.id, view))
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
@@ -92,10 +85,9 @@ async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
     done, invoice = await portal.act(lambda: portal.actions.get_invoice(invoice_id), buttons=(opener,))
     if not done or invoice is None:
         return
-    label, tone = STATUS_LABELS.get(invoice.status, (invoice.status, "neutral"))
     with portal.dialog(t("Invoice {number}", number=invoice.number)):
         with ui.row().classes("items-center gap-2"):
-            status_badge(t(label), tone)
+            badge_for(invoice.status, INVOICE_LABELS, t)
             ui.label(t("Issued {date}", date=t.date(invoice.created_at))).classes("text-body2")
             if invoice.paid_at:
                 ui.label(t("Paid {date}", date=t.date(invoice.paid_at))).classes("text-body2")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.services.payments import CardInput
-from app.views import PaymentMethodView
+from app.views import CardInput, PaymentMethodView
+from components.badges import Tone, status_badge
 from components.forms import FieldGroup, text_field
-from components.portal.base import Portal, TextButton, section, status_badge
+from components.portal.base import Portal, TextButton, section
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -53,7 +53,7 @@ def _card_row(portal: Portal, method: PaymentMethodView) -> None:
                 "text-caption text-grey-8"
             )
         if method.is_default:
-            status_badge(t("Default"), "info")
+            status_badge(t("Default"), Tone.INFO)
             return
         make_default = TextButton(t("Make default"), on_click=lambda: _make_default(portal, method, make_default))
         make_default.props["aria-label"] = t("Make {card} the default", card=card_name(method))

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.models import CancelMode, PriceInterval, SubscriptionStatus
-from app.services.portal import CANCELLATION_REASONS
+from app.enums import CancellationReason, CancelMode, PriceInterval, SubscriptionStatus
 from app.views import PriceView, SubscriptionView
-from components.portal.base import Portal, section, status_badge
+from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
+from components.portal.base import Portal, section
 from components.portal.text import PortalText
 from components.presets import preset
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    SubscriptionStatus.ACTIVE: ("Active", "positive"),
-    SubscriptionStatus.TRIALING: ("Trial", "info"),
-    SubscriptionStatus.PAST_DUE: ("Past due", "warning"),
-    SubscriptionStatus.UNPAID: ("Unpaid", "negative"),
-    SubscriptionStatus.CANCELED: ("Canceled", "neutral"),
-    SubscriptionStatus.INCOMPLETE: ("Incomplete", "neutral"),
-}
-_ENDED = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE)
 _Card = preset(ui.card, classes="w-full q-pa-md gap-2", props="flat bordered")
 _TitleRow = preset(ui.row, classes="w-full items-center justify-between gap-2")
 _Product = preset(ui.label, classes="text-subtitle1 text-weight-medium")
@@ -56,15 +47,14 @@ def subscriptions_section(portal: Portal) -> None:
 def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
     t, settings = portal.text, portal.view.settings
     price = subscription.price
-    ended = subscription.status in _ENDED
+    ended = subscription.status.is_ended
     with _Card().mark(f"subscription-{subscription.id}"):
         with _TitleRow():
             _Product(price.product_name)
-            label, tone = STATUS_LABELS.get(subscription.status, (subscription.status, "neutral"))
             if subscription.cancel_at_period_end and not ended:
-                status_badge(t("Cancels {date}", date=t.date(subscription.current_period_end)), "warning")
+                status_badge(t("Cancels {date}", date=t.date(subscription.current_period_end)), Tone.WARNING)
             else:
-                status_badge(t(label), tone)
+                badge_for(subscription.status, SUBSCRIPTION_LABELS, t)
         _Price(price_text(t, price, subscription.quantity))
         if subscription.quantity > 1:
             _Detail(t("{quantity} × {price}", quantity=subscription.quantity, price=price_text(t, price)))
@@ -147,7 +137,7 @@ def _cancel_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         if portal.view.settings.cancellation_reasons:
             question = t("Why are you canceling? (optional)")
             ui.label(question).classes("text-subtitle2")
-            reason = ui.radio({value: t(label) for value, label in CANCELLATION_REASONS.items()}).props("dense")
+            reason = ui.radio({reason.value: t(reason.label) for reason in CancellationReason}).props("dense")
             reason.props["aria-label"] = question
             comment = (
                 ui.textarea(t("Anything else you want to tell us? (optional)"))

@@ -9,7 +9,8 @@ from app.errors import NotFound, ValidationFailed
 from app.formatting import format_datetime
 from app.services.api_keys import create_api_key, list_api_keys, revoke_api_key
 from app.views import ApiKeyView, SignedInUser
-from components.customers import LOCALE, status_badge
+from components.badges import Tone, status_badge
+from components.customers import LOCALE
 from components.dialogs import confirm, heading, show_secret_once
 
 
@@ -49,7 +50,7 @@ class ApiKeysSection:
                 with ui.row().classes("items-center gap-2"):
                     ui.label(f"{key.prefix}…").classes("font-mono text-weight-medium")
                     if key.revoked_at is not None:
-                        status_badge("revoked")
+                        status_badge("Revoked", Tone.NEGATIVE)
                 used = format_datetime(key.last_used_at, LOCALE, self.time_zone) if key.last_used_at else "never"
                 ui.label(
                     f"Created {format_datetime(key.created_at, LOCALE, self.time_zone)} · Last used {used}"

@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from app.context import AppContext
+from app.enums import EventSource
 from app.errors import NotFound, ValidationFailed
-from app.formatting import format_date, format_datetime
-from app.models import EventSource
+from app.formatting import address_lines, format_date, format_datetime
 from app.services.customers import MAX_QUERY_LENGTH, get_customer_details, list_customers
 from app.services.events import Actor
 from app.services.merchants import get_account_details
@@ -18,7 +18,6 @@ from app.services.portal_links import issue_link, list_links, revoke_all_links, 
 from app.views import CustomerDetails, CustomerPage, PortalLinkView, SignedInUser
 from components.customers import (
     LOCALE,
-    address_lines,
     customer_table,
     invoices_table,
     labelled_value,

@@ -9,7 +9,8 @@ from app.formatting import format_datetime
 from app.services.emails import list_emails
 from app.services.merchants import get_account_details
 from app.views import EmailView
-from components.customers import LOCALE, status_badge
+from components.badges import Tone, status_badge
+from components.customers import LOCALE
 from components.dialogs import heading
 from pages.merchant.auth import require_user
 from pages.merchant.shell import merchant_shell
@@ -66,7 +67,7 @@ def _email_item(email: EmailView, time_zone: str) -> None:
             with ui.row().classes("items-center gap-2"):
                 ui.label(f"To {email.to_address}").classes("text-caption text-grey-8 break-all")
                 if email.sent_at is None:
-                    status_badge("draft", "In outbox")
+                    status_badge("In outbox", Tone.NEUTRAL)
                 else:
-                    status_badge("paid", "Sent")
+                    status_badge("Sent", Tone.POSITIVE)
         ui.label(email.body).classes("whitespace-pre-wrap break-all text-body2 font-mono q-pa-sm bg-grey-1")

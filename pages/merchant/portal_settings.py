@@ -10,8 +10,8 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.enums import BillingField, CancelMode
 from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
-from app.models import BillingField, CancelMode
 from app.services.customers import list_customers
 from app.services.merchants import get_account_details
 from app.services.portal import merchant_prices

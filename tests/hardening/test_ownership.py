@@ -146,7 +146,7 @@ def test_someone_elses_object_is_refused_logged_and_nothing_changes(
     ):
         run(session, access, mine, theirs)
     assert snapshot(database) == before
-    refusals = [record.getMessage() for record in caplog.records if record.name == "app.services.portal"]
+    refusals = [record.getMessage() for record in caplog.records if record.name == "app.services.portal.access"]
     assert len(refusals) == 1
     assert (
         access.link_id in refusals[0] and kind in refusals[0] and getattr(theirs, kind.replace(" ", "_")) in refusals[0]

@@ -18,11 +18,11 @@ from app.db import Database
 from app.errors import ValidationFailed
 from app.models import PaymentMethod, Subscription
 from app.services.merchants import get_account_details, update_account_details
-from app.services.payments import CardInput, TestGateway, add_card
+from app.services.payments import TestGateway, add_card
 from app.services.portal import cancel_subscription, update_billing_details, update_shipping
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import get_portal_settings, save_portal_settings
-from app.views import Address, BillingDetailsInput, ShippingInput
+from app.views import Address, BillingDetailsInput, CardInput, ShippingInput
 from tests.conftest import DEMO_NOW
 from tests.hardening.payloads import CONTROL_CHARACTER_PAYLOADS, XSS_PAYLOADS, fits, too_long
 from tests.hardening.support import snapshot

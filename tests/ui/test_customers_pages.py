@@ -141,7 +141,7 @@ async def test_revoking_one_link_and_then_all_asks_first(user: User, app_env: Pa
     await user.should_see("Revoke this link?")
     _click(user, _buttons(user, "Revoke link")[0])
     await user.should_see("Link revoked", retries=30)
-    await user.should_see(kind=ui.badge, content="Revoked", retries=30)
+    await user.should_see(kind=ui.label, content="Revoked", retries=30)
     assert sum(link.revoked_at is not None for link in _links(app_env, customer.id)) == 1
     assert len(_buttons(user, "Revoke")) == 2
 
@@ -153,7 +153,7 @@ async def test_revoking_one_link_and_then_all_asks_first(user: User, app_env: Pa
     await user.should_see("Revoke all links?")
     _click(user, _buttons(user, "Revoke all links")[-1])  # the dialog's button comes after the page's
     await user.should_see("2 links revoked", retries=30)
-    await user.should_not_see(kind=ui.badge, content="Active", retries=30)
+    await user.should_not_see(kind=ui.label, content="Active", retries=30)
     assert all(link.revoked_at is not None for link in _links(app_env, customer.id))
     assert _buttons(user, "Revoke") == []
 

@@ -107,7 +107,7 @@ async def test_the_emails_page_shows_the_outbox_to_its_merchant_only(user: User,
     await user.should_see("No SMTP server is configured")
     await user.should_see("Your new link to manage your Acme Cloud account")
     await user.should_see(f"To {customer.email}")
-    await user.should_see(kind=ui.badge, content="In outbox")
+    await user.should_see(kind=ui.label, content="In outbox")
     await user.open("/logout")
     await log_in(user, email="owner@globex.test", then="/emails")
     await user.should_see("No emails yet")
@@ -129,7 +129,7 @@ async def test_api_keys_are_shown_once_listed_and_revoked_after_confirming(user:
     UserInteraction(user, set(revoke), None).click()
     await user.should_see("Revoke this key?")
     user.find(kind=ui.button, content="Revoke key").click()
-    await user.should_see(kind=ui.badge, content="Revoked", retries=30)
+    await user.should_see(kind=ui.label, content="Revoked", retries=30)
     database = _database(app_env)
     with database.transaction() as session:
         assert session.scalars(select(ApiKey.revoked_at)).one() is not None

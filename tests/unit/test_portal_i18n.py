@@ -10,17 +10,20 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from app.enums import CancellationReason
 from app.i18n import LOCALES_DIR, SUPPORTED_LOCALES, negotiate_locale, switcher_locale, translator
-from app.services.payments import CardInput, card_errors
-from app.services.portal import CANCELLATION_REASONS, MAX_QUANTITY, TAX_ID_TYPES
+from app.services.payments import card_errors
+from app.services.portal import MAX_QUANTITY
+from app.tax_ids import TAX_ID_TYPES
 from app.validation import check_country, check_email, check_length, check_phone, check_postal_code
+from app.views import CardInput
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files whose `t(...)`, `text(...)`, `_(...)` and `N_(...)` calls with a literal are customer-facing messages.
 SOURCES = [
     *sorted((ROOT / "components" / "portal").glob("*.py")),
     ROOT / "pages" / "portal.py",
-    ROOT / "app" / "services" / "portal.py",
+    *sorted((ROOT / "app" / "services" / "portal").glob("*.py")),
     ROOT / "app" / "services" / "payments.py",
     ROOT / "app" / "services" / "invoice_pdf.py",
 ]
@@ -44,19 +47,18 @@ def _component_labels() -> set[str]:
     """Status badges and the preview notice of the portal UI (imported only once components/portal exists)."""
     if not (ROOT / "components" / "portal" / "subscriptions.py").exists():
         return set()
+    from components.badges import INVOICE_LABELS, SUBSCRIPTION_LABELS
     from components.portal.actions import PREVIEW_MESSAGE
-    from components.portal.invoices import STATUS_LABELS as INVOICE_STATUSES
-    from components.portal.subscriptions import STATUS_LABELS as SUBSCRIPTION_STATUSES
 
-    return {PREVIEW_MESSAGE} | {label for label, _ in (*INVOICE_STATUSES.values(), *SUBSCRIPTION_STATUSES.values())}
+    return {PREVIEW_MESSAGE} | {label for label, _ in (*INVOICE_LABELS.values(), *SUBSCRIPTION_LABELS.values())}
 
 
 def customer_facing_messages() -> set[str]:
     """Every English message the portal can show (literal calls, labels, and the services' formatted errors)."""
     messages = set().union(*(_literal_calls(path) for path in SOURCES if path.exists()))
     messages |= _component_labels()
-    messages |= set(CANCELLATION_REASONS.values()) | {label for label, _, _ in TAX_ID_TYPES.values()}
-    messages |= {f"Enter a valid {label}, like {example}." for label, _, example in TAX_ID_TYPES.values()}
+    messages |= {reason.label for reason in CancellationReason} | {tax_id.label for tax_id in TAX_ID_TYPES.values()}
+    messages |= {tax_id.invalid_message for tax_id in TAX_ID_TYPES.values()}
     messages |= {f"Choose a quantity between 1 and {MAX_QUANTITY}."}
     messages |= {"Enter the 3-digit security code.", "Enter the 4-digit security code."}
     validation = [

@@ -1,9 +1,8 @@
 import pytest
 
 from app.errors import Forbidden, NotFound
-from app.services.payments import CardInput
 from app.services.portal import sample_invoices, sample_portal_data
-from app.views import BillingDetailsInput, ShippingInput
+from app.views import BillingDetailsInput, CardInput, ShippingInput
 from components.portal import PREVIEW_MESSAGE, PreviewActions
 from tests.conftest import DEMO_NOW
 

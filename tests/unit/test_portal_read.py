@@ -27,11 +27,11 @@ from app.services.portal import (
     load_portal_data,
     load_portal_view,
     merchant_prices,
-    paginate_invoices,
     sample_invoices,
     sample_portal_data,
 )
 from app.services.portal_settings import get_portal_settings
+from app.views import InvoicePage
 from tests.conftest import DEMO_NOW
 from tests.unit.portal_support import access_to, set_portal_settings
 
@@ -240,8 +240,8 @@ def test_sample_customer_is_complete_and_deterministic() -> None:
     assert len(data.invoices.invoices) == 10 and data.invoices.has_next
     everything = sample_invoices(now=DEMO_NOW)
     assert len(everything) == 12 and [invoice.status for invoice in everything].count("open") == 1
-    second = paginate_invoices(everything, status=None, page=2)
+    second = InvoicePage.of_list(everything, status=None, page=2)
     assert len(second.invoices) == 2 and not second.has_next
-    assert paginate_invoices(everything, status="open", page=1).invoices == (everything[0],)
+    assert InvoicePage.of_list(everything, status="open", page=1).invoices == (everything[0],)
     assert all(invoice.lines for invoice in everything)
     assert {price.currency for price in sample_portal_data(now=DEMO_NOW, currency="EUR").available_prices} == {"EUR"}

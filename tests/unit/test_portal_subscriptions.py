@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import Database
+from app.enums import PriceInterval
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import (
     CancelMode,
@@ -19,15 +20,14 @@ from app.models import (
     Subscription,
     SubscriptionStatus,
 )
+from app.periods import add_interval, prorate
 from app.services.billing import advance
 from app.services.payments import TestGateway
 from app.services.portal import (
-    add_interval,
     cancel_subscription,
     change_plan,
     list_invoices,
     preview_plan_change,
-    prorate,
     undo_cancellation,
 )
 from app.services.portal_links import PortalAccess
@@ -227,8 +227,8 @@ def test_prorate_rounds_half_up_in_minor_units() -> None:
 
 
 def test_add_interval_clamps_to_the_end_of_the_month() -> None:
-    assert add_interval(datetime(2027, 1, 31, tzinfo=UTC), "month") == datetime(2027, 2, 28, tzinfo=UTC)
-    assert add_interval(datetime(2028, 2, 29, tzinfo=UTC), "year") == datetime(2029, 2, 28, tzinfo=UTC)
+    assert add_interval(datetime(2027, 1, 31, tzinfo=UTC), PriceInterval.MONTH) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert add_interval(datetime(2028, 2, 29, tzinfo=UTC), PriceInterval.YEAR) == datetime(2029, 2, 28, tzinfo=UTC)
     assert add_interval(datetime(2026, 12, 15, tzinfo=UTC), "month", 2) == datetime(2027, 2, 15, tzinfo=UTC)
 
 

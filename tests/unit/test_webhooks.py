@@ -18,7 +18,6 @@ from app.models import Merchant, WebhookDelivery
 from app.services.events import SYSTEM, record_event
 from app.services.webhooks import (
     CLAIM_TIMEOUT,
-    MAX_ATTEMPTS,
     check_endpoint_url,
     create_endpoint,
     deliver_due,
@@ -28,7 +27,7 @@ from app.services.webhooks import (
     rotate_secret,
     update_endpoint,
 )
-from app.views import WebhookEndpointSecret
+from app.views import MAX_DELIVERY_ATTEMPTS, WebhookEndpointSecret
 from app.webhook_signature import SIGNATURE_HEADER, WebhookSignatureError, verify_signature
 from tests.conftest import DEMO_NOW
 
@@ -218,18 +217,20 @@ def test_delivery_gives_up_after_12_attempts_over_about_a_day(
     receiver.answers = [503] * 20
 
     dispatch_events(database=database, now=clock())
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(MAX_DELIVERY_ATTEMPTS):
         assert deliver_due(database=database, clock=clock) == 1
         [delivery] = deliveries(database)
         if delivery.next_attempt_at is not None:
             clock.now = delivery.next_attempt_at
 
     [delivery] = deliveries(database)
-    assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS and delivery.next_attempt_at is None
+    assert (
+        delivery.status == "failed" and delivery.attempts == MAX_DELIVERY_ATTEMPTS and delivery.next_attempt_at is None
+    )
     assert timedelta(hours=18) <= clock.now - DEMO_NOW <= timedelta(hours=26)
     clock.now += timedelta(days=3)
     assert deliver_due(database=database, clock=clock) == 0
-    assert len(receiver.received) == MAX_ATTEMPTS
+    assert len(receiver.received) == MAX_DELIVERY_ATTEMPTS
 
 
 def test_events_written_before_a_crash_are_delivered_after_a_restart(

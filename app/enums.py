@@ -1,0 +1,150 @@
+"""The vocabulary's status values: the enums that models store, views carry and components show.
+
+Plain Python, no database: services, views and components all speak it. A status group ("ended", "billable") is
+a method of its enum, so that there is one definition of each.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SubscriptionStatus(StrEnum):
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    INCOMPLETE = "incomplete"
+
+    @classmethod
+    def ended(cls) -> tuple[SubscriptionStatus, ...]:
+        """Will not bill again: shown last in the portal, and cannot be canceled or changed."""
+        return (cls.CANCELED, cls.INCOMPLETE)
+
+    @classmethod
+    def billable(cls) -> tuple[SubscriptionStatus, ...]:
+        """Live subscriptions that the billing clock invoices at each period end."""
+        return (cls.ACTIVE, cls.TRIALING, cls.PAST_DUE)
+
+    @classmethod
+    def on_the_clock(cls) -> tuple[SubscriptionStatus, ...]:
+        """Whose periods the billing clock still moves on (unpaid ones keep renewing, without charging)."""
+        return (*cls.billable(), cls.UNPAID)
+
+    @classmethod
+    def delinquent(cls) -> tuple[SubscriptionStatus, ...]:
+        """Behind on payment: paying the last open invoice makes them active again."""
+        return (cls.PAST_DUE, cls.UNPAID)
+
+    @classmethod
+    def by_urgency(cls) -> tuple[SubscriptionStatus, ...]:
+        """Most urgent first, as the merchant's customer list orders a customer's statuses."""
+        return (cls.PAST_DUE, cls.UNPAID, cls.INCOMPLETE, cls.ACTIVE, cls.TRIALING, cls.CANCELED)
+
+    @property
+    def is_ended(self) -> bool:
+        return self in self.ended()
+
+    @property
+    def can_change_plan(self) -> bool:
+        return self in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"
+
+    @classmethod
+    def customer_visible(cls) -> tuple[InvoiceStatus, ...]:
+        """Issued invoices: drafts are the merchant's work in progress, void ones were never owed."""
+        return (cls.OPEN, cls.PAID)
+
+
+class PriceInterval(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+class CancelMode(StrEnum):
+    IMMEDIATELY = "immediately"
+    AT_PERIOD_END = "at_period_end"
+
+
+class EventSource(StrEnum):
+    MERCHANT = "merchant"
+    PORTAL = "portal"
+    SYSTEM = "system"
+    API = "api"
+
+
+class FailedPaymentAction(StrEnum):
+    """What the billing clock does to a subscription once every retry of its invoice has failed."""
+
+    MARK_UNPAID = "mark_unpaid"
+    CANCEL = "cancel"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class BillingField(StrEnum):
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    TAX_ID = "tax_id"
+
+
+class PortalLinkStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class NewLinkOutcome(StrEnum):
+    """What "Email me a new link" did, from an expired or revoked link."""
+
+    SENT = "sent"
+    RECENTLY_SENT = "recently_sent"  # one mail per customer per 10 minutes
+    NO_EMAIL = "no_email"  # no address on file (or the customer is gone): ask the business
+
+
+class CancellationReason(StrEnum):
+    """Why a customer cancels, as the portal offers the choice (labels are English msgids)."""
+
+    TOO_EXPENSIVE = "too_expensive"
+    MISSING_FEATURES = "missing_features"
+    SWITCHED_SERVICE = "switched_service"
+    UNUSED = "unused"
+    CUSTOMER_SERVICE = "customer_service"
+    TOO_COMPLEX = "too_complex"
+    LOW_QUALITY = "low_quality"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _CANCELLATION_REASON_LABELS[self]
+
+    @classmethod
+    def label_for(cls, value: str) -> str:
+        """The label of a stored reason; a value this version does not know (or "") is shown as it is."""
+        return cls(value).label if value in cls._value2member_map_ else value
+
+
+_CANCELLATION_REASON_LABELS = {
+    CancellationReason.TOO_EXPENSIVE: "It's too expensive",
+    CancellationReason.MISSING_FEATURES: "Some features are missing",
+    CancellationReason.SWITCHED_SERVICE: "I'm switching to a different service",
+    CancellationReason.UNUSED: "I don't use the service enough",
+    CancellationReason.CUSTOMER_SERVICE: "Customer service was less than expected",
+    CancellationReason.TOO_COMPLEX: "Ease of use was less than expected",
+    CancellationReason.LOW_QUALITY: "Quality was less than expected",
+    CancellationReason.OTHER: "Other reason",
+}

@@ -1,0 +1,288 @@
+"""Subscription changes a customer makes in the portal: cancel, "Don't cancel" and plan switches with proration."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.enums import (
+    CancellationReason,
+    CancelMode,
+    InvoiceStatus,
+    SubscriptionStatus,
+)
+from app.errors import ValidationFailed
+from app.i18n import N_
+from app.models import (
+    Invoice,
+    InvoiceLine,
+    Price,
+    Subscription,
+    new_id,
+)
+from app.periods import add_interval, prorate
+from app.services.billing import allocate_invoice_number
+from app.services.events import Actor
+from app.services.portal.access import (
+    enabled_settings,
+    owned_subscription,
+    record_portal_event,
+)
+from app.services.portal_links import PortalAccess
+from app.services.resource_views import (
+    price_view,
+    subscription_view,
+)
+from app.validation import (
+    check_length,
+)
+from app.views import (
+    ProrationView,
+    SubscriptionView,
+)
+
+log = logging.getLogger(__name__)
+
+
+MAX_COMMENT_LENGTH = 500
+MAX_QUANTITY = 1000
+
+
+def cancel_subscription(
+    *,
+    session: Session,
+    access: PortalAccess,
+    subscription_id: str,
+    reason: str = "",
+    comment: str = "",
+    actor: Actor,
+    clock: Clock,
+) -> SubscriptionView:
+    """Cancel as the merchant's settings say: immediately, or at the end of the billing period.
+
+    Idempotent: cancelling what is already cancelled (or already pending in at-period-end mode) changes nothing and
+    records no event. The reason (a `CancellationReason` value) and comment are kept only when reasons are enabled.
+    """
+    settings = enabled_settings(session=session, access=access, feature="cancel_subscriptions")
+    subscription = owned_subscription(session, access, subscription_id)
+    if settings.cancellation_reasons:
+        errors = {}
+        if reason and reason not in set(CancellationReason):
+            errors["reason"] = N_("Choose one of the reasons.")
+        if message := check_length(comment, MAX_COMMENT_LENGTH):
+            errors["comment"] = message
+        if errors:
+            raise ValidationFailed(errors)
+    else:
+        reason = comment = ""
+    immediately = settings.cancel_mode == CancelMode.IMMEDIATELY
+    if subscription.status.is_ended or (subscription.cancel_at_period_end and not immediately):
+        return subscription_view(subscription)
+    now = clock()
+    subscription.cancellation_reason = reason
+    subscription.cancellation_comment = comment.strip()
+    if immediately:
+        subscription.status = SubscriptionStatus.CANCELED
+        subscription.cancel_at_period_end = False
+        subscription.canceled_at = subscription.ended_at = now
+        event_type = "customer.subscription.deleted"
+    else:
+        subscription.cancel_at_period_end = True
+        subscription.canceled_at = now
+        event_type = "customer.subscription.updated"
+    data = {"status": subscription.status.value, "cancel_at_period_end": subscription.cancel_at_period_end}
+    record_portal_event(session, access, event_type, subscription.id, {**data, "reason": reason}, actor, clock)
+    return subscription_view(subscription)
+
+
+def undo_cancellation(
+    *, session: Session, access: PortalAccess, subscription_id: str, actor: Actor, clock: Clock
+) -> SubscriptionView:
+    """Keep a subscription that was going to end at the period end ("Don't cancel"). Idempotent."""
+    enabled_settings(session=session, access=access, feature="cancel_subscriptions")
+    subscription = owned_subscription(session, access, subscription_id)
+    if subscription.status.is_ended:
+        raise ValidationFailed({"subscription": N_("This subscription has already ended.")})
+    if not subscription.cancel_at_period_end:
+        return subscription_view(subscription)
+    subscription.cancel_at_period_end = False
+    subscription.canceled_at = None
+    subscription.cancellation_reason = subscription.cancellation_comment = ""
+    data = {"status": subscription.status.value, "cancel_at_period_end": False}
+    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    return subscription_view(subscription)
+
+
+def _plan_change(
+    session: Session, access: PortalAccess, subscription_id: str, price_id: str, quantity: int, now: datetime
+) -> tuple[Subscription, Price, ProrationView]:
+    """Check a plan change and compute its proration.
+
+    Proration, all in integer minor units rounded half up per line: the credit is the current plan's total times
+    the unused share of the period (to the microsecond); the charge is the new plan's total times the same share
+    when the billing interval stays, or the full new total when it changes (the period then restarts now, as Stripe
+    does). Amount due now = charge - credit when positive; otherwise nothing is due now and the difference is a
+    credit on the next invoice. Trials are not prorated: the new plan starts with the next invoice.
+    """
+    settings = enabled_settings(session=session, access=access, feature="plan_switching")
+    subscription = owned_subscription(session, access, subscription_id)
+    errors: dict[str, str] = {}
+    if not subscription.status.can_change_plan:
+        errors["subscription"] = N_("Only an active subscription can change plans.")
+    price = session.get(Price, price_id)
+    item = subscription.items[0]
+    if (
+        price is None
+        or price.merchant_id != access.merchant_id
+        or price.id not in settings.switchable_price_ids
+        or not price.active
+        or price.currency != item.price.currency
+    ):
+        errors["price_id"] = N_("Choose one of the plans offered.")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        errors["quantity"] = f"Choose a quantity between 1 and {MAX_QUANTITY}."
+    if errors or price is None:
+        raise ValidationFailed(errors)
+    old_total, new_total = item.price.unit_amount * item.quantity, price.unit_amount * quantity
+    same_cycle = (price.interval, price.interval_count) == (item.price.interval, item.price.interval_count)
+    trialing = subscription.status == SubscriptionStatus.TRIALING
+    period = subscription.current_period_end - subscription.current_period_start
+    remaining = subscription.current_period_end - now
+    if trialing:
+        credit = charge = 0
+    else:
+        credit = prorate(old_total, remaining, period)
+        charge = prorate(new_total, remaining, period) if same_cycle else new_total
+    renewal = (
+        subscription.current_period_end
+        if same_cycle or trialing
+        else add_interval(now, price.interval, price.interval_count)
+    )
+    view = ProrationView(
+        subscription_id=subscription.id,
+        price=price_view(price),
+        quantity=quantity,
+        currency=price.currency,
+        credit=credit,
+        charge=charge,
+        amount_due_now=max(charge - credit, 0),
+        next_invoice_credit=max(credit - charge, 0),
+        next_renewal=renewal,
+        next_renewal_amount=new_total,
+        proration_date=now,
+    )
+    return subscription, price, view
+
+
+def preview_plan_change(
+    *, session: Session, access: PortalAccess, subscription_id: str, price_id: str, quantity: int, clock: Clock
+) -> ProrationView:
+    """What switching to `price_id` × `quantity` would cost now (nothing is changed)."""
+    subscription, _, view = _plan_change(session, access, subscription_id, price_id, quantity, clock())
+    item = subscription.items[0]
+    if (item.price_id, item.quantity) == (price_id, quantity):
+        raise ValidationFailed({"price_id": N_("This is already your plan. Choose another plan or quantity.")})
+    return view
+
+
+def change_plan(
+    *,
+    session: Session,
+    access: PortalAccess,
+    subscription_id: str,
+    price_id: str,
+    quantity: int,
+    actor: Actor,
+    clock: Clock,
+) -> SubscriptionView:
+    """Switch plan/quantity now and bill the proration (see `_plan_change`) on a new invoice.
+
+    When something is due, an open invoice is issued for it now (paid with "Pay now" or by the billing clock's
+    collection). When the credit covers the charge, the proration lines wait on a draft invoice that the billing
+    clock folds into the next renewal invoice, so the credit is taken off it. Asking for the current plan again
+    changes nothing (a double click is harmless).
+    """
+    now = clock()
+    subscription, price, proration = _plan_change(session, access, subscription_id, price_id, quantity, now)
+    item = subscription.items[0]
+    if (item.price_id, item.quantity) == (price_id, quantity):
+        return subscription_view(subscription)
+    old_price, old_quantity = item.price, item.quantity
+    invoice_id = None
+    if proration.credit or proration.charge:
+        invoice = _proration_invoice(session, subscription, old_price, old_quantity, price, proration)
+        invoice_id = invoice.id
+    item.price, item.price_id, item.quantity = price, price.id, quantity
+    if proration.next_renewal != subscription.current_period_end:
+        subscription.current_period_start, subscription.current_period_end = now, proration.next_renewal
+    data = {
+        "previous_price_id": old_price.id,
+        "previous_quantity": old_quantity,
+        "price_id": price.id,
+        "quantity": quantity,
+        "proration_invoice_id": invoice_id,
+    }
+    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    session.flush()
+    return subscription_view(subscription)
+
+
+def _proration_invoice(
+    session: Session,
+    subscription: Subscription,
+    old_price: Price,
+    old_quantity: int,
+    price: Price,
+    proration: ProrationView,
+) -> Invoice:
+    now = proration.proration_date
+    total = proration.charge - proration.credit
+    invoice = Invoice(
+        id=new_id("in")(),
+        merchant_id=subscription.merchant_id,
+        customer_id=subscription.customer_id,
+        subscription_id=subscription.id,
+        status=InvoiceStatus.OPEN if total > 0 else InvoiceStatus.DRAFT,
+        billing_reason="subscription_update",
+        currency=proration.currency,
+        subtotal=total,
+        tax=0,
+        total=total,
+        amount_due=max(total, 0),
+        amount_paid=0,
+        period_start=now,
+        period_end=proration.next_renewal,
+        created_at=now,
+        due_at=now if total > 0 else None,
+    )
+    # Drafts are never shown to customers and are merged into the renewal invoice, so they take no number.
+    invoice.number = allocate_invoice_number(session, subscription.merchant_id) if total > 0 else f"draft-{invoice.id}"
+    lines = [
+        (f"Unused time on {old_quantity} × {_plan_name(old_price)}", old_quantity, -proration.credit, old_price),
+        (f"Remaining time on {proration.quantity} × {_plan_name(price)}", proration.quantity, proration.charge, price),
+    ]
+    for position, (description, quantity, amount, line_price) in enumerate(lines):
+        if amount:
+            invoice.lines.append(
+                InvoiceLine(
+                    position=position,
+                    description=description,
+                    quantity=quantity,
+                    unit_amount=line_price.unit_amount,
+                    amount=amount,
+                    price_id=line_price.id,
+                    proration=True,
+                    period_start=now,
+                    period_end=proration.next_renewal,
+                )
+            )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def _plan_name(price: Price) -> str:
+    return price.nickname or price.product.name

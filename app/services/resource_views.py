@@ -1,0 +1,118 @@
+"""The view of each resource, built from its row: what services return to pages and components."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from app.models import Customer, Invoice, Merchant, PaymentMethod, Price, Subscription
+from app.views import (
+    Address,
+    CustomerView,
+    InvoiceLineView,
+    InvoiceView,
+    PaymentMethodView,
+    PriceView,
+    SubscriptionView,
+)
+
+# Customer rows keep two addresses in prefixed columns: `address_line1`… (billing) and `shipping_line1`….
+AddressPrefix = Literal["address", "shipping"]
+ADDRESS_PARTS = ("line1", "line2", "city", "postal_code", "state", "country")
+
+
+def address_of(row: Customer | Merchant, prefix: AddressPrefix) -> Address:
+    """A customer's billing (`address`) or shipping address, or a merchant's (`address`) business address."""
+    return Address(**{part: getattr(row, f"{prefix}_{part}") for part in ADDRESS_PARTS})
+
+
+def address_columns(prefix: AddressPrefix, address: Address) -> dict[str, str]:
+    """Customer columns for an address: `address_line1`… for billing, `shipping_line1`… for shipping."""
+    return {f"{prefix}_{part}": getattr(address, part) for part in ADDRESS_PARTS}
+
+
+def customer_view(customer: Customer) -> CustomerView:
+    return CustomerView(
+        id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+        locale=customer.locale,
+        address=address_of(customer, "address"),
+        shipping_name=customer.shipping_name,
+        shipping_phone=customer.shipping_phone,
+        shipping_address=address_of(customer, "shipping"),
+        tax_id_type=customer.tax_id_type,
+        tax_id_value=customer.tax_id_value,
+    )
+
+
+def price_view(price: Price) -> PriceView:
+    return PriceView(
+        id=price.id,
+        product_name=price.product.name,
+        nickname=price.nickname,
+        unit_amount=price.unit_amount,
+        currency=price.currency,
+        interval=price.interval,
+        interval_count=price.interval_count,
+    )
+
+
+def subscription_view(subscription: Subscription) -> SubscriptionView:
+    item = subscription.items[0]
+    bills_again = not subscription.status.is_ended and not subscription.cancel_at_period_end
+    return SubscriptionView(
+        id=subscription.id,
+        status=subscription.status,
+        price=price_view(item.price),
+        quantity=item.quantity,
+        current_period_start=subscription.current_period_start,
+        current_period_end=subscription.current_period_end,
+        trial_end=subscription.trial_end,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        canceled_at=subscription.canceled_at,
+        next_invoice_amount=item.price.unit_amount * item.quantity if bills_again else None,
+    )
+
+
+def payment_method_view(method: PaymentMethod) -> PaymentMethodView:
+    return PaymentMethodView(
+        id=method.id,
+        brand=method.brand,
+        last4=method.last4,
+        exp_month=method.exp_month,
+        exp_year=method.exp_year,
+        is_default=method.is_default,
+    )
+
+
+def invoice_view(invoice: Invoice, *, with_lines: bool = False) -> InvoiceView:
+    lines = (
+        tuple(
+            InvoiceLineView(
+                description=line.description,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                amount=line.amount,
+                proration=line.proration,
+            )
+            for line in invoice.lines
+        )
+        if with_lines
+        else ()
+    )
+    return InvoiceView(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        currency=invoice.currency,
+        created_at=invoice.created_at,
+        due_at=invoice.due_at,
+        paid_at=invoice.paid_at,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax,
+        total=invoice.total,
+        amount_due=invoice.amount_due,
+        amount_paid=invoice.amount_paid,
+        lines=lines,
+    )
