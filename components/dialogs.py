@@ -22,20 +22,37 @@ def copy_text(text: str, message: str) -> None:
 
 
 def confirm(title: str, message: str, action: str, on_confirm: Callable[[], None]) -> None:
-    """A confirmation dialog for a destructive action; Cancel is the default focus."""
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+    """A confirmation dialog for a destructive action."""
+    confirm_dialog(title, message, actions=((action, on_confirm, "negative"),))
+
+
+def confirm_dialog(
+    title: str, message: str, *, actions: tuple[tuple[str, Callable[[], None], str], ...], cancel: str = "Cancel"
+) -> ui.dialog:
+    """An opened dialog with the message and a button per action (label, handler, Quasar colour or "" for primary).
+
+    Choosing an action closes the dialog, then runs the handler. The safe choice, `cancel`, has the focus.
+    """
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg gap-3"):
         dialog.on("hide", dialog.delete)
         heading(title)
-        ui.label(message).classes("text-body2")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=dialog.close).props("flat no-caps autofocus")
-
-            def confirmed() -> None:
-                dialog.close()
-                on_confirm()
-
-            ui.button(action, on_click=confirmed).props("unelevated no-caps color=negative")
+        ui.label(message).classes("text-body1")
+        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
+            ui.button(cancel, on_click=dialog.close).props("flat no-caps autofocus")
+            for label, handler, color in actions:
+                ui.button(label, on_click=_closing(dialog, handler)).props(
+                    f"unelevated no-caps color={color or 'primary'}"
+                )
     dialog.open()
+    return dialog
+
+
+def _closing(dialog: ui.dialog, handler: Callable[[], None]) -> Callable[[], None]:
+    def close_then_handle() -> None:
+        dialog.close()
+        handler()
+
+    return close_then_handle
 
 
 def show_secret_once(secret: str, *, title: str, label: str, explanation: str) -> None:

@@ -10,6 +10,7 @@ from nicegui import ui
 
 from app.errors import Conflict, Unavailable, ValidationFailed
 from app.validation import HEX_COLOR
+from components.dialogs import confirm_dialog
 
 T = TypeVar("T")
 
@@ -109,37 +110,6 @@ class _LeavePageGuard:
         # The one line of JavaScript: register or clear the browser's own "Leave site?" prompt (no custom text).
         handler = "(event) => { event.preventDefault(); event.returnValue = ''; }" if active else "null"
         ui.run_javascript(f"window.onbeforeunload = {handler};")
-
-
-def confirm_dialog(
-    title: str, message: str, *, actions: tuple[tuple[str, Callable[[], None], str], ...], cancel: str = "Cancel"
-) -> ui.dialog:
-    """An opened dialog with the message and a button per action (label, handler, Quasar colour or "" for primary).
-
-    Choosing an action closes the dialog, then runs the handler.
-    """
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg gap-3"):
-        dialog.on("hide", dialog.delete)
-        heading = ui.label(title).classes("text-h6")
-        heading.props["role"] = "heading"
-        heading.props["aria-level"] = "2"
-        ui.label(message).classes("text-body1")
-        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
-            ui.button(cancel, on_click=dialog.close).props("flat no-caps")
-            for label, handler, color in actions:
-                ui.button(label, on_click=_closing(dialog, handler)).props(
-                    f"unelevated no-caps color={color or 'primary'}"
-                )
-    dialog.open()
-    return dialog
-
-
-def _closing(dialog: ui.dialog, handler: Callable[[], None]) -> Callable[[], None]:
-    def close_then_handle() -> None:
-        dialog.close()
-        handler()
-
-    return close_then_handle
 
 
 def conflict_dialog(*, what: str, on_reload: Callable[[], None], on_overwrite: Callable[[], None]) -> ui.dialog:

@@ -25,7 +25,7 @@ from app.services.webhooks import (
     update_endpoint,
 )
 from app.views import SignedInUser, WebhookEndpointSecret, WebhookEndpointView
-from components.settings import confirm_dialog
+from components.dialogs import confirm_dialog
 from components.webhooks import EndpointDraft, EndpointForm, delivery_log, events_summary, show_secret_dialog
 from pages.merchant.auth import require_user
 from pages.merchant.shell import merchant_shell
