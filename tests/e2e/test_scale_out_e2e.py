@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 
 from app.clock import system_clock
 from app.db import Database, migrate
-from app.models import Customer, Event, Invoice, Lease, Subscription, WebhookDelivery, WebhookDeliveryStatus
+from app.enums import WebhookDeliveryStatus
+from app.models import Customer, Event, Invoice, Lease, Subscription, WebhookDelivery
 from app.services.api_keys import create_api_key
 from app.services.billing import CYCLE, LEASE_NAME
 from app.services.demo_data import load_demo_data

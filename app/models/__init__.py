@@ -35,7 +35,6 @@ from app.enums import (
     InvoiceStatus,
     PriceInterval,
     SubscriptionStatus,
-    WebhookDeliveryStatus,
 )
 
 
@@ -419,67 +418,6 @@ class EmailMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class ApiKey(Base):
-    """A merchant's secret API key; only its hash and a display prefix are kept."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("key"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-
-class WebhookEndpoint(Base):
-    """A merchant's URL that receives signed event notifications."""
-
-    __tablename__ = "webhook_endpoints"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("we"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
-    url: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(String(200), default="")
-    # Event types to send; ["*"] means every event.
-    event_types: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["*"])
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The signing secret is needed in clear to sign; the UI shows it only once, after creation or rotation.
-    secret: Mapped[str] = mapped_column(String(80))
-    # After a rotation the old secret still signs (as a second v1) until this moment, so receivers can switch.
-    previous_secret: Mapped[str] = mapped_column(String(80), default="")
-    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class WebhookDelivery(Base):
-    """One event on its way to one endpoint: the retry state lives here so that a restart resumes it."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
-        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
-        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
-    )
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("whd"))
-    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
-    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    status: Mapped[WebhookDeliveryStatus] = mapped_column(_enum(WebhookDeliveryStatus))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    last_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_response_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str] = mapped_column(String(300), default="")
-    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    endpoint: Mapped[WebhookEndpoint] = relationship()
-    event: Mapped[Event] = relationship()
-
-
 class Lease(Base):
     """A named lock with an expiry, so a background job runs in one process at a time."""
 
@@ -488,3 +426,30 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(80))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+# The API's and webhooks' tables live in their own module; imported here so that `app.models` names every table.
+from app.models.developers import ApiKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Customer",
+    "EmailMessage",
+    "Event",
+    "Invoice",
+    "InvoiceLine",
+    "Lease",
+    "LoginFailure",
+    "Merchant",
+    "MerchantUser",
+    "PaymentMethod",
+    "PortalLink",
+    "PortalSettings",
+    "Price",
+    "Product",
+    "Subscription",
+    "SubscriptionItem",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
