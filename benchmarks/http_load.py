@@ -96,18 +96,39 @@ async def _drive(urls: list[str], concurrency: int) -> tuple[list[float], int, f
     return latencies, errors, elapsed
 
 
+def measure_alternating(routes: dict[str, list[str]], concurrency: int, rounds: int) -> list[LoadResult]:
+    """Each route's requests in `rounds` chunks taken in turn, so that a route and its baseline see the same machine.
+
+    Load from other processes comes and goes within a run; measured one after the other, a 0.5 s baseline and a
+    30 s route can meet quite different machines.
+    """
+    latencies: dict[str, list[float]] = {name: [] for name in routes}
+    errors = dict.fromkeys(routes, 0)
+    elapsed = dict.fromkeys(routes, 0.0)
+    for index in range(rounds):
+        for name, urls in routes.items():
+            chunk_latencies, chunk_errors, chunk_elapsed = asyncio.run(_drive(urls[index::rounds], concurrency))
+            latencies[name] += chunk_latencies
+            errors[name] += chunk_errors
+            elapsed[name] += chunk_elapsed
+    return [
+        LoadResult(
+            name=name,
+            concurrency=concurrency,
+            requests=len(urls),
+            errors=errors[name],
+            requests_per_second=len(urls) / elapsed[name],
+            p50_ms=statistics.median(latencies[name]),
+            p95_ms=percentile(latencies[name], 0.95),
+            p99_ms=percentile(latencies[name], 0.99),
+        )
+        for name, urls in routes.items()
+    ]
+
+
 def measure(name: str, urls: list[str], concurrency: int) -> LoadResult:
-    latencies, errors, elapsed = asyncio.run(_drive(urls, concurrency))
-    return LoadResult(
-        name=name,
-        concurrency=concurrency,
-        requests=len(urls),
-        errors=errors,
-        requests_per_second=len(urls) / elapsed,
-        p50_ms=statistics.median(latencies),
-        p95_ms=percentile(latencies, 0.95),
-        p99_ms=percentile(latencies, 0.99),
-    )
+    (result,) = measure_alternating({name: urls}, concurrency, rounds=1)
+    return result
 
 
 def rss_mb(pid: int) -> float:

@@ -28,7 +28,7 @@ from app.config import load_settings
 from app.db import Database, migrate
 from app.services.portal_links import issue_link
 from benchmarks.bulk_data import BulkResult, Volume, build
-from benchmarks.http_load import BROWSER_HEADERS, LoadResult, measure, rss_mb, running_server
+from benchmarks.http_load import BROWSER_HEADERS, LoadResult, measure, measure_alternating, rss_mb, running_server
 from benchmarks.preview import measure_preview
 from benchmarks.queries import QueryResult, run_query_benchmarks
 from benchmarks.targets import Calibration, Figure, Run, Target, append_history, exit_code, targets_table
@@ -36,6 +36,7 @@ from benchmarks.timing import CALIBRATION_ITERATIONS, calibration_ms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEMORY_GETS = 300
+HTTP_ROUNDS = 5  # /healthz and the portal page take turns this many times at each concurrency
 PRUNE_WAIT_SECONDS = 25  # clients of GETs that never connect are pruned after 20 s (server/client_pruning.py)
 
 # Limits. Each ratio limit comes from the old absolute target divided by the baseline of a normal-speed run, and
@@ -115,9 +116,9 @@ def run_http(database: Database, bulk: BulkResult, data_dir: Path, mode: Mode) -
         # First, before the load grows the heap.
         memory = _measure_memory(server.pid, portal_urls) if mode.measure_memory else None
         for concurrency, requests in mode.http_requests.items():
-            results.append(measure("healthz", [health_url] * requests, concurrency))
             urls = [portal_urls[index % len(portal_urls)] for index in range(requests)]
-            results.append(measure("portal page", urls, concurrency))
+            routes = {"healthz": [health_url] * requests, "portal page": urls}
+            results += measure_alternating(routes, concurrency, HTTP_ROUNDS)
     return {"load": [asdict(result) for result in results], "memory": memory}
 
 
