@@ -9,6 +9,7 @@ in, and signing out clears the session so a copied cookie opens nothing afterwar
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import urlencode
 
@@ -21,15 +22,21 @@ from app.services.accounts import issue_sign_in_grant, open_sign_in_grant, user_
 from app.views import SignedInUser
 from server.merchant_sign_in import HANDOVER_KEY, USER_KEY
 
+HOME = "/customers"
+# A path on this site: `/` and then anything but a second slash or a backslash. Browsers drop tabs and line breaks
+# anywhere in a URL and read `\` as `/`, so "/\t/evil.example" and "/\\evil.example" are "//evil.example" to them:
+# no control character (nor DEL) and no backslash anywhere.
+_SITE_PATH = re.compile(r"/(?![/\\])[^\x00-\x1f\x7f\\]*")
 
-def is_safe_redirect(target: str) -> bool:
-    """Only paths on this site: `/customers`, never `//evil.test` or `https://…`."""
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+def site_path(target: str) -> str:
+    """`target` if it is a path on this site (`/customers?q=ann`), else the dashboard's home page."""
+    return target if _SITE_PATH.fullmatch(target) else HOME
 
 
 def register(context: AppContext) -> None:
     @app.get("/login/complete", include_in_schema=False)
-    def complete_sign_in(request: Request, grant: str = "", redirect_to: str = "/customers") -> RedirectResponse:
+    def complete_sign_in(request: Request, grant: str = "", redirect_to: str = HOME) -> RedirectResponse:
         """Start a new session for the user a fresh grant names, then open `redirect_to` (on this site only)."""
         user_id = open_sign_in_grant(
             settings=context.settings, grant=grant, browser_id=request.session.get("id", ""), clock=context.clock
@@ -39,8 +46,7 @@ def register(context: AppContext) -> None:
         app.storage.user.clear()  # the old session id keeps nothing
         request.session["id"] = str(uuid.uuid4())
         request.session[HANDOVER_KEY] = user_id
-        target = redirect_to if is_safe_redirect(redirect_to) else "/customers"
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(site_path(redirect_to), status_code=303)
 
 
 def sign_in(context: AppContext, user: SignedInUser, target: str) -> None:

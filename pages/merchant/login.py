@@ -7,15 +7,15 @@ from nicegui import app, ui
 from app.context import AppContext
 from app.errors import LoginLocked
 from app.services.accounts import authenticate
-from pages.merchant.auth import USER_KEY, end_session, is_safe_redirect, sign_in
+from pages.merchant.auth import HOME, USER_KEY, end_session, sign_in, site_path
 
 INCORRECT = "Email or password is incorrect."
 
 
 def register(context: AppContext) -> None:
     @ui.page("/login", title="Sign in")
-    def login_page(redirect_to: str = "/customers") -> None:
-        target = redirect_to if is_safe_redirect(redirect_to) else "/customers"
+    def login_page(redirect_to: str = HOME) -> None:
+        target = site_path(redirect_to)
         if app.storage.user.get(USER_KEY):
             ui.navigate.to(target)
             return

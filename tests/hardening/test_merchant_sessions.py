@@ -96,11 +96,43 @@ async def _grant_for(client: httpx.AsyncClient) -> str:
     return str(httpx.URL(target).params["grant"])
 
 
-@pytest.mark.parametrize("redirect_to", ["//evil.example/phish", "https://evil.example", "/\\evil.example", "x"])
+# Browsers drop tabs and line breaks from URLs and read a backslash as a slash: "/\t/evil.example" is "//evil.example".
+OFF_SITE_TARGETS = [
+    "//evil.example/phish",
+    "https://evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "x",
+]
+
+
+@pytest.mark.parametrize("redirect_to", OFF_SITE_TARGETS)
 async def test_after_sign_in_only_pages_of_this_site_are_opened(user: User, redirect_to: str) -> None:
     await log_in(user, then="/customers")
     response = await user.http_client.get("/login", params={"redirect_to": redirect_to})
     assert "evil.example" not in response.text
+
+
+@pytest.mark.parametrize("redirect_to", OFF_SITE_TARGETS)
+async def test_completing_sign_in_opens_only_pages_of_this_site(user: User, redirect_to: str) -> None:
+    await user.open("/login")
+    grant = await _grant_for(user.http_client)
+    response = await user.http_client.get("/login/complete", params={"grant": grant, "redirect_to": redirect_to})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/customers"
+
+
+@pytest.mark.parametrize("redirect_to", ["/customers?q=ann", "/settings/branding", "/customers/cus_1#links"])
+async def test_completing_sign_in_opens_the_page_asked_for(user: User, redirect_to: str) -> None:
+    await user.open("/login")
+    grant = await _grant_for(user.http_client)
+    response = await user.http_client.get("/login/complete", params={"grant": grant, "redirect_to": redirect_to})
+    assert response.headers["location"] == redirect_to
 
 
 def test_a_grant_is_signed_short_lived_and_bound_to_its_browser(settings: Settings) -> None:
