@@ -19,7 +19,8 @@ def install(context: AppContext) -> None:
     """
     tuned = apply_patches()
     app.add_middleware(MerchantSignInMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last, so outermost: sign-in redirects get the headers too
+    # Added last, so outermost: sign-in redirects get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, https_only=context.settings.secure_cookies)
     background_loops.install(context)
     if tuned:
         client_pruning.install(context)

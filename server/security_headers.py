@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import MutableHeaders
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.http_middleware import HttpMiddleware
 
-# NiceGUI renders with Vue from inline bootstrap scripts and talks over a websocket, hence 'unsafe-inline',
-# 'unsafe-eval' and ws:/wss:; everything else is restricted to this origin.
+# NiceGUI renders with Vue from inline bootstrap scripts, hence 'unsafe-inline' and 'unsafe-eval'; everything else,
+# its websocket included ('self' covers ws:/wss: to this host), is restricted to this origin.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -21,7 +21,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -31,10 +31,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PORTAL_PREFIX = "/portal/"
 # Responses that set their own caching (versioned static files and branding images).
 CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
+# Browsers then use only https for this host, for a year; sent when PUBLIC_URL is https (RFC 6797: a browser ignores
+# it over plain http, and a site served over http must never promise https).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
-def add_security_headers(headers: MutableHeaders, path: str) -> None:
+def add_security_headers(headers: MutableHeaders, path: str, *, https_only: bool) -> None:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if https_only:
+        headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     headers.setdefault("Referrer-Policy", "same-origin")
@@ -46,14 +51,21 @@ def add_security_headers(headers: MutableHeaders, path: str) -> None:
 
 
 class SecurityHeadersMiddleware(HttpMiddleware):
-    """Adds the headers above to every response, and refuses paths and queries that contain NUL."""
+    """Adds the headers above to every response, and refuses paths and queries that contain NUL.
+
+    `https_only`: the site is served over https only (PUBLIC_URL), so browsers are told to never use plain http.
+    """
+
+    def __init__(self, app: ASGIApp, *, https_only: bool) -> None:
+        super().__init__(app)
+        self.https_only = https_only
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                add_security_headers(MutableHeaders(scope=message), path)
+                add_security_headers(MutableHeaders(scope=message), path, https_only=self.https_only)
             await send(message)
 
         if "\x00" in path or b"%00" in scope["query_string"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from nicegui.testing import User
 from sqlalchemy import select
 
@@ -104,3 +105,32 @@ async def test_a_nul_in_an_address_is_a_bad_request_everywhere(
         response = await user.http_client.get(path)
         assert response.status_code == 400, path
         assert_hardened(response, portal=path.startswith("/portal/"))
+
+
+def csp_directives(response: httpx.Response) -> dict[str, str]:
+    policy = response.headers["content-security-policy"]
+    return dict(part.strip().partition(" ")[::2] for part in policy.split(";"))
+
+
+async def test_pages_may_connect_to_this_site_only(user: User) -> None:
+    """`ws:`/`wss:` would let an injected script talk to any host's websocket; `'self'` covers NiceGUI's own."""
+    response = await user.http_client.get("/login")
+    assert csp_directives(response)["connect-src"] == "'self'"
+
+
+@pytest.fixture
+def https_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before `user` in a test's arguments: main.py then reads an https PUBLIC_URL."""
+    monkeypatch.setenv("PUBLIC_URL", "https://billing.example.com")
+
+
+async def test_an_https_site_tells_browsers_to_use_https_only(https_public_url: None, user: User) -> None:
+    for path in ("/login", "/healthz", "/customers", "/portal/not-a-token", "/no/such/page", "/openapi.json"):
+        response = await user.http_client.get(path)
+        assert response.headers.get("strict-transport-security") == "max-age=31536000; includeSubDomains", path
+
+
+async def test_a_plain_http_site_never_sends_hsts(user: User) -> None:
+    for path in ("/login", "/healthz", "/customers"):
+        response = await user.http_client.get(path)
+        assert "strict-transport-security" not in response.headers, path
