@@ -25,16 +25,21 @@ fonts:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf -a -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc \
 		|| scripts/apt-install.sh fonts-dejavu-core fonts-wqy-microhei
 
+# Test files run in parallel, one process per core (pytest-xdist, a file at a time so that module-scoped servers are
+# shared). Browser tests run in their own pass: sync Playwright and NiceGUI's async `user` tests cannot share a process.
+PYTEST_PARALLEL := -n auto --dist loadfile
+
 test: $(STAMP) chromium fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests --ignore=tests/e2e
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/e2e
 	$(MAKE) --no-print-directory test-postgres
 
 # The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
 # Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
 test-postgres: $(STAMP) chromium fonts
-	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q tests/unit tests/api \
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/unit tests/api \
 		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
 		tests/e2e/test_scale_out_e2e.py
 

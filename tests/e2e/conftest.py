@@ -62,7 +62,7 @@ def server_environment(data_dir: Path, port: int, **extra: str) -> dict[str, str
     return env
 
 
-def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
