@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nicegui import ui
+
+Handler = Callable[[], Awaitable[None] | None]  # a button's action: NiceGUI awaits it when it is async
 
 
 def heading(text: str, level: int = 2) -> ui.label:
@@ -21,17 +23,18 @@ def copy_text(text: str, message: str) -> None:
     ui.notify(message, type="positive")
 
 
-def confirm(title: str, message: str, action: str, on_confirm: Callable[[], None]) -> None:
+def confirm(title: str, message: str, action: str, on_confirm: Handler) -> None:
     """A confirmation dialog for a destructive action."""
     confirm_dialog(title, message, actions=((action, on_confirm, "negative"),))
 
 
 def confirm_dialog(
-    title: str, message: str, *, actions: tuple[tuple[str, Callable[[], None], str], ...], cancel: str = "Cancel"
+    title: str, message: str, *, actions: tuple[tuple[str, Handler, str], ...], cancel: str = "Cancel"
 ) -> ui.dialog:
     """An opened dialog with the message and a button per action (label, handler, Quasar colour or "" for primary).
 
-    Choosing an action closes the dialog, then runs the handler. The safe choice, `cancel`, has the focus.
+    Choosing an action closes the dialog, then runs the handler (which may be async). The safe choice, `cancel`,
+    has the focus.
     """
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg gap-3"):
         dialog.on("hide", dialog.delete)
@@ -47,10 +50,10 @@ def confirm_dialog(
     return dialog
 
 
-def _closing(dialog: ui.dialog, handler: Callable[[], None]) -> Callable[[], None]:
-    def close_then_handle() -> None:
+def _closing(dialog: ui.dialog, handler: Handler) -> Handler:
+    def close_then_handle() -> Awaitable[None] | None:
         dialog.close()
-        handler()
+        return handler()  # NiceGUI awaits what a handler returns
 
     return close_then_handle
 

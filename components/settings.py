@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 from nicegui import ui
 
-from app.errors import Conflict, Unavailable, ValidationFailed
 from app.validation import HEX_COLOR
-from components.dialogs import confirm_dialog
-
-T = TypeVar("T")
+from components.dialogs import Handler, confirm_dialog
 
 PREVIEW_MARKER = "portal-preview"
 # On wide screens the toolbar stays in view below the fixed one-line header (65 px), and the preview below the
@@ -75,7 +71,7 @@ class SettingsToolbar:
         self,
         *,
         on_reset: Callable[[], None],
-        on_save: Callable[[], None],
+        on_save: Handler,
         on_preview: Callable[[], None] | None = None,
     ) -> None:
         with ui.row().classes(f"w-full items-center justify-end gap-2 q-py-sm {_STICKY_TOOLBAR}"):
@@ -112,7 +108,7 @@ class _LeavePageGuard:
         ui.run_javascript(f"window.onbeforeunload = {handler};")
 
 
-def conflict_dialog(*, what: str, on_reload: Callable[[], None], on_overwrite: Callable[[], None]) -> ui.dialog:
+def conflict_dialog(*, what: str, on_reload: Handler, on_overwrite: Handler) -> ui.dialog:
     """Saved elsewhere since this page loaded: reload theirs or overwrite with ours, never silently lose either."""
     return confirm_dialog(
         f"The {what} were saved elsewhere",
@@ -121,39 +117,6 @@ def conflict_dialog(*, what: str, on_reload: Callable[[], None], on_overwrite: C
         actions=(("Reload saved settings", on_reload, "grey-8"), ("Overwrite with my changes", on_overwrite, "")),
         cancel="Keep editing",
     )
-
-
-def save_draft(
-    *,
-    persist: Callable[[bool], T],
-    on_saved: Callable[[T], None],
-    on_invalid: Callable[[Mapping[str, str]], None],
-    on_reload: Callable[[], None],
-    what: str,
-    force: bool = False,
-) -> None:
-    """Run `persist(force)`; confirm "Saved", show field errors, ask "reload or overwrite" on a conflict, or say
-    that nothing was saved when the database is unavailable."""
-    try:
-        saved = persist(force)
-    except Conflict:
-        conflict_dialog(
-            what=what,
-            on_reload=on_reload,
-            on_overwrite=lambda: save_draft(
-                persist=persist, on_saved=on_saved, on_invalid=on_invalid, on_reload=on_reload, what=what, force=True
-            ),
-        )
-        return
-    except ValidationFailed as failed:
-        on_invalid(failed.field_errors)
-        ui.notify("Check the highlighted fields.", type="warning")
-        return
-    except Unavailable as unavailable:  # rolled back: the draft stays on the page, so Save can simply be retried
-        ui.notify(str(unavailable), type="negative")
-        return
-    on_saved(saved)
-    ui.notify("Saved", type="positive")
 
 
 def reset_dialog(on_discard: Callable[[], None]) -> ui.dialog:

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from nicegui import run, ui
 
 from app.context import AppContext
-from app.enums import EventSource, NewLinkOutcome
+from app.enums import NewLinkOutcome
 from app.errors import DeliveryFailed, LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
 from app.formatting import tel_url
 from app.i18n import negotiate_locale
-from app.services.events import Actor
 from app.services.merchants import get_account_details
 from app.services.portal_links import request_new_link
 from app.services.portal_settings import branding_image_url, get_portal_settings
 from components.portal.base import DEFAULT_BRAND, PortalTheme
 from components.portal.text import PortalText
+from pages.actors import portal_actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +83,6 @@ def _brand(context: AppContext, merchant_id: str | None) -> Brand:
     )
 
 
-def _request_actor() -> Actor:
-    request = ui.context.client.request
-    return Actor(
-        source=EventSource.PORTAL,
-        ip_address=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", ""),
-    )
-
-
 def show_link_problem(context: AppContext, error: LinkError) -> None:
     """Say what happened and what to do next, in the merchant's branding when known; never a stack trace."""
     brand = _brand(context, None if isinstance(error, LinkInvalid) else error.merchant_id)
@@ -125,7 +116,7 @@ def show_link_problem(context: AppContext, error: LinkError) -> None:
 
 
 def _email_me_a_new_link(context: AppContext, error: LinkError, brand: Brand, t: PortalText, business: str) -> None:
-    actor = _request_actor()
+    actor = portal_actor(ui.context.client.request)
     text_color = brand.theme.text_color_prop if brand.theme else "white"
 
     def send() -> NewLinkOutcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
@@ -11,7 +12,6 @@ from nicegui import Client, app, ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.enums import EventSource
 from app.errors import Forbidden, LinkError, LinkExpired, NotFound, Unavailable
 from app.i18n import N_, is_supported
 from app.services import payments, portal
@@ -31,20 +31,12 @@ from app.views import (
 from components.portal import portal_view
 from components.portal.invoices import pdf_filename
 from components.theme import portal_frame
+from pages.actors import portal_actor
 from pages.errors import show_unavailable
 from pages.link_problem import show_link_problem
 
 LINK_ENDED_MESSAGE = N_("This link has expired. Ask the business that sent it to you for a new link.")
 LINK_REVOKED_MESSAGE = N_("This link is no longer valid. Ask the business that sent it to you for a new link.")
-
-
-def request_actor(request: Request) -> Actor:
-    """The customer behind a portal request, as recorded on every event they cause."""
-    return Actor(
-        source=EventSource.PORTAL,
-        ip_address=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", ""),
-    )
 
 
 class LiveActions:
@@ -75,13 +67,7 @@ class LiveActions:
                 raise Forbidden(LINK_ENDED_MESSAGE) from None
             except LinkError:
                 raise Forbidden(LINK_REVOKED_MESSAGE) from None
-            actor = Actor(
-                source=EventSource.PORTAL,
-                portal_link_id=access.link_id,
-                ip_address=self._actor.ip_address,
-                user_agent=self._actor.user_agent,
-            )
-            yield session, access, actor
+            yield session, access, replace(self._actor, portal_link_id=access.link_id)
 
     def _write(self, action: Callable[..., object], **arguments: object) -> None:
         with self._session() as (session, access, actor):
@@ -166,7 +152,7 @@ def register(context: AppContext) -> None:
     @ui.page("/portal/{token}", title="Customer portal")
     def portal_page(token: str, request: Request, lang: str = "") -> None:
         """`lang`: the language the customer last chose with the switch (kept in the address across reloads)."""
-        actor = request_actor(request)
+        actor = portal_actor(request)
         try:
             with context.database.transaction() as session:
                 access = open_link(
@@ -195,7 +181,7 @@ def register(context: AppContext) -> None:
     @app.get("/portal/{token}/invoices/{invoice_id}/pdf", include_in_schema=False)
     def invoice_pdf(token: str, invoice_id: str, request: Request, locale: str = "en_US") -> Response:
         """The PDF of one of the link's customer's invoices; 404 for a bad link or anyone else's invoice."""
-        actions = LiveActions(context, token, request_actor(request), gateway)
+        actions = LiveActions(context, token, portal_actor(request), gateway)
         try:
             invoice = actions.get_invoice(invoice_id)
             pdf = actions.invoice_pdf(invoice_id, locale)

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.context import AppContext
-from app.errors import NotFound, ValidationFailed
 from app.formatting import format_datetime
 from app.services.api_keys import create_api_key, list_api_keys, revoke_api_key
-from app.views import ApiKeyView, SignedInUser
+from app.views import ApiKeyView, CreatedApiKey
 from components.badges import Tone, status_badge
 from components.customers import LOCALE
 from components.dialogs import confirm, heading, show_secret_once
+from pages.merchant.scaffold import MerchantPage
 
 
 class ApiKeysSection:
     """A card below the account details; keys are the merchant's, so every call is scoped by the signed-in user."""
 
-    def __init__(self, context: AppContext, user: SignedInUser, time_zone: str) -> None:
-        self.context = context
-        self.user = user
-        self.time_zone = time_zone
+    def __init__(self, page: MerchantPage) -> None:
+        self.page = page
 
     def build(self) -> None:
         with ui.card().classes("w-full max-w-2xl q-mt-md").props('role="region" aria-label="API keys"'):
@@ -35,8 +32,8 @@ class ApiKeysSection:
 
     @ui.refreshable_method
     def keys(self) -> None:
-        with self.context.database.transaction() as session:
-            keys = list_api_keys(session=session, merchant_id=self.user.merchant_id)
+        with self.page.context.database.transaction() as session:
+            keys = list_api_keys(session=session, merchant_id=self.page.merchant_id)
         if not keys:
             ui.label("No keys yet.").classes("text-grey-7")
             return
@@ -51,23 +48,25 @@ class ApiKeysSection:
                     ui.label(f"{key.prefix}…").classes("font-mono text-weight-medium")
                     if key.revoked_at is not None:
                         status_badge("Revoked", Tone.NEGATIVE)
-                used = format_datetime(key.last_used_at, LOCALE, self.time_zone) if key.last_used_at else "never"
-                ui.label(
-                    f"Created {format_datetime(key.created_at, LOCALE, self.time_zone)} · Last used {used}"
-                ).classes("text-caption text-grey-8")
+                time_zone = self.page.time_zone
+                used = format_datetime(key.last_used_at, LOCALE, time_zone) if key.last_used_at else "never"
+                ui.label(f"Created {format_datetime(key.created_at, LOCALE, time_zone)} · Last used {used}").classes(
+                    "text-caption text-grey-8"
+                )
             if key.revoked_at is None:
                 with ui.item_section().props("side"):
                     ui.button("Revoke", on_click=lambda key=key: self.ask_revoke(key)).props(
                         "flat dense no-caps color=negative"
                     )
 
-    def create(self) -> None:
-        try:
-            with self.context.database.transaction() as session:
-                created = create_api_key(session=session, merchant_id=self.user.merchant_id, clock=self.context.clock)
-        except ValidationFailed as failed:
-            ui.notify(" ".join(failed.field_errors.values()), type="warning")
-            return
+    async def create(self) -> None:
+        page = self.page
+        await page.act(
+            lambda session: create_api_key(session=session, merchant_id=page.merchant_id, clock=page.context.clock),
+            then=self.show_new,
+        )
+
+    def show_new(self, created: CreatedApiKey) -> None:
         self.keys.refresh()
         show_secret_once(
             created.secret,
@@ -84,14 +83,13 @@ class ApiKeysSection:
             lambda: self.revoke(key.id),
         )
 
-    def revoke(self, key_id: str) -> None:
-        try:
-            with self.context.database.transaction() as session:
-                revoke_api_key(
-                    session=session, merchant_id=self.user.merchant_id, key_id=key_id, clock=self.context.clock
-                )
-        except NotFound:
-            ui.notify("This key no longer exists.", type="warning")
-        else:
-            ui.notify("Key revoked", type="positive")
+    async def revoke(self, key_id: str) -> None:
+        page = self.page
+        await page.act(
+            lambda session: revoke_api_key(
+                session=session, merchant_id=page.merchant_id, key_id=key_id, clock=page.context.clock
+            ),
+            done="Key revoked",
+            not_found="This key no longer exists.",
+        )
         self.keys.refresh()

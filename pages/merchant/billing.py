@@ -5,71 +5,66 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.context import AppContext
-from app.errors import Unavailable
 from app.services.billing import (
     FAILED_PAYMENT_ACTIONS,
     RETRY_DELAYS,
     get_failed_payment_action,
     set_failed_payment_action,
 )
-from pages.merchant.auth import require_user
-from pages.merchant.shell import merchant_shell
+from pages.merchant.scaffold import MerchantPage, merchant_page
 
 RETRY_DAYS = ", ".join(str(delay.days) for delay in RETRY_DELAYS[:-1]) + f" and {RETRY_DELAYS[-1].days}"
 
 
 def register(context: AppContext) -> None:
-    interval = context.settings.billing_clock_interval_seconds
+    merchant_page(context, "/settings/billing", title="Billing")(billing_page)
 
-    @ui.page("/settings/billing", title="Billing")
-    def billing_page() -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        with context.database.transaction() as session:
-            saved = get_failed_payment_action(session=session, merchant_id=user.merchant_id)
 
-        def save() -> None:
-            nonlocal saved
-            try:
-                with context.database.transaction() as session:
-                    saved = set_failed_payment_action(
-                        session=session, merchant_id=user.merchant_id, action=str(choice.value)
-                    )
-            except Unavailable as unavailable:
-                ui.notify(str(unavailable), type="negative")
-                return
+def billing_page(page: MerchantPage) -> None:
+    with page.context.database.transaction() as session:
+        saved = get_failed_payment_action(session=session, merchant_id=page.merchant_id)
+
+    def show_saved(action: str) -> None:
+        nonlocal saved
+        saved = action
+        save_button.set_enabled(False)
+
+    async def save() -> None:
+        action = str(choice.value)
+        await page.act(
+            lambda session: set_failed_payment_action(session=session, merchant_id=page.merchant_id, action=action),
+            then=show_saved,
+            done="Saved",
+            buttons=(save_button,),
+        )
+
+    with ui.card().classes("w-full max-w-2xl"):
+        ui.label("Failed payments").classes("text-h6").props('role="heading" aria-level="2"')
+        ui.label(
+            "When a renewal payment fails, the subscription becomes past due and the card is charged again "
+            f"{RETRY_DAYS} days after the previous attempt. If the last retry fails too:"
+        ).classes("text-body2")
+        choice = ui.radio(
+            FAILED_PAYMENT_ACTIONS,
+            value=saved,
+            on_change=lambda changed: save_button.set_enabled(changed.value != saved),
+        ).props('aria-label="After the last failed retry"')
+        ui.label(
+            "Unpaid subscriptions keep their open invoices, which customers can pay in the portal; they "
+            "are not charged automatically again. Cancelled subscriptions end at once."
+        ).classes("text-caption text-grey-8")
+        with ui.row().classes("w-full justify-end"):
+            save_button = ui.button("Save", on_click=save).props("unelevated no-caps")
             save_button.set_enabled(False)
-            ui.notify("Saved", type="positive")
-
-        with merchant_shell(context, user, "Billing"):
-            with ui.card().classes("w-full max-w-2xl"):
-                ui.label("Failed payments").classes("text-h6").props('role="heading" aria-level="2"')
-                ui.label(
-                    "When a renewal payment fails, the subscription becomes past due and the card is charged again "
-                    f"{RETRY_DAYS} days after the previous attempt. If the last retry fails too:"
-                ).classes("text-body2")
-                choice = ui.radio(
-                    FAILED_PAYMENT_ACTIONS,
-                    value=saved,
-                    on_change=lambda changed: save_button.set_enabled(changed.value != saved),
-                ).props('aria-label="After the last failed retry"')
-                ui.label(
-                    "Unpaid subscriptions keep their open invoices, which customers can pay in the portal; they "
-                    "are not charged automatically again. Cancelled subscriptions end at once."
-                ).classes("text-caption text-grey-8")
-                with ui.row().classes("w-full justify-end"):
-                    save_button = ui.button("Save", on_click=save).props("unelevated no-caps")
-                    save_button.set_enabled(False)
-            with ui.card().classes("w-full max-w-2xl q-mt-md"):
-                ui.label("Billing clock").classes("text-h6").props('role="heading" aria-level="2"')
-                if interval > 0:
-                    ui.label(
-                        f"Renewals, trial ends, retries and cancellations at period end are processed every "
-                        f"{interval} seconds."
-                    ).classes("text-body2")
-                else:
-                    ui.label(
-                        "The built-in billing clock is off (BILLING_CLOCK_INTERVAL_SECONDS=0). Run "
-                        "`python -m app billing run` regularly, for example from cron."
-                    ).classes("text-body2")
+    with ui.card().classes("w-full max-w-2xl q-mt-md"):
+        ui.label("Billing clock").classes("text-h6").props('role="heading" aria-level="2"')
+        interval = page.context.settings.billing_clock_interval_seconds
+        if interval > 0:
+            ui.label(
+                f"Renewals, trial ends, retries and cancellations at period end are processed every {interval} seconds."
+            ).classes("text-body2")
+        else:
+            ui.label(
+                "The built-in billing clock is off (BILLING_CLOCK_INTERVAL_SECONDS=0). Run "
+                "`python -m app billing run` regularly, for example from cron."
+            ).classes("text-body2")

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from app.colors import MINIMUM_TEXT_CONTRAST, contrast_ratio, readable_text_on
 from app.context import AppContext
 from app.images import MAX_UPLOAD_BYTES, ImageRejected, process_icon, process_logo
-from app.services.merchants import get_account_details
 from app.services.portal_preview import PreviewCustomer, load_preview_customer, preview_view
 from app.services.portal_settings import (
     ImageEdit,
@@ -23,7 +22,7 @@ from app.services.portal_settings import (
     validate_branding,
 )
 from app.validation import HEX_COLOR
-from app.views import AccountDetails, PortalSettingsView, SignedInUser
+from app.views import PortalSettingsView
 from components.portal import PreviewActions, portal_view
 from components.settings import (
     SettingsToolbar,
@@ -31,9 +30,8 @@ from components.settings import (
     settings_card,
     settings_layout,
 )
-from pages.merchant.auth import require_user
+from pages.merchant.scaffold import MerchantPage, merchant_page
 from pages.merchant.settings_editor import SettingsEditor
-from pages.merchant.shell import merchant_shell
 
 WHITE = "#ffffff"
 TOO_LARGE = "The file is larger than 2 MB."
@@ -56,20 +54,10 @@ class BrandingDraft:
 
 
 class BrandingEditor(SettingsEditor):
-    def __init__(
-        self,
-        context: AppContext,
-        user: SignedInUser,
-        *,
-        saved: PortalSettingsView,
-        account: AccountDetails,
-        subject: PreviewCustomer,
-    ) -> None:
-        super().__init__(context, user, saved)
-        self.account = account
+    def __init__(self, page: MerchantPage, *, saved: PortalSettingsView, subject: PreviewCustomer) -> None:
+        super().__init__(page, saved)
         self.subject = subject
         self.draft = BrandingDraft(brand_color=saved.brand_color, accent_color=saved.accent_color)
-        self.toolbar: SettingsToolbar
         self.color_fields: dict[str, ui.color_input] = {}
         self.upload_errors: dict[ImageKind, ui.label] = {}
 
@@ -152,14 +140,14 @@ class BrandingEditor(SettingsEditor):
     def write(self, session: Session, *, force: bool) -> PortalSettingsView:
         return save_branding(
             session=session,
-            merchant_id=self.user.merchant_id,
+            merchant_id=self.page.merchant_id,
             brand_color=self.draft.brand_color,
             accent_color=self.draft.accent_color,
             icon=self.draft.icon,
             logo=self.draft.logo,
             expected_version=self.saved.version,
             force=force,
-            clock=self.context.clock,
+            clock=self.page.context.clock,
         )
 
     # --- Rendering --------------------------------------------------------------------------------------------
@@ -184,7 +172,7 @@ class BrandingEditor(SettingsEditor):
             has_logo=logo_src is not None,
         )
         view = preview_view(
-            draft=draft, account=self.account, data=self.subject.data, icon_src=icon_src, logo_src=logo_src
+            draft=draft, account=self.page.account, data=self.subject.data, icon_src=icon_src, logo_src=logo_src
         )
         portal_view(view, PreviewActions(self.subject.data, self.subject.invoices))
 
@@ -268,17 +256,13 @@ class BrandingEditor(SettingsEditor):
 
 
 def register(context: AppContext) -> None:
-    @ui.page("/settings/branding", title="Branding")
-    def branding_page() -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        with context.database.transaction() as session:
-            saved = get_portal_settings(session=session, merchant_id=user.merchant_id)
-            account = get_account_details(session=session, merchant_id=user.merchant_id)
-            subject = load_preview_customer(
-                session=session, merchant_id=user.merchant_id, customer_id=None, now=context.clock()
-            )
-        editor = BrandingEditor(context, user, saved=saved, account=account, subject=subject)
-        with merchant_shell(context, user, "Branding"):
-            editor.build()
+    merchant_page(context, "/settings/branding", title="Branding")(branding_page)
+
+
+def branding_page(page: MerchantPage) -> None:
+    with page.context.database.transaction() as session:
+        saved = get_portal_settings(session=session, merchant_id=page.merchant_id)
+        subject = load_preview_customer(
+            session=session, merchant_id=page.merchant_id, customer_id=None, now=page.context.clock()
+        )
+    BrandingEditor(page, saved=saved, subject=subject).build()

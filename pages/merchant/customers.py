@@ -8,14 +8,11 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from app.context import AppContext
-from app.enums import EventSource
 from app.errors import NotFound, ValidationFailed
 from app.formatting import address_lines, format_date, format_datetime
 from app.services.customers import MAX_QUERY_LENGTH, get_customer_details, list_customers
-from app.services.events import Actor
-from app.services.merchants import get_account_details
-from app.services.portal_links import issue_link, list_links, revoke_all_links, revoke_link
-from app.views import CustomerDetails, CustomerPage, PortalLinkView, SignedInUser
+from app.services.portal_links import IssuedLink, issue_link, list_links, revoke_all_links, revoke_link
+from app.views import CustomerDetails, CustomerPage, PortalLinkView
 from components.customers import (
     LOCALE,
     customer_table,
@@ -30,10 +27,10 @@ from components.customers import (
 from components.dialogs import confirm, copy_text, heading
 from components.event_table import event_table
 from components.pager import pager
-from pages.merchant.auth import require_user
-from pages.merchant.shell import merchant_shell
+from pages.actors import MERCHANT
+from pages.merchant.scaffold import MerchantPage, merchant_page
 
-MERCHANT = Actor(source=EventSource.MERCHANT)
+CUSTOMER_GONE = "This customer no longer exists."
 
 
 def register(context: AppContext) -> None:
@@ -41,47 +38,37 @@ def register(context: AppContext) -> None:
     def home() -> RedirectResponse:
         return RedirectResponse("/customers")
 
-    @ui.page("/customers", title="Customers")
-    def customers_page(q: str = "") -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        with context.database.transaction() as session:
-            time_zone = get_account_details(session=session, merchant_id=user.merchant_id).time_zone
-        with merchant_shell(context, user, "Customers"):
-            CustomerList(context, user, time_zone, q[:MAX_QUERY_LENGTH]).build()
+    merchant_page(context, "/customers", title="Customers")(customers_page)
+    merchant_page(context, "/customers/{customer_id}", title="Customer", framed=False)(customer_page)
 
-    @ui.page("/customers/{customer_id}", title="Customer")
-    def customer_page(customer_id: str) -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        try:
-            with context.database.transaction() as session:
-                details = get_customer_details(session=session, merchant_id=user.merchant_id, customer_id=customer_id)
-                links = list_links(
-                    session=session, merchant_id=user.merchant_id, customer_id=customer_id, clock=context.clock
-                )
-                time_zone = get_account_details(session=session, merchant_id=user.merchant_id).time_zone
-        except NotFound:
-            ui.status_code(404)
-            with merchant_shell(context, user, "Customer not found"):
-                ui.label("There is no customer with this ID in your account.").classes("text-body1")
-                ui.link("Back to customers", "/customers")
-            return
-        name = details.customer.name or details.customer.email or details.customer.id
-        with merchant_shell(context, user, name):
-            CustomerLinks(context, user, customer_id, name, time_zone, links).build()
-            _details_sections(details, time_zone)
+
+def customers_page(page: MerchantPage, q: str = "") -> None:
+    CustomerList(page, q[:MAX_QUERY_LENGTH]).build()
+
+
+def customer_page(page: MerchantPage, customer_id: str) -> None:
+    context = page.context
+    try:
+        with context.database.transaction() as session:
+            details = get_customer_details(session=session, merchant_id=page.merchant_id, customer_id=customer_id)
+            links = list_links(
+                session=session, merchant_id=page.merchant_id, customer_id=customer_id, clock=context.clock
+            )
+    except NotFound:
+        explanation = "There is no customer with this ID in your account."
+        page.not_found("Customer not found", explanation, ("Back to customers", "/customers"))
+        return
+    name = details.customer.name or details.customer.email or details.customer.id
+    with page.frame(name):
+        CustomerLinks(page, customer_id, name, links).build()
+        _details_sections(details, page.time_zone)
 
 
 class CustomerList:
     """The search box and one page of results; pages are keyset cursors, kept in a stack for "Newer"."""
 
-    def __init__(self, context: AppContext, user: SignedInUser, time_zone: str, query: str) -> None:
-        self.context = context
-        self.user = user
-        self.time_zone = time_zone
+    def __init__(self, page: MerchantPage, query: str) -> None:
+        self.page = page
         self.query = query.strip()
         self.cursors: list[str | None] = [None]  # the `after` of every page up to the current one
 
@@ -102,9 +89,9 @@ class CustomerList:
 
     def load(self) -> CustomerPage | None:
         try:
-            with self.context.database.transaction() as session:
+            with self.page.context.database.transaction() as session:
                 return list_customers(
-                    session=session, merchant_id=self.user.merchant_id, query=self.query, after=self.cursors[-1]
+                    session=session, merchant_id=self.page.merchant_id, query=self.query, after=self.cursors[-1]
                 )
         except ValidationFailed as failed:
             ui.notify(" ".join(failed.field_errors.values()), type="warning")
@@ -137,7 +124,7 @@ class CustomerList:
                         "their subscription."
                     )
             return
-        customer_table(page.customers, time_zone=self.time_zone)
+        customer_table(page.customers, time_zone=self.page.time_zone)
         pager(
             len(self.cursors),
             has_next=page.next_cursor is not None,
@@ -148,20 +135,13 @@ class CustomerList:
 class CustomerLinks:
     """The details page's portal link card: "Copy url", the latest URL, the customer's links and revocation."""
 
-    def __init__(
-        self,
-        context: AppContext,
-        user: SignedInUser,
-        customer_id: str,
-        name: str,
-        time_zone: str,
-        links: tuple[PortalLinkView, ...],
-    ) -> None:
-        self.context = context
-        self.user = user
+    def __init__(self, page: MerchantPage, customer_id: str, name: str, links: tuple[PortalLinkView, ...]) -> None:
+        self.page = page
+        self.context = page.context
+        self.merchant_id = page.merchant_id
+        self.time_zone = page.time_zone
         self.customer_id = customer_id
         self.name = name
-        self.time_zone = time_zone
         self.links = links
         self.shown_link_id: str | None = None
 
@@ -198,31 +178,29 @@ class CustomerLinks:
     def reload(self) -> None:
         with self.context.database.transaction() as session:
             self.links = list_links(
-                session=session,
-                merchant_id=self.user.merchant_id,
-                customer_id=self.customer_id,
-                clock=self.context.clock,
+                session=session, merchant_id=self.merchant_id, customer_id=self.customer_id, clock=self.context.clock
             )
         active_ids = {link.id for link in self.links if link.status == "active"}
         if self.shown_link_id not in active_ids:
             self.url_box.set_visibility(False)
         self.table.refresh()
 
-    def copy_url(self) -> None:
-        try:
-            with self.context.database.transaction() as session:
-                link = issue_link(
-                    session=session,
-                    settings=self.context.settings,
-                    merchant_id=self.user.merchant_id,
-                    customer_id=self.customer_id,
-                    created_by=self.user.user_id,
-                    actor=MERCHANT,
-                    clock=self.context.clock,
-                )
-        except NotFound:
-            ui.notify("This customer no longer exists.", type="warning")
-            return
+    async def copy_url(self) -> None:
+        await self.page.act(
+            lambda session: issue_link(
+                session=session,
+                settings=self.context.settings,
+                merchant_id=self.merchant_id,
+                customer_id=self.customer_id,
+                created_by=self.page.user.user_id,
+                actor=MERCHANT,
+                clock=self.context.clock,
+            ),
+            then=self.show_link,
+            not_found=CUSTOMER_GONE,
+        )
+
+    def show_link(self, link: IssuedLink) -> None:
         self.shown_link_id = link.id
         self.url_field.set_value(link.url)
         self.valid_until.set_text(f"Valid until {format_datetime(link.expires_at, LOCALE, self.time_zone)}")
@@ -239,20 +217,14 @@ class CustomerLinks:
             lambda: self.revoke(link.id),
         )
 
-    def revoke(self, link_id: str) -> None:
-        try:
-            with self.context.database.transaction() as session:
-                revoke_link(
-                    session=session,
-                    merchant_id=self.user.merchant_id,
-                    link_id=link_id,
-                    actor=MERCHANT,
-                    clock=self.context.clock,
-                )
-        except NotFound:
-            ui.notify("This link no longer exists.", type="warning")
-        else:
-            ui.notify("Link revoked", type="positive")
+    async def revoke(self, link_id: str) -> None:
+        await self.page.act(
+            lambda session: revoke_link(
+                session=session, merchant_id=self.merchant_id, link_id=link_id, actor=MERCHANT, clock=self.context.clock
+            ),
+            done="Link revoked",
+            not_found="This link no longer exists.",
+        )
         self.reload()
 
     def ask_revoke_all(self) -> None:
@@ -265,19 +237,20 @@ class CustomerLinks:
             self.revoke_all,
         )
 
-    def revoke_all(self) -> None:
-        try:
-            with self.context.database.transaction() as session:
-                count = revoke_all_links(
-                    session=session,
-                    merchant_id=self.user.merchant_id,
-                    customer_id=self.customer_id,
-                    actor=MERCHANT,
-                    clock=self.context.clock,
-                )
-        except NotFound:
-            ui.notify("This customer no longer exists.", type="warning")
-            return
+    async def revoke_all(self) -> None:
+        await self.page.act(
+            lambda session: revoke_all_links(
+                session=session,
+                merchant_id=self.merchant_id,
+                customer_id=self.customer_id,
+                actor=MERCHANT,
+                clock=self.context.clock,
+            ),
+            then=self.show_revoked,
+            not_found=CUSTOMER_GONE,
+        )
+
+    def show_revoked(self, count: int) -> None:
         ui.notify(f"{count} link{'s' if count != 1 else ''} revoked", type="positive")
         self.reload()
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from nicegui import run, ui
+from nicegui import ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound
 from app.services.activity import event_types_in_use
 from app.services.customers import describe_event
-from app.services.merchants import get_account_details
 from app.services.webhooks import (
     ALL_EVENTS,
     create_endpoint,
@@ -24,14 +23,14 @@ from app.services.webhooks import (
     rotate_secret,
     update_endpoint,
 )
-from app.views import SignedInUser, WebhookEndpointSecret, WebhookEndpointView
+from app.views import WebhookDeliveryView, WebhookEndpointSecret, WebhookEndpointView
 from components.dialogs import confirm_dialog
 from components.webhooks import EndpointDraft, EndpointForm, delivery_log, events_summary, show_secret_dialog
-from pages.merchant.auth import require_user
-from pages.merchant.shell import merchant_shell
+from pages.merchant.scaffold import MerchantPage, merchant_page
 
 T = TypeVar("T")
 
+ENDPOINT_GONE = "This webhook endpoint no longer exists."
 RECEIVER_EXAMPLE = """\
 from app.webhook_signature import WebhookSignatureError, verify_signature
 
@@ -48,252 +47,273 @@ async def portal_webhook(request: Request) -> Response:
 
 
 def register(context: AppContext) -> None:
-    allow_insecure = context.settings.allow_insecure_webhooks
-    url_hint = "https:// (or http://127.0.0.1 while testing)" if allow_insecure else "A public https:// address"
+    merchant_page(context, "/developers", title="Developers")(developers_page)
+    merchant_page(context, "/developers/webhooks/{endpoint_id}", title="Webhook endpoint", framed=False)(endpoint_page)
 
-    def event_titles(merchant_id: str) -> dict[str, str]:
-        with context.database.transaction() as session:
-            names = event_types_in_use(session=session, merchant_id=merchant_id)
-        return {name: describe_event(name) for name in names}
 
-    def time_zone_of(user: SignedInUser) -> str:
-        with context.database.transaction() as session:
-            return get_account_details(session=session, merchant_id=user.merchant_id).time_zone
-
-    def endpoint_dialog(
-        merchant_id: str,
-        *,
-        title: str,
-        initial: WebhookEndpointView | None,
-        submit: str,
-        write: Callable[[Session, EndpointDraft], T],
-        on_saved: Callable[[T], None],
-    ) -> None:
-        """The add and the edit dialog: the form's draft is saved by `write` in one transaction; field errors stay
-        in the form, success closes the dialog and hands the result to `on_saved`."""
-        with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
-            ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
-            form = EndpointForm(event_titles=event_titles(merchant_id), initial=initial, url_hint=url_hint)
-
-            def save() -> None:
-                draft = form.draft()
-                try:
-                    with context.database.transaction() as session:
-                        result = write(session, draft)
-                except ValidationFailed as failed:
-                    form.show_errors(failed.field_errors)
-                    return
-                dialog.close()
-                on_saved(result)
-
-            with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                ui.button(submit, on_click=save).props("unelevated no-caps").mark("save-endpoint")
-        dialog.open()
-
-    @ui.page("/developers", title="Developers")
-    def developers_page() -> None:
-        user = require_user(context)
-        if user is None:
-            return
-
-        @ui.refreshable
-        def endpoint_list() -> None:
-            with context.database.transaction() as session:
-                endpoints = list_endpoints(session=session, merchant_id=user.merchant_id)
-            if not endpoints:
-                ui.label("No endpoints yet. Add one to receive events in your own systems.").classes(
-                    "text-grey-7 q-py-md"
-                )
-                return
-            with ui.list().props('separator aria-label="Webhook endpoints"').classes("w-full"):
-                for endpoint in endpoints:
-                    _endpoint_item(endpoint)
-
-        def add_endpoint() -> None:
-            def created(endpoint: WebhookEndpointSecret) -> None:
-                endpoint_list.refresh()
-                show_secret_dialog(endpoint.secret, title="Endpoint added")
-
-            endpoint_dialog(
-                user.merchant_id,
-                title="Add a webhook endpoint",
-                initial=None,
-                submit="Add endpoint",
-                write=lambda session, draft: create_endpoint(
-                    session=session,
-                    merchant_id=user.merchant_id,
-                    url=draft.url,
-                    description=draft.description,
-                    event_types=draft.event_types,
-                    allow_insecure=allow_insecure,
-                    clock=context.clock,
-                ),
-                on_saved=created,
+def developers_page(page: MerchantPage) -> None:
+    endpoints = EndpointList(page)
+    with ui.card().classes("w-full"):
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Webhook endpoints").classes("text-h6").props('role="heading" aria-level="2"')
+            ui.button("Add endpoint", icon="add", on_click=endpoints.add).props("unelevated no-caps").mark(
+                "add-endpoint"
             )
+        ui.label(
+            "We send a signed POST request to each endpoint when something happens on your customers' "
+            "accounts, and retry for about a day until your endpoint answers with a 2xx status."
+        ).classes("text-body2 text-grey-8")
+        endpoints.show()
+    with ui.card().classes("w-full q-mt-md"):
+        ui.label("Verifying signatures").classes("text-h6").props('role="heading" aria-level="2"')
+        ui.label(
+            "Each request carries a Portal-Signature header: t=<unix time>,v1=<hex HMAC-SHA256 of "
+            '"t.body" keyed with the endpoint\'s signing secret>. Check it with verify_signature from '
+            "app/webhook_signature.py (standard library only; copy it into your receiver):"
+        ).classes("text-body2 text-grey-8")
+        ui.code(RECEIVER_EXAMPLE, language="python").classes("w-full text-sm")
 
-        with merchant_shell(context, user, "Developers"):
-            with ui.card().classes("w-full"):
-                with ui.row().classes("w-full items-center justify-between"):
-                    ui.label("Webhook endpoints").classes("text-h6").props('role="heading" aria-level="2"')
-                    ui.button("Add endpoint", icon="add", on_click=add_endpoint).props("unelevated no-caps").mark(
-                        "add-endpoint"
-                    )
-                ui.label(
-                    "We send a signed POST request to each endpoint when something happens on your customers' "
-                    "accounts, and retry for about a day until your endpoint answers with a 2xx status."
-                ).classes("text-body2 text-grey-8")
-                endpoint_list()
-            with ui.card().classes("w-full q-mt-md"):
-                ui.label("Verifying signatures").classes("text-h6").props('role="heading" aria-level="2"')
-                ui.label(
-                    "Each request carries a Portal-Signature header: t=<unix time>,v1=<hex HMAC-SHA256 of "
-                    '"t.body" keyed with the endpoint\'s signing secret>. Check it with verify_signature from '
-                    "app/webhook_signature.py (standard library only; copy it into your receiver):"
-                ).classes("text-body2 text-grey-8")
-                ui.code(RECEIVER_EXAMPLE, language="python").classes("w-full text-sm")
 
-    def _endpoint_item(endpoint: WebhookEndpointView) -> None:
-        with (
-            ui.item().classes("q-px-none"),
-            ui.item_section().classes("min-w-0"),
-            ui.row().classes("w-full items-center justify-between gap-2 no-wrap"),
-        ):
-            with ui.column().classes("gap-0 min-w-0"):
-                ui.link(endpoint.url, f"/developers/webhooks/{endpoint.id}").classes("font-mono break-all")
-                details = [events_summary(endpoint.event_types)]
-                if endpoint.description:
-                    details.insert(0, endpoint.description)
-                ui.label(" · ".join(details)).classes("text-caption text-grey-8")
-            if not endpoint.enabled:
-                ui.badge("Disabled", color="grey-4", text_color="grey-10")
+def endpoint_page(page: MerchantPage, endpoint_id: str) -> None:
+    try:
+        with page.context.database.transaction() as session:
+            endpoint = get_endpoint(session=session, merchant_id=page.merchant_id, endpoint_id=endpoint_id)
+    except NotFound:
+        explanation = "This webhook endpoint does not exist (it may have been deleted)."
+        page.not_found("Webhook endpoint", explanation, ("Back to Developers", "/developers"))
+        return
+    with page.frame("Webhook endpoint"):
+        EndpointDetails(page, endpoint).build()
 
-    @ui.page("/developers/webhooks/{endpoint_id}", title="Webhook endpoint")
-    def endpoint_page(endpoint_id: str) -> None:
-        user = require_user(context)
-        if user is None:
+
+class EndpointList:
+    """The merchant's endpoints, each linking to its own page, and the "Add endpoint" dialog."""
+
+    def __init__(self, page: MerchantPage) -> None:
+        self.page = page
+
+    @ui.refreshable_method
+    def show(self) -> None:
+        with self.page.context.database.transaction() as session:
+            endpoints = list_endpoints(session=session, merchant_id=self.page.merchant_id)
+        if not endpoints:
+            ui.label("No endpoints yet. Add one to receive events in your own systems.").classes("text-grey-7 q-py-md")
             return
-        time_zone = time_zone_of(user)
-        try:
-            with context.database.transaction() as session:
-                endpoint = get_endpoint(session=session, merchant_id=user.merchant_id, endpoint_id=endpoint_id)
-        except NotFound:
-            ui.status_code(404)
-            with merchant_shell(context, user, "Webhook endpoint"):
-                ui.label("This webhook endpoint does not exist (it may have been deleted).")
-                ui.link("Back to Developers", "/developers")
-            return
-        log_page = 1
+        with ui.list().props('separator aria-label="Webhook endpoints"').classes("w-full"):
+            for endpoint in endpoints:
+                _endpoint_item(endpoint)
 
-        @ui.refreshable
-        def summary() -> None:
-            ui.label(endpoint.url).classes("font-mono text-body1 break-all")
+    def add(self) -> None:
+        page = self.page
+        endpoint_dialog(
+            page,
+            title="Add a webhook endpoint",
+            initial=None,
+            submit="Add endpoint",
+            write=lambda session, draft: create_endpoint(
+                session=session,
+                merchant_id=page.merchant_id,
+                url=draft.url,
+                description=draft.description,
+                event_types=draft.event_types,
+                allow_insecure=page.context.settings.allow_insecure_webhooks,
+                clock=page.context.clock,
+            ),
+            on_saved=self.created,
+        )
+
+    def created(self, endpoint: WebhookEndpointSecret) -> None:
+        self.show.refresh()
+        show_secret_dialog(endpoint.secret, title="Endpoint added")
+
+
+def _endpoint_item(endpoint: WebhookEndpointView) -> None:
+    with (
+        ui.item().classes("q-px-none"),
+        ui.item_section().classes("min-w-0"),
+        ui.row().classes("w-full items-center justify-between gap-2 no-wrap"),
+    ):
+        with ui.column().classes("gap-0 min-w-0"):
+            ui.link(endpoint.url, f"/developers/webhooks/{endpoint.id}").classes("font-mono break-all")
+            details = [events_summary(endpoint.event_types)]
             if endpoint.description:
-                ui.label(endpoint.description).classes("text-body2")
-            types = (
-                "All events"
-                if ALL_EVENTS in endpoint.event_types
-                else ", ".join(describe_event(name) for name in endpoint.event_types)
-            )
-            ui.label(f"Sends: {types}").classes("text-caption text-grey-8")
-            ui.label("Enabled" if endpoint.enabled else "Disabled: nothing is sent until you enable it.").classes(
-                "text-caption " + ("text-positive" if endpoint.enabled else "text-negative")
+                details.insert(0, endpoint.description)
+            ui.label(" · ".join(details)).classes("text-caption text-grey-8")
+        if not endpoint.enabled:
+            ui.badge("Disabled", color="grey-4", text_color="grey-10")
+
+
+def endpoint_dialog(
+    page: MerchantPage,
+    *,
+    title: str,
+    initial: WebhookEndpointView | None,
+    submit: str,
+    write: Callable[[Session, EndpointDraft], T],
+    on_saved: Callable[[T], None],
+) -> None:
+    """The add and the edit dialog: the form's draft is saved by `write` in one transaction; field errors stay in
+    the form, success closes the dialog and hands the result to `on_saved`."""
+    with page.context.database.transaction() as session:
+        names = event_types_in_use(session=session, merchant_id=page.merchant_id)
+    allow_insecure = page.context.settings.allow_insecure_webhooks
+    url_hint = "https:// (or http://127.0.0.1 while testing)" if allow_insecure else "A public https:// address"
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
+        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+        form = EndpointForm(
+            event_titles={name: describe_event(name) for name in names}, initial=initial, url_hint=url_hint
+        )
+
+        def saved(result: T) -> None:
+            dialog.close()
+            on_saved(result)
+
+        async def save() -> None:
+            draft = form.draft()
+            await page.act(
+                lambda session: write(session, draft),
+                then=saved,
+                not_found=ENDPOINT_GONE,
+                on_invalid=form.show_errors,
+                buttons=(save_button,),
             )
 
-        @ui.refreshable
-        def deliveries() -> None:
-            with context.database.transaction() as session:
-                page = list_deliveries(
-                    session=session, merchant_id=user.merchant_id, endpoint_id=endpoint.id, page=log_page
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+            save_button = ui.button(submit, on_click=save).props("unelevated no-caps").mark("save-endpoint")
+    dialog.open()
+
+
+class EndpointDetails:
+    """One endpoint's page: what it sends, edit / roll secret / delete, and its delivery log a page at a time."""
+
+    def __init__(self, page: MerchantPage, endpoint: WebhookEndpointView) -> None:
+        self.page = page
+        self.endpoint = endpoint
+        self.log_page = 1
+
+    def build(self) -> None:
+        ui.link("← Developers", "/developers").classes("q-mb-sm")
+        with ui.card().classes("w-full"):
+            self.summary()
+            with ui.row().classes("gap-2 q-mt-sm"):
+                ui.button("Edit", icon="edit", on_click=self.edit).props("outline no-caps")
+                ui.button(
+                    "Roll secret",
+                    icon="key",
+                    on_click=lambda: confirm_dialog(
+                        "Roll the signing secret?",
+                        "A new secret is created and shown once. For 24 hours requests are signed with both "
+                        "secrets, so you can update your receiver without missing events.",
+                        actions=(("Create new secret", self.roll_secret, ""),),
+                    ),
+                ).props("outline no-caps").mark("roll-secret")
+                ui.button(
+                    "Delete",
+                    icon="delete",
+                    on_click=lambda: confirm_dialog(
+                        "Delete this endpoint?",
+                        "No more events are sent to it and its delivery log is deleted. This cannot be undone.",
+                        actions=(("Delete endpoint", self.delete, "negative"),),
+                    ),
+                ).props("outline no-caps color=negative").mark("delete-endpoint")
+        with ui.card().classes("w-full q-mt-md"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Delivery log").classes("text-h6").props('role="heading" aria-level="2"')
+                ui.button(icon="refresh", on_click=self.deliveries.refresh).props(
+                    'flat round aria-label="Refresh the delivery log"'
                 )
-            delivery_log(page, time_zone=time_zone, on_resend=resend, on_page=show_page)
+            self.deliveries()
 
-        def show_page(number: int) -> None:
-            nonlocal log_page
-            log_page = number
-            deliveries.refresh()
+    @ui.refreshable_method
+    def summary(self) -> None:
+        endpoint = self.endpoint
+        ui.label(endpoint.url).classes("font-mono text-body1 break-all")
+        if endpoint.description:
+            ui.label(endpoint.description).classes("text-body2")
+        types = (
+            "All events"
+            if ALL_EVENTS in endpoint.event_types
+            else ", ".join(describe_event(name) for name in endpoint.event_types)
+        )
+        ui.label(f"Sends: {types}").classes("text-caption text-grey-8")
+        ui.label("Enabled" if endpoint.enabled else "Disabled: nothing is sent until you enable it.").classes(
+            "text-caption " + ("text-positive" if endpoint.enabled else "text-negative")
+        )
 
-        async def resend(delivery_id: str) -> None:
-            ui.notify("Sending…")
-            result = await run.io_bound(
-                resend_delivery,
-                database=context.database,
-                merchant_id=user.merchant_id,
+    @ui.refreshable_method
+    def deliveries(self) -> None:
+        with self.page.context.database.transaction() as session:
+            log = list_deliveries(
+                session=session, merchant_id=self.page.merchant_id, endpoint_id=self.endpoint.id, page=self.log_page
+            )
+        delivery_log(log, time_zone=self.page.time_zone, on_resend=self.resend, on_page=self.show_log_page)
+
+    def show_log_page(self, number: int) -> None:
+        self.log_page = number
+        self.deliveries.refresh()
+
+    async def resend(self, delivery_id: str) -> None:
+        ui.notify("Sending…")
+        page = self.page
+        await page.act(
+            # A delivery attempt writes its own transactions around the HTTP request.
+            lambda _session: resend_delivery(
+                database=page.context.database,
+                merchant_id=page.merchant_id,
                 delivery_id=delivery_id,
-                clock=context.clock,
-            )
-            if result.status == "delivered":
-                ui.notify(f"Delivered: HTTP {result.last_status_code}", type="positive")
-            else:
-                ui.notify(f"Not delivered: {result.last_error or 'no answer'}", type="warning")
-            deliveries.refresh()
+                clock=page.context.clock,
+            ),
+            then=self.show_resent,
+            not_found="This delivery no longer exists.",
+        )
 
-        def edit() -> None:
-            def saved(updated: WebhookEndpointView) -> None:
-                nonlocal endpoint
-                endpoint = updated
-                summary.refresh()
-                ui.notify("Saved", type="positive")
+    def show_resent(self, result: WebhookDeliveryView) -> None:
+        if result.status == "delivered":
+            ui.notify(f"Delivered: HTTP {result.last_status_code}", type="positive")
+        else:
+            ui.notify(f"Not delivered: {result.last_error or 'no answer'}", type="warning")
+        self.deliveries.refresh()
 
-            endpoint_dialog(
-                user.merchant_id,
-                title="Edit endpoint",
-                initial=endpoint,
-                submit="Save",
-                write=lambda session, draft: update_endpoint(
-                    session=session,
-                    merchant_id=user.merchant_id,
-                    endpoint_id=endpoint.id,
-                    url=draft.url,
-                    description=draft.description,
-                    event_types=draft.event_types,
-                    enabled=draft.enabled,
-                    allow_insecure=allow_insecure,
-                ),
-                on_saved=saved,
-            )
+    def edit(self) -> None:
+        page, endpoint_id = self.page, self.endpoint.id
+        endpoint_dialog(
+            page,
+            title="Edit endpoint",
+            initial=self.endpoint,
+            submit="Save",
+            write=lambda session, draft: update_endpoint(
+                session=session,
+                merchant_id=page.merchant_id,
+                endpoint_id=endpoint_id,
+                url=draft.url,
+                description=draft.description,
+                event_types=draft.event_types,
+                enabled=draft.enabled,
+                allow_insecure=page.context.settings.allow_insecure_webhooks,
+            ),
+            on_saved=self.saved,
+        )
 
-        def roll_secret() -> None:
-            with context.database.transaction() as session:
-                rotated = rotate_secret(
-                    session=session, merchant_id=user.merchant_id, endpoint_id=endpoint.id, clock=context.clock
-                )
-            show_secret_dialog(rotated.secret, title="New signing secret")
+    def saved(self, updated: WebhookEndpointView) -> None:
+        self.endpoint = updated
+        self.summary.refresh()
+        ui.notify("Saved", type="positive")
 
-        def delete() -> None:
-            with context.database.transaction() as session:
-                delete_endpoint(session=session, merchant_id=user.merchant_id, endpoint_id=endpoint.id)
-            ui.navigate.to("/developers")
+    async def roll_secret(self) -> None:
+        page, endpoint_id = self.page, self.endpoint.id
+        await page.act(
+            lambda session: rotate_secret(
+                session=session, merchant_id=page.merchant_id, endpoint_id=endpoint_id, clock=page.context.clock
+            ),
+            then=lambda rotated: show_secret_dialog(rotated.secret, title="New signing secret"),
+            not_found=ENDPOINT_GONE,
+        )
 
-        with merchant_shell(context, user, "Webhook endpoint"):
-            ui.link("← Developers", "/developers").classes("q-mb-sm")
-            with ui.card().classes("w-full"):
-                summary()
-                with ui.row().classes("gap-2 q-mt-sm"):
-                    ui.button("Edit", icon="edit", on_click=edit).props("outline no-caps")
-                    ui.button(
-                        "Roll secret",
-                        icon="key",
-                        on_click=lambda: confirm_dialog(
-                            "Roll the signing secret?",
-                            "A new secret is created and shown once. For 24 hours requests are signed with both "
-                            "secrets, so you can update your receiver without missing events.",
-                            actions=(("Create new secret", roll_secret, ""),),
-                        ),
-                    ).props("outline no-caps").mark("roll-secret")
-                    ui.button(
-                        "Delete",
-                        icon="delete",
-                        on_click=lambda: confirm_dialog(
-                            "Delete this endpoint?",
-                            "No more events are sent to it and its delivery log is deleted. This cannot be undone.",
-                            actions=(("Delete endpoint", delete, "negative"),),
-                        ),
-                    ).props("outline no-caps color=negative").mark("delete-endpoint")
-            with ui.card().classes("w-full q-mt-md"):
-                with ui.row().classes("w-full items-center justify-between"):
-                    ui.label("Delivery log").classes("text-h6").props('role="heading" aria-level="2"')
-                    ui.button(icon="refresh", on_click=deliveries.refresh).props(
-                        'flat round aria-label="Refresh the delivery log"'
-                    )
-                deliveries()
+    async def delete(self) -> None:
+        page, endpoint_id = self.page, self.endpoint.id
+        await page.act(
+            lambda session: delete_endpoint(session=session, merchant_id=page.merchant_id, endpoint_id=endpoint_id),
+            then=lambda _: ui.navigate.to("/developers"),
+            not_found=ENDPOINT_GONE,
+        )

@@ -7,55 +7,50 @@ from nicegui import ui
 from app.context import AppContext
 from app.formatting import format_datetime
 from app.services.emails import list_emails
-from app.services.merchants import get_account_details
 from app.views import EmailView
 from components.badges import Tone, status_badge
 from components.customers import LOCALE
 from components.dialogs import heading
-from pages.merchant.auth import require_user
-from pages.merchant.shell import merchant_shell
+from pages.merchant.scaffold import MerchantPage, merchant_page
 
 
 def register(context: AppContext) -> None:
-    @ui.page("/emails", title="Emails")
-    def emails_page() -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        with context.database.transaction() as session:
-            time_zone = get_account_details(session=session, merchant_id=user.merchant_id).time_zone
-            first = list_emails(session=session, merchant_id=user.merchant_id)
-        next_cursor = first.next_cursor
+    merchant_page(context, "/emails", title="Emails")(emails_page)
 
-        def load_older() -> None:
-            nonlocal next_cursor
-            with context.database.transaction() as session:
-                page = list_emails(session=session, merchant_id=user.merchant_id, after=next_cursor)
-            with email_list:
-                for email in page.emails:
-                    _email_item(email, time_zone)
-            next_cursor = page.next_cursor
-            older.set_visibility(next_cursor is not None)
 
-        with merchant_shell(context, user, "Emails"):
-            if context.settings.smtp_url:
-                ui.label("Emails are sent through your SMTP server; these are copies.").classes("text-body2 q-mb-md")
-            else:
-                ui.label(
-                    "No SMTP server is configured (SMTP_URL), so emails are not delivered: they are kept here, "
-                    "in the local outbox."
-                ).classes("text-body2 q-mb-md")
-            if not first.emails:
-                with ui.column().classes("w-full items-center q-pa-xl gap-2 text-center"):
-                    ui.icon("mail", size="lg", color="grey-6").props('aria-hidden="true"')
-                    heading("No emails yet")
-                    ui.label("When a customer asks for a new portal link by email, the email appears here.")
-                return
-            with ui.list().props("bordered separator").classes("w-full rounded-borders") as email_list:
-                for email in first.emails:
-                    _email_item(email, time_zone)
-            older = ui.button("Load older emails", on_click=load_older).props("flat no-caps").classes("q-mt-sm")
-            older.set_visibility(next_cursor is not None)
+def emails_page(page: MerchantPage) -> None:
+    with page.context.database.transaction() as session:
+        first = list_emails(session=session, merchant_id=page.merchant_id)
+    next_cursor = first.next_cursor
+
+    def load_older() -> None:
+        nonlocal next_cursor
+        with page.context.database.transaction() as session:
+            older_page = list_emails(session=session, merchant_id=page.merchant_id, after=next_cursor)
+        with email_list:
+            for email in older_page.emails:
+                _email_item(email, page.time_zone)
+        next_cursor = older_page.next_cursor
+        older.set_visibility(next_cursor is not None)
+
+    if page.context.settings.smtp_url:
+        ui.label("Emails are sent through your SMTP server; these are copies.").classes("text-body2 q-mb-md")
+    else:
+        ui.label(
+            "No SMTP server is configured (SMTP_URL), so emails are not delivered: they are kept here, "
+            "in the local outbox."
+        ).classes("text-body2 q-mb-md")
+    if not first.emails:
+        with ui.column().classes("w-full items-center q-pa-xl gap-2 text-center"):
+            ui.icon("mail", size="lg", color="grey-6").props('aria-hidden="true"')
+            heading("No emails yet")
+            ui.label("When a customer asks for a new portal link by email, the email appears here.")
+        return
+    with ui.list().props("bordered separator").classes("w-full rounded-borders") as email_list:
+        for email in first.emails:
+            _email_item(email, page.time_zone)
+    older = ui.button("Load older emails", on_click=load_older).props("flat no-caps").classes("q-mt-sm")
+    older.set_visibility(next_cursor is not None)
 
 
 def _email_item(email: EmailView, time_zone: str) -> None:

@@ -13,7 +13,6 @@ from app.context import AppContext
 from app.enums import BillingField, CancelMode
 from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
 from app.services.customers import list_customers
-from app.services.merchants import get_account_details
 from app.services.portal import merchant_prices
 from app.services.portal_preview import (
     PreviewCustomer,
@@ -30,7 +29,7 @@ from app.services.portal_settings import (
     save_portal_settings,
     validate_portal_settings,
 )
-from app.views import AccountDetails, PortalSettingsView, PriceView, SignedInUser
+from app.views import PortalSettingsView, PriceView
 from components.forms import FieldGroup, text_field
 from components.portal import PortalScreen, PreviewActions, portal_view
 from components.portal.subscriptions import price_text
@@ -43,9 +42,8 @@ from components.settings import (
     settings_layout,
 )
 from components.theme import portal_frame
-from pages.merchant.auth import require_user
+from pages.merchant.scaffold import MerchantPage, merchant_page
 from pages.merchant.settings_editor import SettingsEditor
-from pages.merchant.shell import merchant_shell
 
 SAMPLE_CUSTOMER = ""
 SAMPLE_LABEL = "Sample customer (Jenny Rosen)"
@@ -79,18 +77,10 @@ class PortalSettingsEditor(SettingsEditor):
     what = "portal settings"
 
     def __init__(
-        self,
-        context: AppContext,
-        user: SignedInUser,
-        *,
-        saved: PortalSettingsView,
-        account: AccountDetails,
-        prices: dict[str, str],
-        subject: PreviewCustomer,
+        self, page: MerchantPage, *, saved: PortalSettingsView, prices: dict[str, str], subject: PreviewCustomer
     ) -> None:
-        super().__init__(context, user, saved)
+        super().__init__(page, saved)
         self.draft = saved
-        self.account = account
         self.prices = prices
         self.customer_labels = {SAMPLE_CUSTOMER: SAMPLE_LABEL}
         self.subject = subject
@@ -99,7 +89,6 @@ class PortalSettingsEditor(SettingsEditor):
         self.screen: PortalScreen | None = None
         self.fields = FieldGroup()
         self.billing_error: ui.label | None = None
-        self.toolbar: SettingsToolbar
         self.chooser: ui.select
         self.dependent: dict[str, ui.element] = {}
 
@@ -140,7 +129,7 @@ class PortalSettingsEditor(SettingsEditor):
             draft=self.draft,
             expected_version=self.saved.version,
             force=force,
-            clock=self.context.clock,
+            clock=self.page.context.clock,
         )
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
@@ -149,16 +138,19 @@ class PortalSettingsEditor(SettingsEditor):
     def open_preview_tab(self) -> None:
         customer_id = self.preview_as or None
         token = issue_preview_token(
-            settings=self.context.settings, draft=self.draft, customer_id=customer_id, clock=self.context.clock
+            settings=self.page.context.settings,
+            draft=self.draft,
+            customer_id=customer_id,
+            clock=self.page.context.clock,
         )
         ui.navigate.to(f"/settings/portal/preview?token={token}", new_tab=True)
 
     def customer_options(self, query: str) -> dict[str, str]:
         """The sample customer, the customer being previewed, and up to 20 of the merchant's matching `query`."""
         try:
-            with self.context.database.transaction() as session:
+            with self.page.context.database.transaction() as session:
                 page = list_customers(
-                    session=session, merchant_id=self.user.merchant_id, query=query, page_size=PREVIEW_AS_RESULTS
+                    session=session, merchant_id=self.page.merchant_id, query=query, page_size=PREVIEW_AS_RESULTS
                 )
         except ValidationFailed:  # a query longer than the search accepts: keep the choices as they are
             return dict(self.customer_labels)
@@ -175,12 +167,12 @@ class PortalSettingsEditor(SettingsEditor):
 
     def preview_customer(self, customer_id: str) -> None:
         try:
-            with self.context.database.transaction() as session:
+            with self.page.context.database.transaction() as session:
                 self.subject = load_preview_customer(
                     session=session,
-                    merchant_id=self.user.merchant_id,
+                    merchant_id=self.page.merchant_id,
                     customer_id=customer_id or None,
-                    now=self.context.clock(),
+                    now=self.page.context.clock(),
                 )
         except NotFound:
             ui.notify("This customer no longer exists.", type="warning")
@@ -221,7 +213,7 @@ class PortalSettingsEditor(SettingsEditor):
         """The draft as customers would see it; only the parts of the portal that the change touches re-render."""
         view = preview_view(
             draft=self.draft,
-            account=self.account,
+            account=self.page.account,
             data=self.subject.data,
             icon_src=branding_image_url(self.draft, "icon"),
             logo_src=branding_image_url(self.draft, "logo"),
@@ -235,6 +227,13 @@ class PortalSettingsEditor(SettingsEditor):
     def form(self) -> None:
         self.fields = FieldGroup()
         self.dependent = {}
+        self._branding_summary()
+        self._functionality()
+        self._business_information()
+        self.show_state()  # the fields were just (re)built: show their errors and the toolbar's state
+
+    def _branding_summary(self) -> None:
+        """What Branding and Account details set, with links there: edited on those pages, not here."""
         draft = self.draft
         with settings_card("Branding", "Upload your icon or logo and choose your colours in Branding settings."):
             with ui.row().classes("items-center gap-4"):
@@ -250,8 +249,11 @@ class PortalSettingsEditor(SettingsEditor):
                 color_swatch(draft.accent_color, "Accent colour")
             ui.link("Go to Branding settings", "/settings/branding")
         with settings_card("Business name", "Customers see your public business name in the portal."):
-            ui.label(self.account.public_business_name).classes("text-body1 text-weight-medium")
+            ui.label(self.page.account.public_business_name).classes("text-body1 text-weight-medium")
             ui.link("Go to Account details", "/settings/account")
+
+    def _functionality(self) -> None:
+        draft = self.draft
         with settings_card("Functionality", "Choose what customers can do in the portal."):
             self._switch("invoice_history", "Invoice history", "Allow customers to view their invoice history")
             self._switch(
@@ -311,6 +313,9 @@ class PortalSettingsEditor(SettingsEditor):
                     .props("outlined dense use-chips")
                     .classes("w-full"),
                 )
+
+    def _business_information(self) -> None:
+        draft = self.draft
         with settings_card("Business information", "Display the company information you want to present to customers."):
             self._text("headline", "Headline", max_length=120, hint="A short line under your business name")
             with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
@@ -330,7 +335,6 @@ class PortalSettingsEditor(SettingsEditor):
                 "Default return URL",
                 hint='Where "Return to …" leads when a portal link has no return URL of its own',
             )
-        self.show_state()  # the fields were just (re)built: show their errors and the toolbar's state
 
     def _switch(self, name: str, label: str, description: str) -> None:
         with ui.column().classes("gap-0 w-full"):
@@ -366,65 +370,55 @@ class PortalSettingsEditor(SettingsEditor):
 
 
 def register(context: AppContext) -> None:
-    @ui.page("/settings/portal", title="Customer portal")
-    def portal_settings_page() -> None:
-        user = require_user(context)
-        if user is None:
-            return
-        merchant_id = user.merchant_id
-        with context.database.transaction() as session:
-            saved = get_portal_settings(session=session, merchant_id=merchant_id)
-            account = get_account_details(session=session, merchant_id=merchant_id)
-            prices = {
-                price.id: price_option(price) for price in merchant_prices(session=session, merchant_id=merchant_id)
-            }
-            subject = load_preview_customer(
-                session=session, merchant_id=merchant_id, customer_id=None, now=context.clock()
-            )
-        editor = PortalSettingsEditor(context, user, saved=saved, account=account, prices=prices, subject=subject)
-        with merchant_shell(context, user, "Customer portal"):
-            editor.build()
+    merchant_page(context, "/settings/portal", title="Customer portal")(portal_settings_page)
+    merchant_page(context, "/settings/portal/preview", title="Portal preview", framed=False)(portal_preview_page)
 
-    @ui.page("/settings/portal/preview", title="Portal preview")
-    def portal_preview_page(token: str = "") -> None:
-        """The draft a settings page sent, full page, as customers would see it; nothing here is saved."""
-        user = require_user(context)
-        if user is None:
-            return
-        try:
-            request = open_preview_token(
-                settings=context.settings, token=token, merchant_id=user.merchant_id, clock=context.clock
-            )
-            with context.database.transaction() as session:
-                account = get_account_details(session=session, merchant_id=user.merchant_id)
-                subject = load_preview_customer(
-                    session=session, merchant_id=user.merchant_id, customer_id=request.customer_id, now=context.clock()
-                )
-        except LinkExpired:
-            _preview_problem("This preview has expired", "Previews open for 15 minutes.")
-            return
-        except (LinkInvalid, NotFound):
-            _preview_problem("This preview cannot be shown", "The preview link is incomplete or not for your account.")
-            return
-        draft = request.draft
-        view = preview_view(
-            draft=draft,
-            account=account,
-            data=subject.data,
-            icon_src=branding_image_url(draft, "icon"),
-            logo_src=branding_image_url(draft, "logo"),
+
+def portal_settings_page(page: MerchantPage) -> None:
+    merchant_id = page.merchant_id
+    with page.context.database.transaction() as session:
+        saved = get_portal_settings(session=session, merchant_id=merchant_id)
+        prices = {price.id: price_option(price) for price in merchant_prices(session=session, merchant_id=merchant_id)}
+        subject = load_preview_customer(
+            session=session, merchant_id=merchant_id, customer_id=None, now=page.context.clock()
         )
-        with (
-            ui.element("div")
-            .classes("w-full row items-center justify-center gap-x-3 q-pa-sm bg-orange-2 text-center")
-            .props('role="status"')
-        ):
-            ui.label("Preview — not saved").classes("text-weight-bold")
-            ui.label("Customers don't see these settings until you save them. Actions are disabled.").classes(
-                "text-body2"
+    PortalSettingsEditor(page, saved=saved, prices=prices, subject=subject).build()
+
+
+def portal_preview_page(page: MerchantPage, token: str = "") -> None:
+    """The draft a settings page sent, full page, as customers would see it; nothing here is saved."""
+    context = page.context
+    try:
+        request = open_preview_token(
+            settings=context.settings, token=token, merchant_id=page.merchant_id, clock=context.clock
+        )
+        with context.database.transaction() as session:
+            subject = load_preview_customer(
+                session=session, merchant_id=page.merchant_id, customer_id=request.customer_id, now=context.clock()
             )
-        with portal_frame(view):
-            portal_view(view, PreviewActions(subject.data, subject.invoices))
+    except LinkExpired:
+        _preview_problem("This preview has expired", "Previews open for 15 minutes.")
+        return
+    except (LinkInvalid, NotFound):
+        _preview_problem("This preview cannot be shown", "The preview link is incomplete or not for your account.")
+        return
+    draft = request.draft
+    view = preview_view(
+        draft=draft,
+        account=page.account,
+        data=subject.data,
+        icon_src=branding_image_url(draft, "icon"),
+        logo_src=branding_image_url(draft, "logo"),
+    )
+    with (
+        ui.element("div")
+        .classes("w-full row items-center justify-center gap-x-3 q-pa-sm bg-orange-2 text-center")
+        .props('role="status"')
+    ):
+        ui.label("Preview — not saved").classes("text-weight-bold")
+        ui.label("Customers don't see these settings until you save them. Actions are disabled.").classes("text-body2")
+    with portal_frame(view):
+        portal_view(view, PreviewActions(subject.data, subject.invoices))
 
 
 def _preview_problem(title: str, explanation: str) -> None:

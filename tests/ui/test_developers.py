@@ -12,6 +12,7 @@ from app.services.events import SYSTEM, record_event
 from app.services.webhooks import create_endpoint, dispatch_events
 from tests.conftest import DEMO_NOW
 from tests.ui.conftest import log_in
+from tests.ui.eventually import eventually
 
 
 def merchant_id(database: Database, prefix: str = "ACME") -> str:
@@ -33,7 +34,8 @@ async def test_adding_an_endpoint_checks_the_url_and_shows_the_secret_once(user:
     user.find(marker="save-endpoint").click()
     [url_input] = user.find("Endpoint URL").elements
     assert isinstance(url_input, ui.input)
-    assert url_input.error == "Enter a full https:// address, like https://example.com/webhooks."
+    message = "Enter a full https:// address, like https://example.com/webhooks."
+    await eventually(lambda: url_input.error == message, "the URL to be refused")  # saved off the event loop
     assert saved_endpoints(database) == []
 
     user.find("Endpoint URL").clear().type("https://hooks.example.com/portal")
