@@ -1,3 +1,4 @@
+import ast
 import logging
 import tomllib
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ from server.nicegui_internals import (
     is_tested_nicegui,
     nicegui_functions,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERNALS = ROOT / "server" / "nicegui_internals.py"
 
 
 class Handlers:
@@ -90,3 +94,45 @@ def test_the_installed_nicegui_is_tested_and_pyproject_pins_the_tested_range(unp
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     lowest, beyond = (".".join(map(str, release)) for release in TESTED_NICEGUI)
     assert f"nicegui>={lowest},<{beyond}" in pyproject["project"]["dependencies"]
+
+
+def _names_defined(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Store):
+            yield node.id if isinstance(node, ast.Name) else node.attr
+        elif isinstance(node, ast.arg):
+            yield node.arg
+        elif isinstance(node, ast.alias):
+            yield node.asname or node.name
+
+
+def _private_uses(path: Path, tree: ast.AST, own: set[str]) -> Iterator[str]:
+    """`thing._name` where `_name` is no name of this project (nor a dunder or an enum's `_sunder_`)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.endswith("_"):
+            if node.attr not in own:
+                yield f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}"
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nicegui"):
+            yield from (
+                f"{path.relative_to(ROOT)}:{node.lineno} {alias.name}" for alias in node.names if alias.name[0] == "_"
+            )
+
+
+def test_only_the_internals_module_touches_nicegui_s_private_parts() -> None:
+    """Private attributes that this project does not define are NiceGUI's: only server/nicegui_internals.py may
+    use them, so that its version check covers every one."""
+    sources = [
+        ROOT / "main.py",
+        *(
+            path
+            for folder in ("app", "components", "pages", "server", "tests", "benchmarks")
+            for path in sorted((ROOT / folder).rglob("*.py"))
+        ),
+    ]
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sources}
+    internals = trees.pop(INTERNALS)
+    own = {name for tree in trees.values() for name in _names_defined(tree)}
+    assert [use for path, tree in trees.items() for use in _private_uses(path, tree, own)] == []
+    assert list(_private_uses(INTERNALS, internals, own))  # not vacuous: it sees the internals module's own uses
