@@ -51,7 +51,9 @@ def _billing_run(args: argparse.Namespace) -> int:
 def _webhooks_deliver(_args: argparse.Namespace) -> int:
     database = _open_database()
     queued = dispatch_events(database=database, now=system_clock())
-    attempts = deliver_due(database=database, clock=system_clock)
+    attempts = deliver_due(
+        database=database, clock=system_clock, allow_loopback=load_settings().allow_insecure_webhooks
+    )
     database.dispose()
     print(f"{queued} new events queued, {attempts} delivery attempts made.")
     return 0

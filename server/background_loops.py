@@ -39,7 +39,12 @@ def install(context: AppContext) -> None:
 
     def run_webhooks() -> None:
         dispatch_events(database=context.database, now=context.clock())
-        deliver_due(database=context.database, clock=context.clock, should_stop=stopping.is_set)
+        deliver_due(
+            database=context.database,
+            clock=context.clock,
+            should_stop=stopping.is_set,
+            allow_loopback=context.settings.allow_insecure_webhooks,
+        )
 
     async def repeat(work: Callable[[], None], every: float, name: str) -> None:
         while not stopping.is_set():

@@ -9,16 +9,19 @@ receivers should ignore an event id they have already handled.
 
 from __future__ import annotations
 
-import ipaddress
+import base64
 import json
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +32,7 @@ from app.db import Database
 from app.enums import WebhookDeliveryStatus
 from app.errors import NotFound, ValidationFailed
 from app.models import Event, WebhookDelivery, WebhookEndpoint
+from app.public_network import PublicNetworkBackend, canonical_host, is_loopback_host, is_public_host, numeric_host
 from app.validation import check_https_url, check_length
 from app.views import (
     ALL_EVENTS,
@@ -46,7 +50,9 @@ TIMEOUT_SECONDS = 10.0
 CLAIM_TIMEOUT = timedelta(seconds=60)
 SECRET_OVERLAP = timedelta(hours=24)
 USER_AGENT = "SubscriptionPortal-Webhooks/1.0"
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+NOT_DELIVERED = (
+    f"Could not deliver: the endpoint could not be reached or did not answer within {TIMEOUT_SECONDS:.0f} seconds."
+)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -55,35 +61,53 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def check_endpoint_url(url: str, *, allow_insecure: bool) -> str | None:
-    """An https URL on a public host; plain http only to this machine, and only when ALLOW_INSECURE_WEBHOOKS=1."""
+    """An https URL on a public host; with ALLOW_INSECURE_WEBHOOKS=1 also this machine (http or https), nothing else.
+
+    Numeric hosts count in every form a resolver reads (`https://2130706433/` is 127.0.0.1); where a name really
+    leads is checked again when each request is sent (`app.public_network`).
+    """
     if error := check_length(url, 300, required=True):
         return error
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        host, parts = "", urlsplit("")
-    local = host in LOCAL_HOSTS
-    if parts.scheme == "http" and allow_insecure and local:
+    scheme, host = _scheme_and_host(url)
+    local = is_loopback_host(host)
+    if scheme == "http" and allow_insecure and local:
         return None
-    if check_https_url(url):
-        if parts.scheme == "http" and allow_insecure:
+    if check_https_url(url) or not host:
+        if scheme == "http" and allow_insecure:
             return "Plain http:// is only allowed for http://127.0.0.1 or http://localhost."
         return "Enter a full https:// address, like https://example.com/webhooks."
-    if (local or _is_private_address(host)) and not allow_insecure:
+    if not (is_public_host(host) or (local and allow_insecure)):
         return "This address is on a private network; use a public https:// address."
     return None
 
 
-def _is_private_address(host: str) -> bool:
+def normalized_endpoint_url(url: str) -> str:
+    """`url` with its host as resolvers read it: `https://0x5db8d822/hooks` is stored as `https://93.184.216.34/hooks`."""
+    parts = urlsplit(url)
+    _, host = _scheme_and_host(url)
+    if not host or numeric_host(host) is None:
+        return url
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    port = f":{parts.port}" if parts.port is not None else ""
+    netloc = f"{userinfo}@" if userinfo else ""
+    return urlunsplit(parts._replace(netloc=f"{netloc}{canonical_host(host)}{port}"))
+
+
+def _scheme_and_host(url: str) -> tuple[str, str]:
+    """The scheme and host of `url` (empty when it cannot be parsed, e.g. a port out of range)."""
     try:
-        address = ipaddress.ip_address(host)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+        return "", ""
+    return parts.scheme, parts.hostname or ""
 
 
-def _validated(url: str, description: str, event_types: Iterable[str], *, allow_insecure: bool) -> tuple[str, ...]:
+def _validated(
+    url: str, description: str, event_types: Iterable[str], *, allow_insecure: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The URL to store (numeric host normalised) and the event types, or ValidationFailed."""
+    url = normalized_endpoint_url(url)
     chosen = tuple(dict.fromkeys(event_types))
     errors: dict[str, str] = {}
     if error := check_endpoint_url(url, allow_insecure=allow_insecure):
@@ -96,7 +120,7 @@ def _validated(url: str, description: str, event_types: Iterable[str], *, allow_
         errors["event_types"] = "Unknown event type."
     if errors:
         raise ValidationFailed(errors)
-    return (ALL_EVENTS,) if ALL_EVENTS in chosen else chosen
+    return url, ((ALL_EVENTS,) if ALL_EVENTS in chosen else chosen)
 
 
 def new_signing_secret() -> str:
@@ -143,13 +167,13 @@ def create_endpoint(
     clock: Clock,
 ) -> WebhookEndpointSecret:
     """A new endpoint and its signing secret (the only time the secret is returned, apart from rotation)."""
-    chosen = _validated(url.strip(), description.strip(), event_types, allow_insecure=allow_insecure)
+    url, chosen = _validated(url.strip(), description.strip(), event_types, allow_insecure=allow_insecure)
     count = session.scalar(select(func.count()).where(WebhookEndpoint.merchant_id == merchant_id)) or 0
     if count >= MAX_ENDPOINTS:
         raise ValidationFailed({"url": f"You can have at most {MAX_ENDPOINTS} endpoints; delete one first."})
     endpoint = WebhookEndpoint(
         merchant_id=merchant_id,
-        url=url.strip(),
+        url=url,
         description=description.strip(),
         event_types=list(chosen),
         secret=new_signing_secret(),
@@ -172,8 +196,7 @@ def update_endpoint(
     allow_insecure: bool,
 ) -> WebhookEndpointView:
     endpoint = _owned_endpoint(session, merchant_id, endpoint_id)
-    chosen = _validated(url.strip(), description.strip(), event_types, allow_insecure=allow_insecure)
-    endpoint.url = url.strip()
+    endpoint.url, chosen = _validated(url.strip(), description.strip(), event_types, allow_insecure=allow_insecure)
     endpoint.description = description.strip()
     endpoint.event_types = list(chosen)
     endpoint.enabled = enabled
@@ -271,8 +294,18 @@ def dispatch_events(*, database: Database, now: datetime, batch: int = 500) -> i
     return len(events)
 
 
-def deliver_due(*, database: Database, clock: Clock, limit: int = 50, should_stop: Callable[[], bool] = bool) -> int:
-    """Send pending deliveries whose time has come (oldest first); returns how many attempts were made."""
+def deliver_due(
+    *,
+    database: Database,
+    clock: Clock,
+    limit: int = 50,
+    should_stop: Callable[[], bool] = bool,
+    allow_loopback: bool = False,
+) -> int:
+    """Send pending deliveries whose time has come (oldest first); returns how many attempts were made.
+
+    Requests go to public addresses only; `allow_loopback` (ALLOW_INSECURE_WEBHOOKS) adds this machine's.
+    """
     with database.transaction() as session:
         due = session.execute(
             select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
@@ -289,12 +322,14 @@ def deliver_due(*, database: Database, clock: Clock, limit: int = 50, should_sto
     for delivery_id, scheduled in due:
         if should_stop():
             break
-        if _attempt(database, delivery_id, scheduled, clock) is not None:
+        if _attempt(database, delivery_id, scheduled, clock, allow_loopback) is not None:
             attempts += 1
     return attempts
 
 
-def resend_delivery(*, database: Database, merchant_id: str, delivery_id: str, clock: Clock) -> WebhookDeliveryView:
+def resend_delivery(
+    *, database: Database, merchant_id: str, delivery_id: str, clock: Clock, allow_loopback: bool = False
+) -> WebhookDeliveryView:
     """Send a delivery again now (the merchant's Resend); afterwards the usual retry rules apply."""
     now = clock()
     with database.transaction() as session:
@@ -304,7 +339,7 @@ def resend_delivery(*, database: Database, merchant_id: str, delivery_id: str, c
         _owned_endpoint(session, merchant_id, delivery.endpoint_id)
         delivery.status = WebhookDeliveryStatus.PENDING
         delivery.next_attempt_at = now
-    result = _attempt(database, delivery_id, now, clock)
+    result = _attempt(database, delivery_id, now, clock, allow_loopback)
     if result is not None:
         return result
     with database.transaction() as session:  # another process is sending it right now
@@ -319,7 +354,7 @@ class _Request:
 
 
 def _attempt(
-    database: Database, delivery_id: str, scheduled: datetime | None, clock: Clock
+    database: Database, delivery_id: str, scheduled: datetime | None, clock: Clock, allow_loopback: bool
 ) -> WebhookDeliveryView | None:
     """Claim, send and record one attempt; None when another process claimed the delivery first."""
     now = clock()
@@ -337,7 +372,7 @@ def _attempt(
             return None
         delivery = session.get_one(WebhookDelivery, delivery_id)
         request = _build_request(delivery.endpoint, delivery.event, now)
-    status_code, elapsed_ms, error = _post(request, now)
+    status_code, elapsed_ms, error = _post(request, now, allow_loopback)
     with database.transaction() as session:
         delivery = session.get_one(WebhookDelivery, delivery_id)
         delivery.attempts += 1
@@ -377,24 +412,43 @@ def _build_request(endpoint: WebhookEndpoint, event: Event, now: datetime) -> _R
     return _Request(url=endpoint.url, body=event_payload(event), secrets=tuple(signing))
 
 
-def _post(request: _Request, now: datetime) -> tuple[int | None, int, str]:
-    """POST the signed body; (status code or None, milliseconds, error text)."""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature_header(request.body, request.secrets, int(now.timestamp())),
-    }
+def _post(request: _Request, now: datetime, allow_loopback: bool) -> tuple[int | None, int, str]:
+    """POST the signed body to a public address (see `app.public_network`); (status code or None, ms, error text).
+
+    Every failure before an HTTP answer (a refused address, a name that does not resolve, a closed port, TLS, no
+    answer in time) gives the same text, so the delivery log tells nothing about the network behind the URL.
+    """
+    url = httpx.URL(request.url)
+    headers = [
+        ("Content-Type", "application/json"),
+        ("User-Agent", USER_AGENT),
+        (SIGNATURE_HEADER, signature_header(request.body, request.secrets, int(now.timestamp()))),
+    ]
+    if url.username or url.password:
+        credentials = base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
+        headers.append(("Authorization", f"Basic {credentials}"))
+    target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+    timeouts = dict.fromkeys(("connect", "read", "write", "pool"), TIMEOUT_SECONDS)
     started = time.perf_counter()
+    backend = PublicNetworkBackend(allow_loopback=allow_loopback)
     try:
-        response = httpx.post(
-            request.url, content=request.body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False
-        )
-    except httpx.TimeoutException:
-        return None, _elapsed_ms(started), f"No response within {TIMEOUT_SECONDS:.0f} seconds."
-    except httpx.HTTPError as error:
-        return None, _elapsed_ms(started), f"Could not connect: {error}" if str(error) else "Could not connect."
-    error = "" if response.is_success else f"The endpoint answered HTTP {response.status_code}."
-    return response.status_code, _elapsed_ms(started), error
+        with (
+            httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=backend) as pool,
+            pool.stream(
+                "POST", target, headers=headers, content=request.body, extensions={"timeout": timeouts}
+            ) as sent,
+        ):
+            status_code = sent.status  # the body is never read: a receiver cannot make us download anything
+    except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol):
+        return None, _elapsed_ms(started), NOT_DELIVERED
+    error = "" if 200 <= status_code < 300 else f"The endpoint answered HTTP {status_code}."
+    return status_code, _elapsed_ms(started), error
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """Certificates verified against certifi's authorities for the URL's host name, as httpx does."""
+    return httpx.create_ssl_context()
 
 
 def _elapsed_ms(started: float) -> int:

@@ -263,6 +263,7 @@ class EndpointDetails:
                 merchant_id=page.merchant_id,
                 delivery_id=delivery_id,
                 clock=page.context.clock,
+                allow_loopback=page.context.settings.allow_insecure_webhooks,
             ),
             then=self.show_resent,
             not_found="This delivery no longer exists.",
