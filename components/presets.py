@@ -14,7 +14,8 @@ def preset(base: type[E], *, classes: str | None = None, props: str | None = Non
     """`base` with `classes` and `props` built in, for elements that every portal page builds many times.
 
     `ui.label(text).classes(c)` has NiceGUI handle a change (and `.props(p)` one per property) after construction;
-    as class defaults they are in place from the start, which saves about a third of building a label.
+    as class defaults they are in place from the start, which makes building such an element markedly cheaper
+    (figures: benchmarks/results/history.md).
     """
     namespace = {"default_classes": classes, "default_props": props}
     return cast(type[E], types.new_class(base.__name__, (base,), namespace))

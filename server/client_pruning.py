@@ -1,11 +1,12 @@
 """Frees the server-side state of page loads whose browser never connects (link scanners, closed tabs, bots).
 
-Each page load keeps a NiceGUI client of about 0.6 MB until it is deleted. Deleted elements are freed at once by
+Each page load keeps a NiceGUI client (its whole page) until it is deleted. Deleted elements are freed at once by
 reference counting (`server.nicegui_internals` cuts the reference cycles NiceGUI leaves), so no full garbage
-collection is needed to get that memory back. A full collection walks every live object: with 1,100 clients alive
-it stalled all requests for 1.3-1.8 s and freed about 100 objects. So objects from start-up are frozen out of
+collection is needed to get that memory back. A full collection walks every live object: with many clients alive
+it stalls all requests for over a second and frees almost nothing. So objects from start-up are frozen out of
 collection, automatic full collections are switched off, and the few cycles that outlive the young generations
-are collected when at most 50 pages are alive (43 ms then), or once an hour whatever the load.
+are collected when few pages are alive (a short pause then), or once an hour whatever the load. The measurements
+behind this are in benchmarks/results/history.md.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ class ClientPruner:
     async def prune(self) -> None:
         """Delete unconnected clients one at a time, letting requests run in between.
 
-        Deleting a client costs about a millisecond (freeing its page); under load a few hundred are due at once,
-        which deleted in one go stalled every request in flight for a fifth of a second.
+        Deleting a client frees its whole page; under load a few hundred are due at once, and deleting them in one go
+        stalled every request in flight (benchmarks/results/history.md).
         """
         for client in list(Client.instances.values()):
             # Checked right before deleting: while this loop yields, a late browser may connect.

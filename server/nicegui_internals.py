@@ -1,6 +1,7 @@
 """Every use of NiceGUI's private parts, and the NiceGUI versions they were tested with.
 
-The patches below speed up building elements and freeing them again. They replace NiceGUI internals, which a minor
+The patches below speed up building elements and freeing them again (their measured effect is in
+benchmarks/results/history.md, "Figures behind the tuning in the code"). They replace NiceGUI internals, which a minor
 release may change without notice, so they are applied only on a NiceGUI release in `TESTED_NICEGUI` (pyproject.toml
 pins the same range); on any other the app runs on NiceGUI's own code and logs a warning. Tests and benchmarks that
 need a private part reach it through the functions at the end of this module.
@@ -56,7 +57,7 @@ def _expects_arguments(handler: Callable[..., Any]) -> bool:
     """NiceGUI's check, remembered per function for bound methods.
 
     Every element registers its own bound methods as change handlers, and NiceGUI inspects each one's signature
-    (`inspect.signature`): about a third of the time to build an element. For a bound method the answer depends
+    (`inspect.signature`), a large share of the time to build an element. For a bound method the answer depends
     only on the underlying function, so it is computed once per function instead of once per element.
     """
     function = getattr(handler, "__func__", None)
@@ -72,9 +73,8 @@ def _handle_delete_without_cycles(element: Element) -> None:
     """NiceGUI's clean-up of a deleted element, then the reference cycles it leaves are cut.
 
     An element's classes, style and props each keep their own bound `_update` method as change handler: three
-    reference cycles per element, which only a full garbage collection frees. A page of the portal leaves about
-    3,000 such objects per client, and with many clients alive a full collection stalls the server for a second.
-    Without the cycles, reference counting frees a deleted element at once.
+    reference cycles per element, which only a full garbage collection frees, and with many clients alive a full
+    collection stalls the server. Without the cycles, reference counting frees a deleted element at once.
     """
     _original_handle_delete(element)
     for observable in (element.classes, element.style, element.props):
@@ -85,8 +85,9 @@ async def _outbox_loop_once_connected(outbox: Outbox) -> None:
     """NiceGUI's outbox loop, started when the page's browser has connected (or its client was deleted).
 
     NiceGUI's loop checks ten times a second whether its client has connected. With hundreds of page loads whose
-    browser never connects (link scanners, mail previews; each kept 20 s before pruning) that polling alone took a
-    tenth of a core. Waiting for the connection instead costs nothing; what was queued meanwhile is sent then.
+    browser never connects (link scanners, mail previews; each kept until pruned) that polling alone took a
+    noticeable share of a core. Waiting for the connection instead costs nothing; what was queued meanwhile is sent
+    then.
 
     Cancelling (at shutdown) also stops the outbox: the loop waits with Python 3.11's `wait_for`, which swallows a
     cancellation that arrives as its wait completes, and the loop then ran on until NiceGUI gave up after 2 s.
