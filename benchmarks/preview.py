@@ -1,4 +1,4 @@
-"""Server time for one settings change to re-render the live preview (NiceGUI's simulated user, no browser).
+"""Server CPU time for one settings change to re-render the live preview (NiceGUI's simulated user, no browser).
 
 The baseline is one render of a small fixed component on the same page, timed in turn with each change: what
 any re-render costs on this machine at this moment, whatever the portal looks like.

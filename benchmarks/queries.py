@@ -1,7 +1,8 @@
 """Query benchmarks on the bulk database: each page's data load against a primary-key lookup, and its query plans.
 
 The baseline, one customer fetched by its primary key, is timed in turn with every sample of the load it is
-compared to, in the same way (its own transaction, only the operation timed), so both see the same machine.
+compared to, in the same way (its own transaction, only the operation timed, in this thread's CPU time), so both
+see the same machine.
 """
 
 from __future__ import annotations
