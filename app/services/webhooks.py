@@ -90,7 +90,7 @@ def normalized_endpoint_url(url: str) -> str:
     userinfo, _, _ = parts.netloc.rpartition("@")
     port = f":{parts.port}" if parts.port is not None else ""
     netloc = f"{userinfo}@" if userinfo else ""
-    return urlunsplit(parts._replace(netloc=f"{netloc}{canonical_host(host)}{port}"))
+    return urlunsplit((parts.scheme, f"{netloc}{canonical_host(host)}{port}", parts.path, parts.query, parts.fragment))
 
 
 def _scheme_and_host(url: str) -> tuple[str, str]:
