@@ -25,6 +25,7 @@ if __name__ in {"__main__", "__mp_main__"}:
         host=settings.host,
         port=settings.port,
         title="Customer portal",
+        language="en-US",  # <html lang> of the dashboard; the portal's pages set their customer's language
         storage_secret=settings.storage_secret,
         session_middleware_kwargs={"https_only": settings.secure_cookies, "same_site": "lax"},
         reload=False,

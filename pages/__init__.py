@@ -6,6 +6,7 @@ from nicegui import app
 
 from app import api
 from app.context import AppContext
+from components.theme import install_styles
 from pages import errors, health, media, portal
 from pages.merchant import (
     account,
@@ -22,6 +23,7 @@ from pages.merchant import (
 
 
 def register(context: AppContext) -> None:
+    install_styles()
     auth.register(context)
     errors.register(context)
     health.register(context)

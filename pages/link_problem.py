@@ -18,9 +18,11 @@ from app.i18n import negotiate_locale
 from app.services.merchants import get_account_details
 from app.services.portal_links import request_new_link
 from app.services.portal_settings import branding_image_url, get_portal_settings
-from components.portal.base import DEFAULT_BRAND, PortalTheme
+from components.portal.base import DEFAULT_ACCENT, DEFAULT_BRAND, PortalTheme
 from components.portal.text import PortalText
+from components.theme import page_colors
 from pages.actors import portal_actor
+from server.nicegui_internals import set_page_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +95,14 @@ def show_link_problem(context: AppContext, error: LinkError) -> None:
     can_email = type(error) in PROBLEMS and error.customer_id is not None and brand.business_name
 
     ui.page_title(t(problem.title))
-    ui.colors(primary=brand.theme.brand if brand.theme else DEFAULT_BRAND)
+    set_page_language(t.locale)
+    theme = brand.theme or PortalTheme.of_colors(DEFAULT_BRAND, DEFAULT_ACCENT)
+    page_colors(theme.brand_text)
     ui.query("body").classes("bg-grey-1")
     with (
-        ui.element("main").classes("w-full min-h-screen flex justify-center items-start q-pa-md"),
+        ui.element("div")
+        .classes("w-full min-h-screen flex justify-center items-start q-pa-md")
+        .style(theme.scope_style),
         ui.card().classes("w-full max-w-md q-pa-lg gap-4 q-mt-xl"),
     ):
         if brand.business_name:
@@ -153,7 +159,7 @@ def _email_me_a_new_link(context: AppContext, error: LinkError, brand: Brand, t:
         result.set_text(messages[outcome])
 
     button = ui.button(t("Email me a new link"), icon="mail", on_click=clicked).props(
-        f"unelevated no-caps text-color={text_color}"
+        f"unelevated no-caps color=brand text-color={text_color}"
     )
     result = ui.label().classes("text-body2").props('role="status" aria-live="polite"')
 

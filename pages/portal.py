@@ -34,6 +34,7 @@ from components.theme import portal_frame
 from pages.actors import portal_actor
 from pages.errors import show_unavailable
 from pages.link_problem import show_link_problem
+from server.nicegui_internals import set_page_language, switch_page_language
 
 LINK_ENDED_MESSAGE = N_("This link has expired. Ask the business that sent it to you for a new link.")
 LINK_REVOKED_MESSAGE = N_("This link is no longer valid. Ask the business that sent it to you for a new link.")
@@ -137,13 +138,15 @@ class LiveActions:
 
 
 def remember_locale(client: Client, locale: str) -> None:
-    """Put the chosen language in the address (no reload, no new history entry), so a reload keeps it.
+    """Put the chosen language in the address (no reload, no new history entry), so a reload keeps it, and in
+    `<html lang>`, so that assistive technology reads the page in it.
 
     In the page's own context: the switch that asked has just been rebuilt away, and script sent from a deleted
     element's slot never runs.
     """
     with client:
         ui.navigate.history.replace(f"?{urlencode({'lang': locale})}")
+    switch_page_language(client, locale)
 
 
 def register(context: AppContext) -> None:
@@ -170,6 +173,7 @@ def register(context: AppContext) -> None:
         except Unavailable:  # customers get the explanation without an error in the logs for every retry
             show_unavailable()
             return
+        set_page_language(view.locale)
         with portal_frame(view):
             client = ui.context.client
             portal_view(

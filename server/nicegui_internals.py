@@ -10,14 +10,17 @@ need a private part reach it through the functions at the end of this module.
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import logging
 import re
 from collections.abc import Callable
 from importlib.metadata import version as installed_version
-from typing import Any
+from typing import Any, get_args
 
-from nicegui import Client, helpers
+from nicegui import Client, helpers, ui
 from nicegui.element import Element
+from nicegui.language import Language
 from nicegui.outbox import Message, Outbox
 
 # The NiceGUI releases these patches were tested with: from the first (inclusive) to the second (exclusive).
@@ -133,6 +136,40 @@ def apply_patches(nicegui_version: str | None = None) -> bool:
 def awaits_reconnection(client: Client) -> bool:
     """Whether NiceGUI has scheduled `client`'s deletion after its browser disconnected (the reconnect timeout)."""
     return bool(client._delete_tasks)
+
+
+# --- The page's language ---------------------------------------------------------------------------------------
+
+PAGE_LANGUAGES = frozenset(get_args(Language))  # Quasar's language packs, which NiceGUI serves
+DEFAULT_PAGE_LANGUAGE = "en-US"
+
+
+def page_language(locale: str) -> str:
+    """The Quasar language pack closest to a Babel locale: `de_DE` -> `de-DE`, `fr_FR` -> `fr`, `zh_Hans_CN` ->
+    `zh-CN`; English when Quasar has none of its language."""
+    parts = locale.replace("-", "_").split("_")
+    language, territory = parts[0].lower(), parts[-1].upper() if len(parts) > 1 else ""
+    for candidate in (f"{language}-{territory}", language, f"{language}-CN" if language == "zh" else ""):
+        if candidate in PAGE_LANGUAGES:
+            return candidate
+    return DEFAULT_PAGE_LANGUAGE
+
+
+def set_page_language(locale: str) -> None:
+    """Serve the page being built with `<html lang>` (and Quasar's own texts) in the language of `locale`.
+
+    NiceGUI takes the language from the page's route, fixed for every request; the portal's language is the
+    customer's, so this client gets its own copy of the route's page settings with that language.
+    """
+    client = ui.context.client
+    client.page = copy.copy(client.page)
+    client.page.language = page_language(locale)  # type: ignore[assignment]
+
+
+def switch_page_language(client: Client, locale: str) -> None:
+    """Change `<html lang>` of a page already shown (the customer picked another language)."""
+    with client:
+        ui.run_javascript(f"document.documentElement.lang = {json.dumps(page_language(locale))}")
 
 
 # --- For tests and benchmarks -----------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from typing import Literal, TypeVar
 
 from nicegui import context, run, ui
 
-from app.colors import readable_text_on
+from app.colors import LIGHT_TEXT, readable_color_on, readable_text_on
 from app.errors import DomainError, Forbidden, NotFound, Unavailable, ValidationFailed
 from app.validation import HEX_COLOR
 from app.views import PortalSettingsView, PortalView
+from components.dialogs import titled_dialog
 from components.forms import FieldGroup
 from components.portal.actions import PortalActions
 from components.portal.text import PortalText
@@ -31,28 +32,44 @@ def _safe_color(value: str, fallback: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PortalTheme:
-    """Brand colour for buttons, links and focus; accent colour for the business panel; readable text on both."""
+    """Brand colour for buttons, links and focus; accent colour for the business panel; readable text on both.
+
+    `brand_text` is the brand colour where it is text on white (links, outlined buttons, the focus ring): the brand
+    itself when readable (4.5:1), else a darker shade of it. Filled buttons keep the brand colour itself.
+    """
 
     brand: str
     on_brand: str
+    brand_text: str
     accent: str
     on_accent: str
 
     @classmethod
     def of(cls, settings: PortalSettingsView) -> PortalTheme:
-        brand = _safe_color(settings.brand_color, DEFAULT_BRAND)
-        accent = _safe_color(settings.accent_color, DEFAULT_ACCENT)
-        return cls(brand=brand, on_brand=readable_text_on(brand), accent=accent, on_accent=readable_text_on(accent))
+        return cls.of_colors(settings.brand_color, settings.accent_color)
+
+    @classmethod
+    def of_colors(cls, brand_color: str, accent_color: str) -> PortalTheme:
+        brand = _safe_color(brand_color, DEFAULT_BRAND)
+        accent = _safe_color(accent_color, DEFAULT_ACCENT)
+        return cls(
+            brand=brand,
+            on_brand=readable_text_on(brand),
+            brand_text=readable_color_on(brand),
+            accent=accent,
+            on_accent=readable_text_on(accent),
+        )
 
     @property
     def scope_style(self) -> str:
-        """Quasar colours its `primary` elements from `--q-primary`; set here, it applies inside the portal only."""
-        return f"--q-primary: {self.brand}"
+        """Quasar colours its `primary` elements from `--q-primary`, filled brand buttons (`color=brand`) use
+        `--brand`; set here, they apply inside the portal (or its dialog) only."""
+        return f"--q-primary: {self.brand_text}; --brand: {self.brand}"
 
     @property
     def text_color_prop(self) -> str:
-        """Quasar's text-color for filled primary buttons: white or dark, by contrast with the brand colour."""
-        return "white" if self.on_brand == "#ffffff" else "dark"
+        """Quasar's text-color for filled brand buttons: white or black, by contrast with the brand colour."""
+        return "white" if self.on_brand == LIGHT_TEXT else "black"
 
 
 class Portal:
@@ -91,14 +108,9 @@ class Portal:
 
     @contextmanager
     def dialog(self, title: str) -> Iterator[ui.dialog]:
-        """An opened dialog with a titled card; it is removed once closed so re-renders stay cheap."""
-        with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg q-pa-lg gap-3").style(self.theme.scope_style):
-            dialog.on_value_change(lambda event: None if event.value else dialog.delete())
-            heading = ui.label(title).classes("text-h6")
-            heading.props["role"] = "heading"
-            heading.props["aria-level"] = "2"
+        """A titled dialog in the portal's colours, opened when the block ends and removed once closed."""
+        with titled_dialog(title, card_classes="w-full max-w-lg q-pa-lg gap-3", style=self.theme.scope_style) as dialog:
             yield dialog
-        dialog.open()
 
     async def act(
         self,
@@ -146,8 +158,8 @@ class Portal:
 
 # The portal's recurring elements, with their looks built in (see `preset`).
 _PRIMARY_BUTTONS = {
-    text_color: preset(ui.button, props=f"unelevated no-caps color=primary text-color={text_color}")
-    for text_color in ("white", "dark")
+    text_color: preset(ui.button, props=f"unelevated no-caps color=brand text-color={text_color}")
+    for text_color in ("white", "black")
 }
 SecondaryButton = preset(ui.button, props="outline no-caps color=primary")
 TextButton = preset(ui.button, props="flat dense no-caps color=primary")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from nicegui import events, run, ui
 from sqlalchemy.orm import Session
 
-from app.colors import MINIMUM_TEXT_CONTRAST, contrast_ratio, readable_text_on
+from app.colors import MINIMUM_TEXT_CONTRAST, contrast_ratio, readable_color_on, readable_text_on
 from app.context import AppContext
 from app.images import MAX_UPLOAD_BYTES, ImageRejected, process_icon, process_logo
 from app.services.portal_preview import PreviewCustomer, load_preview_customer, preview_view
@@ -238,20 +238,27 @@ class BrandingEditor(SettingsEditor):
     def contrast(self) -> None:
         """WCAG contrast of what customers read on (and in) the chosen colours, with a warning below 4.5:1."""
         brand, accent = self.draft.brand_color, self.draft.accent_color
-        checks: list[tuple[str, float]] = []
+        checks: list[tuple[str, float, str]] = []  # what, contrast, what the portal does about a low one
         if HEX_COLOR.fullmatch(brand):
-            checks.append(("Button text on the brand colour", contrast_ratio(brand, readable_text_on(brand))))
-            checks.append(("Brand-coloured links on white", contrast_ratio(brand, WHITE)))
+            checks.append(("Button text on the brand colour", contrast_ratio(brand, readable_text_on(brand)), ""))
+            shade = readable_color_on(brand)
+            checks.append(
+                (
+                    "Brand-coloured links and outlined buttons on white",
+                    contrast_ratio(brand, WHITE),
+                    f"customers see them in a darker shade, {shade} ({contrast_ratio(shade, WHITE):.1f}:1)",
+                )
+            )
         if HEX_COLOR.fullmatch(accent):
-            checks.append(("Text on the accent colour", contrast_ratio(accent, readable_text_on(accent))))
+            checks.append(("Text on the accent colour", contrast_ratio(accent, readable_text_on(accent)), ""))
         with ui.column().classes("gap-1 w-full").mark("contrast"):
-            for what, ratio in checks:
+            for what, ratio, remedy in checks:
                 low = ratio < MINIMUM_TEXT_CONTRAST
                 with ui.row().classes("items-center gap-2 no-wrap"):
                     ui.icon("warning" if low else "check_circle", color="orange-9" if low else "positive", size="xs")
                     text = f"{what}: contrast {ratio:.1f}:1"
                     if low:
-                        text += " — below 4.5:1, hard to read for many people"
+                        text += f" — below 4.5:1, hard to read for many people; {remedy or 'choose a darker colour'}"
                     ui.label(text).classes("text-body2")
 
 

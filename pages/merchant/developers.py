@@ -24,7 +24,7 @@ from app.services.webhooks import (
     update_endpoint,
 )
 from app.views import WebhookDeliveryView, WebhookEndpointSecret, WebhookEndpointView
-from components.dialogs import confirm_dialog
+from components.dialogs import confirm_dialog, titled_dialog
 from components.webhooks import EndpointDraft, EndpointForm, delivery_log, events_summary, show_secret_dialog
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
@@ -71,7 +71,8 @@ def developers_page(page: MerchantPage) -> None:
             '"t.body" keyed with the endpoint\'s signing secret>. Check it with verify_signature from '
             "app/webhook_signature.py (standard library only; copy it into your receiver):"
         ).classes("text-body2 text-grey-8")
-        ui.code(RECEIVER_EXAMPLE, language="python").classes("w-full text-sm")
+        code = ui.code(RECEIVER_EXAMPLE, language="python").classes("w-full text-sm")
+        code.copy_button.props["aria-label"] = "Copy the example"
 
 
 def endpoint_page(page: MerchantPage, endpoint_id: str) -> None:
@@ -158,8 +159,7 @@ def endpoint_dialog(
         names = event_types_in_use(session=session, merchant_id=page.merchant_id)
     allow_insecure = page.context.settings.allow_insecure_webhooks
     url_hint = "https:// (or http://127.0.0.1 while testing)" if allow_insecure else "A public https:// address"
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
-        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+    with titled_dialog(title, card_classes="w-full max-w-xl") as dialog:
         form = EndpointForm(
             event_titles={name: describe_event(name) for name in names}, initial=initial, url_hint=url_hint
         )
@@ -181,7 +181,6 @@ def endpoint_dialog(
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
             save_button = ui.button(submit, on_click=save).props("unelevated no-caps").mark("save-endpoint")
-    dialog.open()
 
 
 class EndpointDetails:

@@ -43,9 +43,8 @@ def register(context: AppContext) -> None:
             error.set_text(message)
             error.set_visibility(True)
 
-        ui.colors(primary="#635bff")
         with (
-            ui.element("main").classes("w-full min-h-screen flex items-center justify-center bg-grey-2 q-pa-md"),
+            ui.element("div").classes("w-full min-h-screen flex items-center justify-center bg-grey-2 q-pa-md"),
             ui.card().classes("w-full max-w-sm q-pa-lg"),
         ):
             ui.label("Sign in to your dashboard").classes("text-h6").props('role="heading" aria-level="1"')

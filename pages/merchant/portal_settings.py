@@ -44,6 +44,7 @@ from components.settings import (
 from components.theme import portal_frame
 from pages.merchant.scaffold import MerchantPage, merchant_page
 from pages.merchant.settings_editor import SettingsEditor
+from server.nicegui_internals import set_page_language
 
 SAMPLE_CUSTOMER = ""
 SAMPLE_LABEL = "Sample customer (Jenny Rosen)"
@@ -410,10 +411,11 @@ def portal_preview_page(page: MerchantPage, token: str = "") -> None:
         icon_src=branding_image_url(draft, "icon"),
         logo_src=branding_image_url(draft, "logo"),
     )
+    set_page_language(view.locale)
     with (
         ui.element("div")
         .classes("w-full row items-center justify-center gap-x-3 q-pa-sm bg-orange-2 text-center")
-        .props('role="status"')
+        .props('role="status" lang="en"')  # the dashboard's words above the portal in its customer's language
     ):
         ui.label("Preview — not saved").classes("text-weight-bold")
         ui.label("Customers don't see these settings until you save them. Actions are disabled.").classes("text-body2")

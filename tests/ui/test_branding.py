@@ -159,11 +159,13 @@ async def test_an_invalid_colour_blocks_save_and_a_valid_one_changes_the_preview
 
 async def test_low_contrast_colours_are_warned_about(user: User) -> None:
     await log_in(user, then=PAGE)
-    (accent,) = user.find(kind=ui.color_input, content="Accent colour").elements
+    (brand,) = user.find(kind=ui.color_input, content="Brand colour").elements
     with user:
-        accent.value = "#808080"
+        brand.value = "#ffd700"
     await user.should_see(
-        "Text on the accent colour: contrast 4.4:1 — below 4.5:1, hard to read for many people", retries=30
+        "Brand-coloured links and outlined buttons on white: contrast 1.4:1 — below 4.5:1, hard to read for many "
+        "people; customers see them in a darker shade, #8a7400 (4.6:1)",
+        retries=30,
     )
 
 

@@ -1,0 +1,310 @@
+"""axe-core on every page, with its dialogs open, at desktop and phone widths: no serious or critical violation and
+no landmark problem. Plus the keyboard: dialogs trap focus and give it back, and `<html lang>` follows the portal.
+
+To cover a new page, add a `Screen` to `SCREENS` (a path, or a function that makes one from the server's data,
+and the clicks that open what should be checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.colors import readable_color_on
+from app.config import load_settings
+from app.db import Database
+from app.models import Customer, Merchant, PortalSettings, Price, Subscription, SubscriptionStatus, utcnow
+from app.services.portal_links import issue_link, revoke_link
+from tests.conftest import TEST_SECRET_KEY
+from tests.e2e.accessibility import axe_violations, describe
+from tests.e2e.conftest import log_in, running_server
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+MERCHANT = "Acme Cloud"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    database: Database
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A server of its own: the other browser tests change settings and data that these pages show."""
+    data_dir = tmp_path_factory.mktemp("a11y-data")
+    with running_server(data_dir) as server:
+        database = Database(f"sqlite:///{data_dir / 'portal.db'}")
+        _allow_everything(database)
+        yield Site(server.url, database)
+        database.dispose()
+
+
+def _allow_everything(database: Database) -> None:
+    """Every portal feature on, so that every section and dialog can be opened."""
+    with database.transaction() as session:
+        merchant_id = session.scalars(select(Merchant.id).where(Merchant.public_business_name == MERCHANT)).one()
+        row = session.get_one(PortalSettings, merchant_id)
+        row.plan_switching = True
+        row.switchable_price_ids = list(
+            session.scalars(select(Price.id).where(Price.merchant_id == merchant_id, Price.active))
+        )
+
+
+def _customer_id(database: Database, status: SubscriptionStatus = SubscriptionStatus.ACTIVE) -> str:
+    with database.transaction() as session:
+        return session.scalars(
+            select(Customer.id)
+            .join(Subscription, Subscription.customer_id == Customer.id)
+            .join(Merchant, Merchant.id == Customer.merchant_id)
+            .where(
+                Merchant.public_business_name == MERCHANT,
+                Subscription.status == status,
+                Subscription.cancel_at_period_end.is_(False),
+            )
+            .order_by(Customer.email)
+            .limit(1)
+        ).one()
+
+
+def _link(site: Site, *, locale: str = "en_US", age: timedelta = timedelta(0), revoked: bool = False) -> str:
+    """A portal link's path for an active customer (English unless `locale`), issued `age` ago, maybe revoked."""
+    settings = load_settings(secret_key=TEST_SECRET_KEY, _env_file=None)
+    customer_id = _customer_id(site.database)
+    issued_at = utcnow() - age
+    with site.database.transaction() as session:
+        merchant_id = session.get_one(Customer, customer_id).merchant_id
+        session.get_one(Customer, customer_id).locale = locale
+        link = issue_link(
+            session=session,
+            settings=settings,
+            merchant_id=merchant_id,
+            customer_id=customer_id,
+            created_by="a11y",
+            clock=lambda: issued_at,
+        )
+        if revoked:
+            revoke_link(session=session, merchant_id=merchant_id, link_id=link.id)
+    return link.url.removeprefix(settings.effective_public_url)
+
+
+def portal(site: Site) -> str:
+    return _link(site)
+
+
+def expired_link(site: Site) -> str:
+    return _link(site, age=timedelta(days=3))
+
+
+def revoked_link(site: Site) -> str:
+    return _link(site, revoked=True)
+
+
+def customer_page(site: Site) -> str:
+    return f"/customers/{_customer_id(site.database)}"
+
+
+def click(name: str, *, within: str | None = None, opens_dialog: bool = True) -> Callable[[Page], None]:
+    """Click the button `name` (in the region `within`), and wait for the dialog it opens."""
+
+    def act(page: Page) -> None:
+        scope = page.get_by_role("region", name=within) if within else page
+        scope.get_by_role("button", name=name).first.click()
+        if opens_dialog:
+            expect(page.get_by_role("dialog")).to_be_visible()
+
+    return act
+
+
+def show_preview_on_phone(page: Page) -> None:
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_role("region", name="Portal preview")).to_be_visible()
+
+
+def settled(page: Page) -> None:
+    """Wait until transitions (a dialog fading in) are over: mid-fade, colours are not what people will read."""
+    page.wait_for_function("() => document.getAnimations().every(animation => animation.playState !== 'running')")
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    path: str | Callable[[Site], str]
+    actions: tuple[Callable[[Page], None], ...] = ()
+    signed_in: bool = True
+    viewport: dict[str, int] = field(default_factory=lambda: DESKTOP)
+    ready: str = ""  # a role=heading name to wait for before checking (the page has rendered)
+
+
+SCREENS = [
+    # The merchant's dashboard (and its sign-in page).
+    Screen("sign-in", "/login", signed_in=False, ready="Sign in to your dashboard"),
+    Screen("customers", "/customers", ready="Customers"),
+    Screen("customers-phone", "/customers", viewport=PHONE, ready="Customers"),
+    Screen("customer", customer_page),
+    Screen("customer-copy-url-revoke", customer_page, (click("Copy url", opens_dialog=False), click("Revoke"))),
+    Screen("emails", "/emails", ready="Emails"),
+    Screen("activity", "/activity", ready="Activity"),
+    Screen("portal-settings", "/settings/portal", ready="Customer portal"),
+    Screen("portal-settings-phone-preview", "/settings/portal", (show_preview_on_phone,), viewport=PHONE),
+    Screen("branding", "/settings/branding", ready="Branding"),
+    Screen("billing", "/settings/billing", ready="Billing"),
+    Screen("account", "/settings/account", ready="Account details"),
+    Screen("developers", "/developers", ready="Developers"),
+    Screen("developers-add-endpoint", "/developers", (click("Add endpoint"),)),
+    # The customer portal, at both widths, with each dialog open.
+    *(
+        screen
+        for width, viewport in (("", DESKTOP), ("-phone", PHONE))
+        for screen in (
+            Screen(f"portal{width}", portal, signed_in=False, viewport=viewport),
+            Screen(
+                f"portal-cancel{width}",
+                portal,
+                (click("Cancel subscription", within="Subscriptions"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+            Screen(
+                f"portal-switch-plan{width}",
+                portal,
+                (click("Update subscription", within="Subscriptions"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+            Screen(
+                f"portal-add-card{width}",
+                portal,
+                (click("Add payment method", within="Payment method"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+            Screen(
+                f"portal-billing-details{width}",
+                portal,
+                (click("Update billing details", within="Billing details"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+            Screen(
+                f"portal-shipping{width}",
+                portal,
+                (click("Update shipping information", within="Shipping information"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+            Screen(
+                f"portal-invoice{width}",
+                portal,
+                (click("View invoice", within="Invoice history"),),
+                signed_in=False,
+                viewport=viewport,
+            ),
+        )
+    ),
+    # What a customer sees when a link cannot be used.
+    Screen("link-expired", expired_link, signed_in=False, ready="This link has expired"),
+    Screen("link-revoked", revoked_link, signed_in=False, ready="This link is no longer valid"),
+    Screen("link-invalid", "/portal/not-a-real-token", signed_in=False, ready="This link is not valid"),
+    Screen("link-expired-phone", expired_link, signed_in=False, viewport=PHONE, ready="This link has expired"),
+]
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=[screen.id for screen in SCREENS])
+def test_no_serious_violations_and_sound_landmarks(page: Page, site: Site, screen: Screen) -> None:
+    page.set_viewport_size(screen.viewport)
+    path = screen.path(site) if callable(screen.path) else screen.path
+    if screen.signed_in:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+        log_in(page, site.url, path)
+    else:
+        page.goto(site.url + path)
+    if screen.ready:
+        expect(page.get_by_role("heading", name=screen.ready, exact=True).first).to_be_visible()
+    else:
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    for action in screen.actions:
+        action(page)
+    settled(page)
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+
+
+def test_html_lang_follows_the_portal_language(page: Page, site: Site) -> None:
+    page.goto(site.url + _link(site, locale="de_DE"))
+    expect(page.get_by_role("region", name="Abonnements")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "de-DE")
+    page.get_by_label("Sprache").click()
+    page.get_by_role("option", name="Français").click()
+    expect(page.get_by_label("Langue")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.reload()
+    expect(page.get_by_label("Langue")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+
+def test_merchant_pages_are_english(page: Page, site: Site) -> None:
+    log_in(page, site.url, "/customers")
+    expect(page.locator("html")).to_have_attribute("lang", "en-US")
+
+
+FOCUS_IN_DIALOG = "() => !!document.activeElement?.closest('[role=dialog]')"
+
+
+def _focus_is_inside_dialog(page: Page) -> bool:
+    return bool(page.evaluate(FOCUS_IN_DIALOG))
+
+
+def test_dialogs_trap_focus_and_return_it_by_keyboard(page: Page, site: Site) -> None:
+    page.set_viewport_size(DESKTOP)
+    page.goto(site.url + portal(site))
+    subscriptions = page.get_by_role("region", name="Subscriptions")
+    opener = subscriptions.get_by_role("button", name="Cancel subscription").first
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_be_visible()
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    for _ in range(25):  # more stops than the dialog has: focus must wrap around inside it
+        page.keyboard.press("Tab")
+        assert _focus_is_inside_dialog(page)
+    for _ in range(25):
+        page.keyboard.press("Shift+Tab")
+        assert _focus_is_inside_dialog(page)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    # The same through the dialog's own button, pressed with the keyboard.
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Keep subscription").focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+
+def test_focus_is_visible_in_the_brand_colour(page: Page, site: Site) -> None:
+    with site.database.transaction() as session:
+        brand = session.scalars(
+            select(PortalSettings.brand_color).join(Merchant).where(Merchant.public_business_name == MERCHANT)
+        ).one()
+    ring = readable_color_on(brand)
+    expected = "rgb({}, {}, {})".format(*(int(ring[index : index + 2], 16) for index in (1, 3, 5)))
+    page.set_viewport_size(DESKTOP)
+    page.goto(site.url + portal(site))
+    button = page.get_by_role("region", name="Subscriptions").get_by_role("button", name="Cancel subscription").first
+    expect(button).to_be_visible()
+    page.keyboard.press("Tab")  # the keyboard is in use: programmatic focus now shows as focus-visible
+    button.focus()
+    style = button.evaluate(
+        "element => [getComputedStyle(element).outlineStyle, getComputedStyle(element).outlineColor]"
+    )
+    assert style == ["solid", expected]
