@@ -7,7 +7,8 @@ from pathlib import Path
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from app.db import Database
 from app.models import Customer, Merchant, PortalLink, Subscription, SubscriptionStatus
@@ -191,3 +192,21 @@ async def test_the_customers_cancellation_reason_and_comment_show_as_text_beside
     with user.scope(marker="cancellation-feedback"):
         await user.should_see("Cancellation reason: It's too expensive")
         await user.should_see("Comment: <b>Too pricey</b> for a team of two")  # the markup is shown, not applied
+
+
+async def test_the_details_page_loads_the_account_details_once(user: User, app_env: Path) -> None:
+    """One query of the merchant's row per request: the scaffold loads the account details and hands them on."""
+    customer = _customer(app_env)
+    await log_in(user, then="/customers")
+    statements: list[str] = []
+
+    def record(_connection: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        await user.open(f"/customers/{customer.id}")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    await user.should_see("Customer portal link")
+    assert sum("FROM merchants" in statement for statement in statements) == 1, statements

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.models import Merchant, WebhookEndpoint
 from app.services.events import SYSTEM, record_event
-from app.services.webhooks import create_endpoint, dispatch_events
+from app.services.webhooks import create_endpoint, delete_endpoint, dispatch_events
 from tests.conftest import DEMO_NOW
 from tests.ui.conftest import log_in
 from tests.ui.eventually import eventually
@@ -117,3 +117,26 @@ async def test_another_merchants_endpoint_is_not_shown(user: User, database: Dat
         assert response.status_code == 404
         assert "This webhook endpoint does not exist" in response.text
         assert "globex.example.com" not in response.text
+
+
+async def test_an_endpoint_deleted_in_another_tab_is_reported_not_failed(user: User, database: Database) -> None:
+    acme = merchant_id(database)
+    with database.transaction() as session:
+        created = create_endpoint(
+            session=session,
+            merchant_id=acme,
+            url="https://hooks.example.com/portal",
+            description="",
+            event_types=["*"],
+            allow_insecure=False,
+            clock=lambda: DEMO_NOW,
+        )
+    await log_in(user, then=f"/developers/webhooks/{created.endpoint.id}")
+    await user.should_see("Sends: All events")
+    with database.transaction() as session:
+        delete_endpoint(session=session, merchant_id=acme, endpoint_id=created.endpoint.id)
+
+    user.find(marker="roll-secret").click()
+    user.find(kind=ui.button, content="Create new secret").click()
+    await user.should_see("This webhook endpoint no longer exists.", retries=30)
+    await user.should_not_see("New signing secret")
