@@ -1,5 +1,4 @@
-"""What every merchant page shares: `merchant_page` opens it (sign-in, account details, frame), `MerchantPage.act`
-runs its actions."""
+"""What every merchant page shares: its opening (sign-in, account details, frame) and the one way it runs actions."""
 
 from __future__ import annotations
 
