@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from nicegui import app, ui
@@ -22,6 +22,7 @@ MERCHANT_NAV = (
     ("Developers", "/developers", "code"),
 )
 MERCHANT_PRIMARY = "#635bff"  # 4.7:1 on white: readable as link and button text
+SIGN_OUT_FIELD = "sign_out_token"
 # Every page: links in the primary colour (NiceGUI's default blue is 3.7:1 on white), a focus ring in it (for the
 # keyboard, over Quasar's `no-outline`: an !important in the first layer beats later layers' ones), filled brand
 # buttons (`color=brand`), and code examples on white (Pygments' colours are made for it). The ring replaces
@@ -58,7 +59,7 @@ def page_colors(primary: str) -> None:
 
 
 @contextmanager
-def merchant_frame(title: str, *, business_name: str, user_email: str, on_logout: Callable[[], None]) -> Iterator[None]:
+def merchant_frame(title: str, *, business_name: str, user_email: str, sign_out_token: str) -> Iterator[None]:
     """Header, navigation drawer and sign-out; the page's content goes in the `with` body.
 
     The drawer is a sidebar from 1024 px up and slides over the page below that, opened by the header's menu button.
@@ -71,7 +72,7 @@ def merchant_frame(title: str, *, business_name: str, user_email: str, on_logout
         ui.label(business_name).classes("text-subtitle1 text-weight-bold ellipsis")
         ui.space()
         ui.label(user_email).classes("text-caption text-grey-7 gt-xs")
-        ui.button("Sign out", icon="logout", on_click=on_logout).props("flat no-caps dense")
+        sign_out_form(sign_out_token).props("flat no-caps dense")
     drawer = ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-1 q-pa-sm")
     with drawer, ui.element("nav").props('aria-label="Main"').classes("column gap-1 w-full"):
         for label, target, icon in MERCHANT_NAV:
@@ -81,6 +82,14 @@ def merchant_frame(title: str, *, business_name: str, user_email: str, on_logout
     with ui.element("div").classes("w-full max-w-screen-xl mx-auto q-pa-md"):
         ui.label(title).classes("text-h5 q-mb-md").props('role="heading" aria-level="1"')
         yield
+
+
+def sign_out_form(token: str) -> ui.button:
+    """A Sign out button that posts the browser's sign-out token to `/logout` (a form, so the browser sends it)."""
+    with ui.element("form").props('method="post" action="/logout"'):
+        hidden = ui.element("input").props(f'type="hidden" name="{SIGN_OUT_FIELD}"').mark("sign-out-token")
+        hidden.props["value"] = token
+        return ui.button("Sign out", icon="logout").props('type="submit"')
 
 
 def _nav_link(label: str, target: str, icon: str, *, current: bool) -> None:

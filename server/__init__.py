@@ -18,7 +18,7 @@ def install(context: AppContext) -> None:
     collection): without them, NiceGUI's own pruning remains.
     """
     tuned = apply_patches()
-    app.add_middleware(MerchantSignInMiddleware)
+    app.add_middleware(MerchantSignInMiddleware, context=context)
     # Added last, so outermost: sign-in redirects get the headers too.
     app.add_middleware(SecurityHeadersMiddleware, https_only=context.settings.secure_cookies)
     background_loops.install(context)

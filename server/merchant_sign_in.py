@@ -1,8 +1,10 @@
 """The merchant sign-in check: dashboard pages are closed by default; only public prefixes pass without a user.
 
 The signed-in user lives in the session's server-side storage under `USER_KEY`. `/login/complete`
-(`pages/merchant/auth.py`) cannot write that storage for a session id it has just created, so it leaves the user
-under `HANDOVER_KEY` in the signed session cookie, and this middleware moves it over on the next request.
+(`pages/merchant/auth.py`) cannot write that storage for a session id it has just created, so it leaves a hand-over
+under `HANDOVER_KEY` in the signed session cookie, and this middleware takes the user over on the next request. The
+hand-over names a `SignInGrant` row and works once: a copy of that cookie replayed later (after sign-out, say)
+signs nobody in.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app
-from starlette.types import Receive, Scope, Send
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.context import AppContext
+from app.services.accounts import take_over_sign_in
 from server.http_middleware import HttpMiddleware
 
 PUBLIC_PREFIXES = (
@@ -28,22 +33,36 @@ PUBLIC_PREFIXES = (
     "/openapi.json",
 )
 USER_KEY = "merchant_user_id"
-# In the (signed) session cookie between `/login/complete` and the next request, which moves it into the new
+# In the (signed) session cookie between `/login/complete` and the next request, which moves the user into the new
 # session's server-side storage: that storage only exists from the first request that carries the new id.
-HANDOVER_KEY = "signed_in_user"
+HANDOVER_KEY = "sign_in_handover"
 
 
 class MerchantSignInMiddleware(HttpMiddleware):
     """Sends requests for non-public paths without a signed-in user to `/login`, to come back afterwards."""
 
+    def __init__(self, app: ASGIApp, *, context: AppContext) -> None:
+        super().__init__(app)
+        self.context = context
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         path = request.url.path
         if HANDOVER_KEY in request.session:
-            app.storage.user.clear()
-            app.storage.user[USER_KEY] = request.session.pop(HANDOVER_KEY)
+            await self._take_over(str(request.session.pop(HANDOVER_KEY)))
         if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get(USER_KEY):
             target = path + (f"?{request.url.query}" if request.url.query else "")
             await RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _take_over(self, handover: str) -> None:
+        def take_over() -> str | None:
+            with self.context.database.transaction() as session:
+                user = take_over_sign_in(session=session, handover=handover, clock=self.context.clock)
+                return user.user_id if user else None
+
+        user_id = await run_in_threadpool(take_over)
+        if user_id is not None:
+            app.storage.user.clear()
+            app.storage.user[USER_KEY] = user_id

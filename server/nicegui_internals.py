@@ -14,11 +14,13 @@ import copy
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version as installed_version
 from typing import Any, get_args
 
-from nicegui import Client, helpers, ui
+from fastapi import Request
+from nicegui import Client, helpers, storage, ui
 from nicegui.element import Element
 from nicegui.language import Language
 from nicegui.outbox import Message, Outbox
@@ -131,6 +133,20 @@ def apply_patches(nicegui_version: str | None = None) -> bool:
         return False
     install_functions(PATCHES)
     return True
+
+
+@contextmanager
+def storage_of(request: Request) -> Iterator[None]:
+    """`app.storage.user` as it is for `request`'s session.
+
+    NiceGUI picks a session's storage by the request in a context variable, which an event handler takes from the
+    request its element was created in: not always the page's own (an element rebuilt from outside any event).
+    """
+    token = storage.request_contextvar.set(request)
+    try:
+        yield
+    finally:
+        storage.request_contextvar.reset(token)
 
 
 def awaits_reconnection(client: Client) -> bool:

@@ -133,6 +133,23 @@ class LoginFailure(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignInGrant(Base):
+    """One sign-in on its way from the password form to a new session; each step can be taken once.
+
+    The grant (`/login/complete?grant=…`) names this row, and so does the hand-over that `/login/complete` leaves in
+    the new session's cookie: `redeemed_at` records the grant's use, `handed_over_at` the new session taking the
+    user over (or a sign-out that revoked it), so neither a grant nor a cookie captured on the way works twice.
+    """
+
+    __tablename__ = "sign_in_grants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=lambda: secrets.token_urlsafe(32))
+    user_id: Mapped[str] = mapped_column(ForeignKey("merchant_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    handed_over_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 class PortalSettings(Base):
     """How a merchant's customer portal looks and what customers may do in it."""
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
 from app.errors import LoginLocked, ValidationFailed
-from app.models import LoginFailure, Merchant, MerchantUser, PortalSettings
+from app.models import LoginFailure, Merchant, MerchantUser, PortalSettings, SignInGrant
 from app.services.portal_links import signed_serializer
 from app.validation import check_email, check_length, normalize_email
 from app.views import SignedInUser
@@ -62,26 +63,79 @@ def _verify(password_hash: str | None, password: str) -> bool:
 
 SIGN_IN_GRANT_SALT = "merchant-sign-in"
 SIGN_IN_GRANT_SECONDS = 60
+# Grants are kept this long (for the single-use check) and then deleted when another merchant signs in.
+SIGN_IN_GRANT_RETENTION = timedelta(days=1)
 
 
-def issue_sign_in_grant(*, settings: Settings, user_id: str, browser_id: str, clock: Clock = system_clock) -> str:
-    """A short-lived signed pass from the login form (a websocket event) to the HTTP request that starts a fresh
-    session; it only works in the browser that signed in, so a link to it cannot log a victim in (login CSRF)."""
-    return signed_serializer(settings, clock, salt=SIGN_IN_GRANT_SALT).dumps({"user": user_id, "browser": browser_id})
+def issue_sign_in_grant(
+    *, session: Session, settings: Settings, user_id: str, browser_key: str, clock: Clock = system_clock
+) -> str:
+    """A short-lived, single-use signed pass from the login form (a websocket event) to the HTTP request that starts
+    a fresh session. It only works in the browser whose login page holds `browser_key` (a random key that page put
+    in its cookie), so neither a link to it (login CSRF) nor a session cookie planted before sign-in can use it."""
+    now = clock()
+    session.execute(delete(SignInGrant).where(SignInGrant.created_at < now - SIGN_IN_GRANT_RETENTION))
+    grant = SignInGrant(user_id=user_id, created_at=now)
+    session.add(grant)
+    session.flush()
+    serializer = signed_serializer(settings, clock, salt=SIGN_IN_GRANT_SALT)
+    return serializer.dumps({"grant": grant.id, "browser": browser_key})
 
 
-def open_sign_in_grant(*, settings: Settings, grant: str, browser_id: str, clock: Clock = system_clock) -> str | None:
-    """The user id of a genuine, fresh grant issued to this browser; None for anything else."""
+def redeem_sign_in_grant(
+    *, session: Session, settings: Settings, grant: str, browser_keys: Collection[str], clock: Clock = system_clock
+) -> str | None:
+    """Use a genuine, fresh grant issued to one of `browser_keys`, once: returns the hand-over for the new session
+    (see `take_over_sign_in`), None for anything else, a second use included."""
     try:
         payload = signed_serializer(settings, clock, salt=SIGN_IN_GRANT_SALT).loads(
             grant, max_age=SIGN_IN_GRANT_SECONDS
         )
     except BadSignature:  # also SignatureExpired
         return None
-    if not isinstance(payload, dict) or not browser_id or payload.get("browser") != browser_id:
+    if not isinstance(payload, dict) or payload.get("browser") not in browser_keys:
         return None
-    user_id = payload.get("user")
-    return user_id if isinstance(user_id, str) else None
+    grant_id = payload.get("grant")
+    if not isinstance(grant_id, str):
+        return None
+    now = clock()
+    redeemed = session.execute(
+        update(SignInGrant)
+        .where(
+            SignInGrant.id == grant_id,
+            SignInGrant.redeemed_at.is_(None),
+            SignInGrant.created_at > now - timedelta(seconds=SIGN_IN_GRANT_SECONDS),
+        )
+        .values(redeemed_at=now)
+    )
+    return grant_id if redeemed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def take_over_sign_in(*, session: Session, handover: str, clock: Clock = system_clock) -> SignedInUser | None:
+    """The user a redeemed grant names, for the first request of its new session only; None for anything else."""
+    now = clock()
+    taken = session.execute(
+        update(SignInGrant)
+        .where(
+            SignInGrant.id == handover,
+            SignInGrant.redeemed_at > now - timedelta(seconds=SIGN_IN_GRANT_SECONDS),
+            SignInGrant.handed_over_at.is_(None),
+        )
+        .values(handed_over_at=now)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return user_by_id(session=session, user_id=session.get_one(SignInGrant, handover).user_id)
+
+
+def revoke_sign_ins(*, session: Session, user_id: str, clock: Clock = system_clock) -> None:
+    """At sign-out: grants and hand-overs of the user still on their way stop working."""
+    now = clock()
+    session.execute(
+        update(SignInGrant)
+        .where(SignInGrant.user_id == user_id, SignInGrant.handed_over_at.is_(None))
+        .values(redeemed_at=func.coalesce(SignInGrant.redeemed_at, now), handed_over_at=now)
+    )
 
 
 def user_by_id(*, session: Session, user_id: str) -> SignedInUser | None:

@@ -1,4 +1,4 @@
-"""`/login` and `/logout` for merchant users."""
+"""`/login` and the `/logout` page for merchant users (signing out itself is `POST /logout`, in `auth.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from nicegui import app, ui
 from app.context import AppContext
 from app.errors import LoginLocked
 from app.services.accounts import authenticate
-from pages.merchant.auth import HOME, USER_KEY, end_session, sign_in, site_path
+from components.theme import sign_out_form
+from pages.merchant.auth import (
+    HOME,
+    USER_KEY,
+    new_sign_in_key,
+    register_sign_out,
+    sign_in,
+    sign_out_token,
+    site_path,
+)
+from pages.merchant.scaffold import MerchantPage, merchant_page
 
 INCORRECT = "Email or password is incorrect."
 
@@ -19,6 +29,7 @@ def register(context: AppContext) -> None:
         if app.storage.user.get(USER_KEY):
             ui.navigate.to(target)
             return
+        browser_key = new_sign_in_key()
 
         def try_login() -> None:
             error.set_visibility(False)
@@ -37,7 +48,7 @@ def register(context: AppContext) -> None:
                 password.set_value("")
                 show_error(INCORRECT)
                 return
-            sign_in(context, user, target)
+            sign_in(context, user, target, browser_key)
 
         def show_error(message: str) -> None:
             error.set_text(message)
@@ -60,7 +71,12 @@ def register(context: AppContext) -> None:
                 error.set_visibility(False)
                 ui.button("Sign in", on_click=try_login).props("unelevated no-caps").classes("w-full")
 
-    @ui.page("/logout")
-    def logout_page() -> None:
-        end_session()
-        ui.navigate.to("/login")
+    @merchant_page(context, "/logout", title="Sign out")
+    def sign_out_page(_page: MerchantPage) -> None:
+        """Where a link to `/logout`, or a Sign out from a page of an older session, lands: signing out is a click."""
+        ui.label("Sign out of your dashboard in this browser?").classes("text-body1")
+        with ui.row().classes("items-center gap-4 q-mt-md"):
+            sign_out_form(sign_out_token(context)).props("unelevated no-caps")
+            ui.link("Stay signed in", HOME)
+
+    register_sign_out(context)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlencode
 
 from nicegui import run, ui
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from app.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from app.services.merchants import get_account_details
 from app.views import AccountDetails, SignedInUser
 from components.theme import merchant_frame
-from pages.merchant.auth import require_user, sign_out
+from pages.merchant.auth import require_user, sign_out_token, still_signed_in
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -43,7 +44,10 @@ class MerchantPage:
     def frame(self, title: str) -> Iterator[None]:
         """The dashboard around the page's content, with `title` as its heading."""
         with merchant_frame(
-            title, business_name=self.account.public_business_name, user_email=self.user.email, on_logout=sign_out
+            title,
+            business_name=self.account.public_business_name,
+            user_email=self.user.email,
+            sign_out_token=sign_out_token(self.context),
         ):
             yield
 
@@ -70,8 +74,15 @@ class MerchantPage:
         `buttons` are disabled meanwhile, so a double click acts once. Domain errors become messages: field errors
         go to `on_invalid` when given (else they are notified), a missing object is `not_found`, a conflict goes to
         `on_conflict` when given, and an unavailable database says nothing was saved.
+
+        Nothing runs once the page's session is no longer signed in as its user (signed out in another tab): the
+        browser is sent to sign in, and back to this page afterwards.
         """
         if any(not button.enabled for button in buttons):
+            return
+        if not still_signed_in(self.user):
+            ui.notify("You have signed out. Sign in again to continue.", type="warning")
+            ui.navigate.to(f"/login?{urlencode({'redirect_to': _page_address()})}")
             return
         for button in buttons:
             button.disable()
@@ -155,6 +166,12 @@ def merchant_page(
         return body
 
     return decorate
+
+
+def _page_address() -> str:
+    """The path and query this page was opened with."""
+    request = ui.context.client.request
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "") if request else "/"
 
 
 def _explain_unavailable(exception: Exception) -> None:

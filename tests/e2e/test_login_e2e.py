@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import log_in
@@ -29,3 +31,19 @@ def test_health_route_checks_the_database(page: Page, server_url: str) -> None:
     response = page.request.get(f"{server_url}/healthz")
     assert response.ok
     assert response.json() == {"status": "ok"}
+
+
+def test_sign_out_posts_the_form_and_an_open_tab_then_asks_to_sign_in(page: Page, server_url: str) -> None:
+    log_in(page, server_url, "/customers")
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{server_url}/customers")
+    other_tab.get_by_role("link", name="Chloé Müller").click()
+    expect(other_tab.get_by_role("heading", name="Chloé Müller", level=1)).to_be_visible()
+    customer_path = other_tab.url.removeprefix(server_url)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{server_url}/login")
+
+    other_tab.get_by_role("button", name="Copy url").click()  # the tab still shows the dashboard: its action refuses
+    expect(other_tab).to_have_url(f"{server_url}/login?{urlencode({'redirect_to': customer_path})}")
+    page.goto(f"{server_url}/logout")  # signed out, a link to /logout leads to sign in
+    expect(page).to_have_url(f"{server_url}/login")

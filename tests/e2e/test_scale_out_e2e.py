@@ -188,7 +188,8 @@ def test_a_merchant_session_started_on_one_process_is_valid_on_the_other(page: P
     eventually(lambda: signed_in_on(second), "the second process to know the session")  # Redis is written async
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
 
-    page.goto(f"{second.url}/logout")
+    page.goto(f"{second.url}/customers")
+    page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
     eventually(lambda: not signed_in_on(first), "the first process to forget the session")
     expect(page).to_have_url(re.compile(rf"^{re.escape(first.url)}/login\?"))

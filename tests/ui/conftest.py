@@ -26,3 +26,11 @@ async def log_in(
     user.find(kind=ui.button, content="Sign in").click()
     if password == DEMO_PASSWORD:
         await user.should_see("Sign out", retries=30)
+
+
+async def sign_out(user: User) -> None:
+    """What the dashboard's Sign out button does in a browser: post the page's form, then follow to `/login`."""
+    (token,) = user.find(marker="sign-out-token").elements
+    response = await user.http_client.post("/logout", data={"sign_out_token": token.props["value"]})
+    assert response.status_code == 303
+    await user.open(response.headers["location"])

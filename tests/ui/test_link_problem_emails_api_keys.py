@@ -14,7 +14,7 @@ from app.config import load_settings
 from app.db import Database
 from app.models import ApiKey, Customer, EmailMessage, Merchant, utcnow
 from app.services.portal_links import IssuedLink, issue_link, open_link, revoke_link
-from tests.ui.conftest import log_in
+from tests.ui.conftest import log_in, sign_out
 
 
 def _database(path: Path) -> Database:
@@ -108,7 +108,7 @@ async def test_the_emails_page_shows_the_outbox_to_its_merchant_only(user: User,
     await user.should_see("Your new link to manage your Acme Cloud account")
     await user.should_see(f"To {customer.email}")
     await user.should_see(kind=ui.label, content="In outbox")
-    await user.open("/logout")
+    await sign_out(user)
     await log_in(user, email="owner@globex.test", then="/emails")
     await user.should_see("No emails yet")
 

@@ -2,7 +2,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.conftest import DEMO_PASSWORD
-from tests.ui.conftest import log_in
+from tests.ui.conftest import log_in, sign_out
 
 
 async def test_merchant_pages_redirect_to_login_and_back(user: User) -> None:
@@ -37,7 +37,7 @@ async def test_repeated_failures_lock_the_email(user: User) -> None:
 async def test_sign_out_ends_the_session(user: User) -> None:
     await log_in(user)
     await user.should_see("Sign out")
-    user.find(kind=ui.button, content="Sign out").click()
+    await sign_out(user)
     await user.should_see("Sign in to your dashboard")
     await user.open("/settings/account")
     await user.should_see("Sign in to your dashboard")
