@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import app
 
 from app.context import AppContext
-from server import background_loops, client_pruning
+from server import background_loops, client_pruning, request_limits
 from server.merchant_sign_in import MerchantSignInMiddleware
 from server.nicegui_internals import apply_patches
 from server.security_headers import SecurityHeadersMiddleware
@@ -19,6 +19,7 @@ def install(context: AppContext) -> None:
     """
     tuned = apply_patches()
     app.add_middleware(MerchantSignInMiddleware, context=context)
+    request_limits.install()  # outside the sign-in check: a body too large is refused before anything else
     # Added last, so outermost: sign-in redirects get the headers too.
     app.add_middleware(SecurityHeadersMiddleware, https_only=context.settings.secure_cookies)
     background_loops.install(context)

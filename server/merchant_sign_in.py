@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from nicegui import app
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.context import AppContext
 from app.services.accounts import take_over_sign_in
 from server.http_middleware import HttpMiddleware
+from server.nicegui_internals import page_session_id, upload_client_id
 
 PUBLIC_PREFIXES = (
     "/login",
@@ -39,7 +40,8 @@ HANDOVER_KEY = "sign_in_handover"
 
 
 class MerchantSignInMiddleware(HttpMiddleware):
-    """Sends requests for non-public paths without a signed-in user to `/login`, to come back afterwards."""
+    """Sends requests for non-public paths without a signed-in user to `/login`, to come back afterwards, and refuses
+    uploads (NiceGUI's upload routes) but a signed-in merchant's to their own page."""
 
     def __init__(self, app: ASGIApp, *, context: AppContext) -> None:
         super().__init__(app)
@@ -50,11 +52,22 @@ class MerchantSignInMiddleware(HttpMiddleware):
         path = request.url.path
         if HANDOVER_KEY in request.session:
             await self._take_over(str(request.session.pop(HANDOVER_KEY)))
+        if (client_id := upload_client_id(path)) is not None and not self._may_upload(request, client_id):
+            await JSONResponse({"detail": "Sign in to upload."}, status_code=403)(scope, receive, send)
+            return
         if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get(USER_KEY):
             target = path + (f"?{request.url.query}" if request.url.query else "")
             await RedirectResponse(f"/login?redirect_to={quote(target, safe='')}")(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _may_upload(request: Request, client_id: str) -> bool:
+        """Uploads (branding images) are for a signed-in merchant, to a page that was built for this browser."""
+        session_id = request.session.get("id")
+        return (
+            bool(app.storage.user.get(USER_KEY)) and session_id is not None and page_session_id(client_id) == session_id
+        )
 
     async def _take_over(self, handover: str) -> None:
         def take_over() -> str | None:

@@ -149,6 +149,25 @@ def storage_of(request: Request) -> Iterator[None]:
         storage.request_contextvar.reset(token)
 
 
+# NiceGUI's socket.io route, and the route each `ui.upload` registers for its files (`Upload._registered_url`).
+SOCKET_PATH_PREFIX = "/_nicegui_ws/"
+_UPLOAD_PATH = re.compile(r"/_nicegui/client/(?P<client>[^/]+)/upload/[^/]+")
+
+
+def upload_client_id(path: str) -> str | None:
+    """The id of the page (client) an upload route belongs to, or None when `path` is not an upload route."""
+    match = _UPLOAD_PATH.fullmatch(path)
+    return match.group("client") if match else None
+
+
+def page_session_id(client_id: str) -> str | None:
+    """The session id of the browser a live page was built for (None for an unknown or deleted page)."""
+    client = Client.instances.get(client_id)
+    if client is None or client.is_deleted or client.request is None:
+        return None
+    return client.request.session.get("id")
+
+
 def awaits_reconnection(client: Client) -> bool:
     """Whether NiceGUI has scheduled `client`'s deletion after its browser disconnected (the reconnect timeout)."""
     return bool(client._delete_tasks)
