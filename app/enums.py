@@ -16,6 +16,7 @@ class SubscriptionStatus(StrEnum):
     CANCELED = "canceled"
     UNPAID = "unpaid"
     INCOMPLETE = "incomplete"
+    PAUSED = "paused"  # billing stopped for a while by the customer; the billing clock resumes it
 
     @classmethod
     def ended(cls) -> tuple[SubscriptionStatus, ...]:
@@ -40,7 +41,7 @@ class SubscriptionStatus(StrEnum):
     @classmethod
     def by_urgency(cls) -> tuple[SubscriptionStatus, ...]:
         """Most urgent first, as the merchant's customer list orders a customer's statuses."""
-        return (cls.PAST_DUE, cls.UNPAID, cls.INCOMPLETE, cls.ACTIVE, cls.TRIALING, cls.CANCELED)
+        return (cls.PAST_DUE, cls.UNPAID, cls.INCOMPLETE, cls.ACTIVE, cls.TRIALING, cls.PAUSED, cls.CANCELED)
 
     @property
     def is_ended(self) -> bool:
@@ -49,6 +50,20 @@ class SubscriptionStatus(StrEnum):
     @property
     def can_change_plan(self) -> bool:
         return self in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
+
+
+class PauseDuration(StrEnum):
+    """How long a customer may pause a subscription: whole billing periods, or until they resume it."""
+
+    ONE_PERIOD = "1"
+    TWO_PERIODS = "2"
+    THREE_PERIODS = "3"
+    UNTIL_RESUMED = "until_resumed"
+
+    @property
+    def periods(self) -> int | None:
+        """Billing periods without invoices; None when the customer resumes it themselves."""
+        return None if self is PauseDuration.UNTIL_RESUMED else int(self.value)
 
 
 class InvoiceStatus(StrEnum):

@@ -11,6 +11,7 @@ from app.enums import (
     CancelMode,
     EventSource,
     InvoiceStatus,
+    PauseDuration,
     PortalLinkStatus,
     PriceInterval,
     SubscriptionStatus,
@@ -69,6 +70,8 @@ class PortalSettingsView:
     billing_fields: tuple[BillingField, ...]
     plan_switching: bool
     switchable_price_ids: tuple[str, ...]
+    pause_subscriptions: bool
+    pause_durations: tuple[PauseDuration, ...]
     headline: str
     support_email: str
     support_phone: str
@@ -131,6 +134,22 @@ class SubscriptionView:
     cancel_at_period_end: bool
     canceled_at: datetime | None
     next_invoice_amount: int | None  # minor units; None when nothing more will be billed
+    pause_starts_at: datetime | None = None  # a pause the customer chose: from (the end of a paid period) ...
+    pause_resumes_at: datetime | None = None  # ... until (None: until they resume it)
+
+    @property
+    def pause_scheduled(self) -> bool:
+        """A pause is chosen and starts at the end of the current period (the subscription is still active)."""
+        return self.pause_starts_at is not None and self.status != SubscriptionStatus.PAUSED
+
+    @property
+    def next_invoice_at(self) -> datetime | None:
+        """When the next invoice is issued: the period end, or when a pause ends (None: not known or never)."""
+        if self.next_invoice_amount is None:
+            return None
+        if self.status == SubscriptionStatus.PAUSED or self.pause_scheduled:
+            return self.pause_resumes_at
+        return self.current_period_end
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ SUBSCRIPTION_LABELS: dict[SubscriptionStatus, tuple[str, Tone]] = {
     SubscriptionStatus.UNPAID: ("Unpaid", Tone.NEGATIVE),
     SubscriptionStatus.CANCELED: ("Canceled", Tone.NEUTRAL),
     SubscriptionStatus.INCOMPLETE: ("Incomplete", Tone.NEUTRAL),
+    SubscriptionStatus.PAUSED: ("Paused", Tone.INFO),
 }
 INVOICE_LABELS: dict[InvoiceStatus, tuple[str, Tone]] = {
     InvoiceStatus.OPEN: ("Open", Tone.WARNING),

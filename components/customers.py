@@ -103,6 +103,14 @@ def subscriptions_list(
                     if subscription.cancel_at_period_end and subscription.status != SubscriptionStatus.CANCELED:
                         ends = format_date(subscription.current_period_end, LOCALE, time_zone)
                         status_badge(f"Cancels on {ends}", Tone.WARNING)
+                    if subscription.pause_scheduled and subscription.pause_starts_at is not None:
+                        status_badge(
+                            f"Pauses on {format_date(subscription.pause_starts_at, LOCALE, time_zone)}", Tone.INFO
+                        )
+                    if subscription.pause_starts_at is not None:
+                        resumes = subscription.pause_resumes_at
+                        until = format_date(resumes, LOCALE, time_zone) if resumes else "the customer resumes it"
+                        ui.label(f"Billing resumes {'on ' if resumes else 'when '}{until}").classes("text-caption")
                 ui.label(price_text(subscription)).classes("text-body2")
                 period = (
                     f"Current period {format_date(subscription.current_period_start, LOCALE, time_zone)}"

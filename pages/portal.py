@@ -121,6 +121,12 @@ class LiveActions:
     def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
         self._write(portal.change_plan, subscription_id=subscription_id, price_id=price_id, quantity=quantity)
 
+    def pause_subscription(self, subscription_id: str, duration: str) -> None:
+        self._write(portal.pause_subscription, subscription_id=subscription_id, duration=duration)
+
+    def resume_subscription(self, subscription_id: str) -> None:
+        self._write(portal.resume_subscription, subscription_id=subscription_id)
+
     def add_card(self, card: CardInput, make_default: bool) -> None:
         self._write(payments.add_card, card=card, gateway=self._gateway, make_default=make_default)
 

@@ -33,6 +33,7 @@ from app.enums import (
     EventSource,
     FailedPaymentAction,
     InvoiceStatus,
+    PauseDuration,
     PriceInterval,
     SubscriptionStatus,
 )
@@ -175,6 +176,8 @@ class PortalSettings(Base):
     billing_fields: Mapped[list[str]] = mapped_column(JSON, default=lambda: [f.value for f in BillingField])
     plan_switching: Mapped[bool] = mapped_column(Boolean, default=False)
     switchable_price_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pause_subscriptions: Mapped[bool] = mapped_column(Boolean, default=False)
+    pause_durations: Mapped[list[str]] = mapped_column(JSON, default=lambda: [d.value for d in PauseDuration])
     # Business information shown to customers
     headline: Mapped[str] = mapped_column(String(120), default="")
     support_email: Mapped[str] = mapped_column(String(254), default="")
@@ -298,6 +301,10 @@ class Subscription(Base):
     ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
     cancellation_reason: Mapped[str] = mapped_column(String(40), default="")
     cancellation_comment: Mapped[str] = mapped_column(String(500), default="")
+    # A pause the customer chose: it starts at the end of a paid period (status becomes paused) and billing resumes
+    # at `pause_resumes_at` with a fresh period (None: when the customer resumes it).
+    pause_starts_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    pause_resumes_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")

@@ -16,6 +16,8 @@ PAGE_SIZE = 25
 KNOWN_EVENT_TYPES = (
     "customer.subscription.updated",
     "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
     "customer.updated",
     "invoice.created",
     "invoice.paid",

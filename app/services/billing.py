@@ -74,7 +74,7 @@ class PaymentGateway(Protocol):
         ...
 
 
-StepKind = Literal["trial_end", "period_end", "collect"]
+StepKind = Literal["trial_end", "period_end", "resume", "collect"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +137,11 @@ def _due_subscription_ids(database: Database, now: datetime) -> list[str]:
                 Subscription.status.in_(SubscriptionStatus.on_the_clock()),
             )
         )
+        resumes = select(Subscription.id).where(
+            Subscription.status == SubscriptionStatus.PAUSED, Subscription.pause_resumes_at <= now
+        )
         ids = {*session.scalars(period_ends), *session.scalars(trial_ends), *session.scalars(retries)}
+        ids.update(session.scalars(resumes))
     return sorted(i for i in ids if i)
 
 
@@ -176,6 +180,9 @@ def _load(session: Session, subscription_id: str) -> Subscription:
 
 def _next_step(session: Session, subscription: Subscription, now: datetime) -> _Step | None:
     """The earliest thing due for this subscription at or before `now`; nothing once it has ended."""
+    resumes_at = subscription.pause_resumes_at
+    if subscription.status == SubscriptionStatus.PAUSED:
+        return _Step(resumes_at, "resume") if resumes_at is not None and resumes_at <= now else None
     if subscription.status not in SubscriptionStatus.on_the_clock():
         return None
     steps: list[_Step] = []
@@ -206,9 +213,24 @@ def _apply_period_step(session: Session, subscription: Subscription, step: _Step
         _end_subscription(session, subscription, step.at)
         tally.subscriptions_canceled += 1
         return
-    if step.kind == "trial_end":
+    if step.kind == "period_end" and subscription.pause_starts_at is not None:
+        # The chosen pause begins: no invoice until it ends (the period dates keep the last paid period).
+        subscription.status = SubscriptionStatus.PAUSED
+        _record(session, subscription, "customer.subscription.paused", _subscription_data(subscription), step.at)
+        return
+    if step.kind == "resume":
         subscription.status = SubscriptionStatus.ACTIVE
-    start = step.at
+        subscription.pause_starts_at = subscription.pause_resumes_at = None
+        _record(session, subscription, "customer.subscription.resumed", _subscription_data(subscription), step.at)
+    elif step.kind == "trial_end":
+        subscription.status = SubscriptionStatus.ACTIVE
+    start_period(session, subscription, step.at)
+    tally.invoices_created += 1
+
+
+def start_period(session: Session, subscription: Subscription, start: datetime) -> Invoice:
+    """Start a billing period of the subscription's price at `start` and issue its invoice, to be collected now
+    (or, for an unpaid subscription, to wait for the customer)."""
     price = subscription.items[0].price
     end = add_interval(start, price.interval, price.interval_count)
     subscription.current_period_start = start
@@ -219,7 +241,7 @@ def _apply_period_step(session: Session, subscription: Subscription, step: _Step
     invoice.next_payment_attempt = None if subscription.status == SubscriptionStatus.UNPAID else start
     session.flush()
     _record(session, subscription, "invoice.created", _invoice_data(invoice), start)
-    tally.invoices_created += 1
+    return invoice
 
 
 def _end_subscription(session: Session, subscription: Subscription, moment: datetime) -> None:
@@ -424,6 +446,12 @@ def _subscription_data(subscription: Subscription) -> dict[str, Any]:
             "cancel_at_period_end": subscription.cancel_at_period_end,
             "canceled_at": _iso(subscription.canceled_at),
             "ended_at": _iso(subscription.ended_at),
+            "pause_collection": None
+            if subscription.pause_starts_at is None
+            else {
+                "starts_at": _iso(subscription.pause_starts_at),
+                "resumes_at": _iso(subscription.pause_resumes_at),
+            },
             "items": [{"price": item.price_id, "quantity": item.quantity} for item in subscription.items],
         }
     }

@@ -200,6 +200,8 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
 
 
 EVENT_TITLES = {
+    "customer.subscription.paused": "Subscription paused",
+    "customer.subscription.resumed": "Subscription resumed",
     "portal.link.created": "Portal link created",
     "portal.link.opened": "Opened the portal",
     "portal.link.revoked": "Portal link revoked",

@@ -22,6 +22,7 @@ from app.models import (
     Subscription,
     SubscriptionItem,
 )
+from app.periods import add_interval
 from app.services.accounts import create_merchant
 
 DEMO_OWNER_EMAIL = "owner@acme.test"
@@ -93,6 +94,8 @@ def load_demo_data(*, session: Session, password: str, now: datetime, customers:
     globex_catalog = _create_catalog(session, globex.merchant_id, "Globex", "EUR")
     for index in range(8):
         _create_customer(session, rng, globex.merchant_id, globex_catalog, index, now)
+    # One paused subscription, made last and with its own random numbers so the customers above stay as they were.
+    _create_customer(session, random.Random(1), acme.merchant_id, catalog, customers, now, SubscriptionStatus.PAUSED)
     session.flush()
 
 
@@ -130,7 +133,13 @@ def _create_catalog(session: Session, merchant_id: str, brand: str, currency: st
 
 
 def _create_customer(
-    session: Session, rng: random.Random, merchant_id: str, catalog: DemoCatalog, index: int, now: datetime
+    session: Session,
+    rng: random.Random,
+    merchant_id: str,
+    catalog: DemoCatalog,
+    index: int,
+    now: datetime,
+    status: SubscriptionStatus | None = None,
 ) -> None:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     country, city, state, postal_code, locale = rng.choice(ADDRESSES)
@@ -171,7 +180,7 @@ def _create_customer(
             is_default=True,
         )
     )
-    status = STATUS_CYCLE[index % len(STATUS_CYCLE)]
+    status = status or STATUS_CYCLE[index % len(STATUS_CYCLE)]
     price = catalog.prices[index % len(catalog.prices)]
     subscription = _create_subscription(session, customer, price, status, index, now)
     _create_invoices(session, rng, customer, subscription, price, status, now)
@@ -194,6 +203,10 @@ def _create_subscription(
         ended_at=now - timedelta(days=10) if status == SubscriptionStatus.CANCELED else None,
         created_at=customer.created_at,
     )
+    if status == SubscriptionStatus.PAUSED:  # paused at the end of its last period, for two periods
+        subscription.current_period_start, subscription.current_period_end = period_start - period, period_start
+        subscription.pause_starts_at = period_start
+        subscription.pause_resumes_at = add_interval(period_start, price.interval, 2 * price.interval_count)
     subscription.items.append(SubscriptionItem(price_id=price.id, quantity=1 + index % 3))
     session.add(subscription)
     session.flush()

@@ -123,12 +123,9 @@ def open_preview_token(
     draft_values = payload.get("draft") if isinstance(payload, dict) else None
     if not isinstance(draft_values, dict) or set(draft_values) != _SETTINGS_FIELDS:
         raise LinkInvalid()  # signed by us, but by an older version with other fields
+    # JSON has lists where the view has tuples (billing fields, prices, pause durations).
     draft = PortalSettingsView(
-        **{
-            **draft_values,
-            "billing_fields": tuple(draft_values["billing_fields"]),
-            "switchable_price_ids": tuple(draft_values["switchable_price_ids"]),
-        }
+        **{name: tuple(value) if isinstance(value, list) else value for name, value in draft_values.items()}
     )
     if draft.merchant_id != merchant_id:
         raise NotFound("preview")

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
-from app.enums import BillingField, CancelMode
+from app.enums import BillingField, CancelMode, PauseDuration
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import PortalSettings, Price
 from app.validation import (
@@ -39,6 +39,8 @@ FUNCTIONALITY_FIELDS = (
     "billing_fields",
     "plan_switching",
     "switchable_price_ids",
+    "pause_subscriptions",
+    "pause_durations",
 )
 TEXT_LIMITS = {"headline": 120, "address": 300}
 URL_FIELDS = ("website_url", "terms_url", "privacy_url", "default_return_url")
@@ -65,6 +67,8 @@ def to_settings_view(row: PortalSettings) -> PortalSettingsView:
         billing_fields=tuple(BillingField(field) for field in row.billing_fields),
         plan_switching=row.plan_switching,
         switchable_price_ids=tuple(row.switchable_price_ids),
+        pause_subscriptions=row.pause_subscriptions,
+        pause_durations=tuple(PauseDuration(value) for value in row.pause_durations if value in set(PauseDuration)),
         headline=row.headline,
         support_email=row.support_email,
         support_phone=row.support_phone,
@@ -113,6 +117,10 @@ def validate_portal_settings(draft: PortalSettingsView) -> dict[str, str]:
         errors["billing_fields"] = "Choose at least one detail customers can update."
     if draft.plan_switching and not draft.switchable_price_ids:
         errors["switchable_price_ids"] = "Choose at least one price customers can switch to."
+    if not set(draft.pause_durations) <= set(PauseDuration):
+        errors["pause_durations"] = "Choose durations from the list."
+    elif draft.pause_subscriptions and not draft.pause_durations:
+        errors["pause_durations"] = "Choose at least one way customers can pause."
     return {name: message for name, message in errors.items() if message}
 
 
@@ -137,6 +145,7 @@ def save_portal_settings(
         cancel_mode=CancelMode(draft.cancel_mode),
         billing_fields=[field.value for field in BillingField if field.value in draft.billing_fields],
         switchable_price_ids=list(dict.fromkeys(draft.switchable_price_ids)),
+        pause_durations=[duration.value for duration in PauseDuration if duration in draft.pause_durations],
         headline=draft.headline.strip(),
         address=draft.address.strip(),
         support_email=normalize_email(draft.support_email) if draft.support_email else "",

@@ -61,6 +61,8 @@ def price_view(price: Price) -> PriceView:
 def subscription_view(subscription: Subscription) -> SubscriptionView:
     item = subscription.items[0]
     bills_again = not subscription.status.is_ended and not subscription.cancel_at_period_end
+    if subscription.pause_starts_at is not None and subscription.pause_resumes_at is None:
+        bills_again = False  # paused (or about to be) until the customer resumes it
     return SubscriptionView(
         id=subscription.id,
         status=subscription.status,
@@ -72,6 +74,8 @@ def subscription_view(subscription: Subscription) -> SubscriptionView:
         cancel_at_period_end=subscription.cancel_at_period_end,
         canceled_at=subscription.canceled_at,
         next_invoice_amount=item.price.unit_amount * item.quantity if bills_again else None,
+        pause_starts_at=subscription.pause_starts_at,
+        pause_resumes_at=subscription.pause_resumes_at,
     )
 
 

@@ -46,6 +46,10 @@ class PortalActions(Protocol):
 
     def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None: ...
 
+    def pause_subscription(self, subscription_id: str, duration: str) -> None: ...
+
+    def resume_subscription(self, subscription_id: str) -> None: ...
+
     def add_card(self, card: CardInput, make_default: bool) -> None: ...
 
     def set_default_card(self, payment_method_id: str) -> None: ...
@@ -96,6 +100,12 @@ class PreviewActions:
         self._refuse()
 
     def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
+        self._refuse()
+
+    def pause_subscription(self, subscription_id: str, duration: str) -> None:
+        self._refuse()
+
+    def resume_subscription(self, subscription_id: str) -> None:
         self._refuse()
 
     def add_card(self, card: CardInput, make_default: bool) -> None:

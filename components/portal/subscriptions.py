@@ -8,6 +8,7 @@ from app.enums import CancellationReason, CancelMode, PriceInterval, Subscriptio
 from app.views import PriceView, SubscriptionView
 from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, section
+from components.portal.pausing import can_pause, pause_badge_text, pause_dialog, pause_lines, resume_button
 from components.portal.text import PortalText
 from components.presets import preset
 
@@ -53,6 +54,8 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
             _Product(price.product_name)
             if subscription.cancel_at_period_end and not ended:
                 status_badge(t("Cancels {date}", date=t.date(subscription.current_period_end)), Tone.WARNING)
+            elif pauses := pause_badge_text(t, subscription):
+                status_badge(pauses, Tone.INFO)
             else:
                 badge_for(subscription.status, SUBSCRIPTION_LABELS, t)
         _Price(price_text(t, price, subscription.quantity))
@@ -67,9 +70,15 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
                 keep = portal.primary_button(t("Don't cancel"))
                 keep.on_click(lambda: _undo(portal, subscription, keep))
             else:
-                if settings.plan_switching and _switch_options(portal, subscription):
+                if subscription.pause_starts_at is not None or subscription.status == SubscriptionStatus.PAUSED:
+                    resume_button(portal, subscription)
+                elif settings.plan_switching and _switch_options(portal, subscription):
                     portal.primary_button(t("Update subscription"), lambda: _switch_dialog(portal, subscription)).mark(
                         f"switch-{subscription.id}"
+                    )
+                if can_pause(portal, subscription):
+                    portal.secondary_button(t("Pause subscription"), lambda: pause_dialog(portal, subscription)).mark(
+                        f"pause-{subscription.id}"
                     )
                 if settings.cancel_subscriptions:
                     _CancelButton(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).mark(
@@ -85,6 +94,7 @@ def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
         return lines
     if subscription.trial_end and subscription.status == SubscriptionStatus.TRIALING:
         lines.append(t("Trial ends {date}", date=t.date(subscription.trial_end)))
+    lines.extend(pause_lines(t, subscription))
     if subscription.cancel_at_period_end:
         lines.append(
             t(
@@ -92,11 +102,11 @@ def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
                 date=t.date(subscription.current_period_end),
             )
         )
-    elif subscription.next_invoice_amount is not None:
+    elif subscription.next_invoice_at is not None and subscription.next_invoice_amount is not None:
         lines.append(
             t(
                 "Next invoice on {date} for {amount}",
-                date=t.date(subscription.current_period_end),
+                date=t.date(subscription.next_invoice_at),
                 amount=t.money(subscription.next_invoice_amount, subscription.price.currency),
             )
         )
@@ -114,6 +124,8 @@ async def _undo(portal: Portal, subscription: SubscriptionView, button: ui.butto
 def cancel_consequence(portal: Portal, subscription: SubscriptionView) -> str:
     """Exactly what cancelling does and when, as the confirmation dialog says it."""
     t = portal.text
+    if subscription.status == SubscriptionStatus.PAUSED:
+        return t("Your paused subscription will end now. You won't be charged again.")
     if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY:
         return t("Your subscription will end now and you will lose access immediately. You won't be charged again.")
     return t(
@@ -124,7 +136,7 @@ def cancel_consequence(portal: Portal, subscription: SubscriptionView) -> str:
 
 def cancel_done_message(portal: Portal, subscription: SubscriptionView) -> str:
     t = portal.text
-    if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY:
+    if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY or subscription.status == SubscriptionStatus.PAUSED:
         return t("Your subscription has been canceled.")
     return t("Your subscription will end on {date}.", date=t.date(subscription.current_period_end))
 

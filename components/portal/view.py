@@ -25,6 +25,8 @@ _SECTION_SWITCHES: dict[str, tuple[str, ...]] = {
         "cancellation_reasons",
         "plan_switching",
         "switchable_price_ids",
+        "pause_subscriptions",
+        "pause_durations",
     ),
     "payment_methods": ("payment_method_update",),
     "billing": ("billing_details_update", "billing_fields"),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 from nicegui import ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.enums import BillingField, CancelMode
+from app.enums import BillingField, CancelMode, PauseDuration
 from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
 from app.services.customers import list_customers
 from app.services.portal import merchant_prices
@@ -56,6 +57,12 @@ BILLING_FIELD_LABELS = {
     BillingField.ADDRESS: "Billing address",
     BillingField.TAX_ID: "Tax ID",
 }
+PAUSE_DURATION_LABELS = {
+    PauseDuration.ONE_PERIOD: "1 billing period",
+    PauseDuration.TWO_PERIODS: "2 billing periods",
+    PauseDuration.THREE_PERIODS: "3 billing periods",
+    PauseDuration.UNTIL_RESUMED: "Until they resume",
+}
 CANCEL_MODES = {
     CancelMode.IMMEDIATELY.value: "Immediately",
     CancelMode.AT_PERIOD_END.value: "At the end of the billing period",
@@ -89,7 +96,7 @@ class PortalSettingsEditor(SettingsEditor):
         self.preview_as = SAMPLE_CUSTOMER
         self.screen: PortalScreen | None = None
         self.fields = FieldGroup()
-        self.billing_error: ui.label | None = None
+        self.choice_errors: dict[str, ui.label] = {}
         self.chooser: ui.select
         self.dependent: dict[str, ui.element] = {}
 
@@ -110,8 +117,8 @@ class PortalSettingsEditor(SettingsEditor):
     def show_state(self) -> None:
         errors = validate_portal_settings(self.draft)
         self.fields.show_errors(errors)
-        if self.billing_error is not None:
-            self.billing_error.set_text(errors.get("billing_fields", ""))
+        for name, label in self.choice_errors.items():
+            label.set_text(errors.get(name, ""))
         self.toolbar.show(dirty=self.dirty, valid=not errors)
 
     def restart_from(self, saved: PortalSettingsView) -> None:
@@ -228,6 +235,7 @@ class PortalSettingsEditor(SettingsEditor):
     def form(self) -> None:
         self.fields = FieldGroup()
         self.dependent = {}
+        self.choice_errors = {}
         self._branding_summary()
         self._functionality()
         self._business_information()
@@ -281,15 +289,7 @@ class PortalSettingsEditor(SettingsEditor):
                 "billing_details_update", "Update billing details", "Allow customers to update their billing details"
             )
             with self._dependent("billing_details_update"):
-                ui.label("Details customers can update").classes("text-caption text-grey-8")
-                with ui.row().classes("gap-x-4 gap-y-0"):
-                    for field, label in BILLING_FIELD_LABELS.items():
-                        ui.checkbox(
-                            label,
-                            value=field.value in draft.billing_fields,
-                            on_change=lambda event, field=field: self._toggle_billing_field(field, event.value),
-                        ).props("dense")
-                self.billing_error = ui.label().classes("text-caption text-negative").props('role="alert"')
+                self._choices("billing_fields", "Details customers can update", BILLING_FIELD_LABELS)
             self._switch("plan_switching", "Switch plans", "Allow customers to switch to another plan")
             with self._dependent("plan_switching"):
                 if not self.prices:
@@ -314,6 +314,13 @@ class PortalSettingsEditor(SettingsEditor):
                     .props("outlined dense use-chips")
                     .classes("w-full"),
                 )
+            self._switch(
+                "pause_subscriptions",
+                "Pause subscriptions",
+                "Allow customers to pause billing from the end of the period they paid for",
+            )
+            with self._dependent("pause_subscriptions"):
+                self._choices("pause_durations", "How long customers can pause", PAUSE_DURATION_LABELS)
 
     def _business_information(self) -> None:
         draft = self.draft
@@ -352,13 +359,21 @@ class PortalSettingsEditor(SettingsEditor):
         self.dependent[name] = column
         return column
 
-    def _toggle_billing_field(self, field: BillingField, enabled: bool) -> None:
-        chosen = set(self.draft.billing_fields)
-        if enabled:
-            chosen.add(field.value)
-        else:
-            chosen.discard(field.value)
-        self.change(billing_fields=tuple(value.value for value in BillingField if value.value in chosen))
+    def _choices(self, name: str, caption: str, labels: Mapping[StrEnum, str]) -> None:
+        """A checkbox per option of the draft's tuple `name` (kept in the order of `labels`), with its error."""
+        ui.label(caption).classes("text-caption text-grey-8")
+        with ui.row().classes("gap-x-4 gap-y-0"):
+            for option, label in labels.items():
+                ui.checkbox(
+                    label,
+                    value=option in getattr(self.draft, name),
+                    on_change=lambda event, option=option: self._toggle(name, labels, option, event.value),
+                ).props("dense")
+        self.choice_errors[name] = ui.label().classes("text-caption text-negative").props('role="alert"')
+
+    def _toggle(self, name: str, labels: Mapping[StrEnum, str], option: StrEnum, enabled: bool) -> None:
+        chosen = set(getattr(self.draft, name)) - {option} | ({option} if enabled else set())
+        self.change(**{name: tuple(value for value in labels if value in chosen)})
 
     def _text(
         self, name: str, label: str, *, max_length: int = URL_MAX_LENGTH, hint: str = "", input_type: str = "text"

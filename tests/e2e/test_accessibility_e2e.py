@@ -16,98 +16,40 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.colors import readable_color_on
-from app.config import load_settings
-from app.db import Database
-from app.models import Customer, Merchant, PortalSettings, Price, Subscription, SubscriptionStatus, utcnow
-from app.services.portal_links import issue_link, revoke_link
-from tests.conftest import TEST_SECRET_KEY
+from app.models import Merchant, PortalSettings, SubscriptionStatus
 from tests.e2e.accessibility import axe_violations, describe
-from tests.e2e.conftest import log_in, running_server
+from tests.e2e.conftest import log_in
+from tests.e2e.site import MERCHANT, Site, customer_id, own_site, portal_link
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-MERCHANT = "Acme Cloud"
-
-
-@dataclass(frozen=True)
-class Site:
-    url: str
-    database: Database
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A server of its own: the other browser tests change settings and data that these pages show."""
-    data_dir = tmp_path_factory.mktemp("a11y-data")
-    with running_server(data_dir) as server:
-        database = Database(f"sqlite:///{data_dir / 'portal.db'}")
-        _allow_everything(database)
-        yield Site(server.url, database)
-        database.dispose()
-
-
-def _allow_everything(database: Database) -> None:
-    """Every portal feature on, so that every section and dialog can be opened."""
-    with database.transaction() as session:
-        merchant_id = session.scalars(select(Merchant.id).where(Merchant.public_business_name == MERCHANT)).one()
-        row = session.get_one(PortalSettings, merchant_id)
-        row.plan_switching = True
-        row.switchable_price_ids = list(
-            session.scalars(select(Price.id).where(Price.merchant_id == merchant_id, Price.active))
-        )
-
-
-def _customer_id(database: Database, status: SubscriptionStatus = SubscriptionStatus.ACTIVE) -> str:
-    with database.transaction() as session:
-        return session.scalars(
-            select(Customer.id)
-            .join(Subscription, Subscription.customer_id == Customer.id)
-            .join(Merchant, Merchant.id == Customer.merchant_id)
-            .where(
-                Merchant.public_business_name == MERCHANT,
-                Subscription.status == status,
-                Subscription.cancel_at_period_end.is_(False),
-            )
-            .order_by(Customer.email)
-            .limit(1)
-        ).one()
-
-
-def _link(site: Site, *, locale: str = "en_US", age: timedelta = timedelta(0), revoked: bool = False) -> str:
-    """A portal link's path for an active customer (English unless `locale`), issued `age` ago, maybe revoked."""
-    settings = load_settings(secret_key=TEST_SECRET_KEY, _env_file=None)
-    customer_id = _customer_id(site.database)
-    issued_at = utcnow() - age
-    with site.database.transaction() as session:
-        merchant_id = session.get_one(Customer, customer_id).merchant_id
-        session.get_one(Customer, customer_id).locale = locale
-        link = issue_link(
-            session=session,
-            settings=settings,
-            merchant_id=merchant_id,
-            customer_id=customer_id,
-            created_by="a11y",
-            clock=lambda: issued_at,
-        )
-        if revoked:
-            revoke_link(session=session, merchant_id=merchant_id, link_id=link.id)
-    return link.url.removeprefix(settings.effective_public_url)
+    with own_site(tmp_path_factory.mktemp("a11y-data")) as site:
+        yield site
 
 
 def portal(site: Site) -> str:
-    return _link(site)
+    return portal_link(site)
+
+
+def paused_portal(site: Site) -> str:
+    return portal_link(site, SubscriptionStatus.PAUSED)
 
 
 def expired_link(site: Site) -> str:
-    return _link(site, age=timedelta(days=3))
+    return portal_link(site, age=timedelta(days=3))
 
 
 def revoked_link(site: Site) -> str:
-    return _link(site, revoked=True)
+    return portal_link(site, revoked=True)
 
 
 def customer_page(site: Site) -> str:
-    return f"/customers/{_customer_id(site.database)}"
+    return f"/customers/{customer_id(site)}"
 
 
 def click(name: str, *, within: str | None = None, opens_dialog: bool = True) -> Callable[[Page], None]:
@@ -142,6 +84,18 @@ class Screen:
     ready: str = ""  # a role=heading name to wait for before checking (the page has rendered)
 
 
+# The portal's states and dialogs: name, whose portal, what to open.
+PORTAL_STATES: list[tuple[str, Callable[[Site], str], tuple[Callable[[Page], None], ...]]] = [
+    ("active", portal, ()),
+    ("paused", paused_portal, ()),
+    ("cancel", portal, (click("Cancel subscription", within="Subscriptions"),)),
+    ("switch-plan", portal, (click("Update subscription", within="Subscriptions"),)),
+    ("pause", portal, (click("Pause subscription", within="Subscriptions"),)),
+    ("add-card", portal, (click("Add payment method", within="Payment method"),)),
+    ("billing-details", portal, (click("Update billing details", within="Billing details"),)),
+    ("shipping", portal, (click("Update shipping information", within="Shipping information"),)),
+    ("invoice", portal, (click("View invoice", within="Invoice history"),)),
+]
 SCREENS = [
     # The merchant's dashboard (and its sign-in page).
     Screen("sign-in", "/login", signed_in=False, ready="Sign in to your dashboard"),
@@ -158,55 +112,11 @@ SCREENS = [
     Screen("account", "/settings/account", ready="Account details"),
     Screen("developers", "/developers", ready="Developers"),
     Screen("developers-add-endpoint", "/developers", (click("Add endpoint"),)),
-    # The customer portal, at both widths, with each dialog open.
+    # The customer portal, at both widths, in each state, with each dialog open.
     *(
-        screen
+        Screen(f"portal-{name}{width}", path, actions, signed_in=False, viewport=viewport)
         for width, viewport in (("", DESKTOP), ("-phone", PHONE))
-        for screen in (
-            Screen(f"portal{width}", portal, signed_in=False, viewport=viewport),
-            Screen(
-                f"portal-cancel{width}",
-                portal,
-                (click("Cancel subscription", within="Subscriptions"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-            Screen(
-                f"portal-switch-plan{width}",
-                portal,
-                (click("Update subscription", within="Subscriptions"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-            Screen(
-                f"portal-add-card{width}",
-                portal,
-                (click("Add payment method", within="Payment method"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-            Screen(
-                f"portal-billing-details{width}",
-                portal,
-                (click("Update billing details", within="Billing details"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-            Screen(
-                f"portal-shipping{width}",
-                portal,
-                (click("Update shipping information", within="Shipping information"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-            Screen(
-                f"portal-invoice{width}",
-                portal,
-                (click("View invoice", within="Invoice history"),),
-                signed_in=False,
-                viewport=viewport,
-            ),
-        )
+        for name, path, actions in PORTAL_STATES
     ),
     # What a customer sees when a link cannot be used.
     Screen("link-expired", expired_link, signed_in=False, ready="This link has expired"),
@@ -237,7 +147,7 @@ def test_no_serious_violations_and_sound_landmarks(page: Page, site: Site, scree
 
 
 def test_html_lang_follows_the_portal_language(page: Page, site: Site) -> None:
-    page.goto(site.url + _link(site, locale="de_DE"))
+    page.goto(site.url + portal_link(site, locale="de_DE"))
     expect(page.get_by_role("region", name="Abonnements")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "de-DE")
     page.get_by_label("Sprache").click()

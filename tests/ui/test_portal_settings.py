@@ -297,3 +297,22 @@ async def test_a_bad_preview_link_says_what_happened(
     await user.open(f"/settings/portal/preview?token={token}")
     await user.should_see(message)
     await user.should_see("Customer portal settings")
+
+
+async def test_pausing_shows_in_the_preview_and_needs_a_duration(user: User, database: Database) -> None:
+    await log_in(user, then=PAGE)
+    with user.scope(marker=PREVIEW_MARKER):
+        await user.should_not_see(marker="pause-sub_sample1")
+    user.find(kind=ui.switch, content="Pause subscriptions").click()
+    with user.scope(marker=PREVIEW_MARKER):
+        await user.should_see(marker="pause-sub_sample1")
+    for duration in ("1 billing period", "2 billing periods", "3 billing periods", "Until they resume"):
+        user.find(kind=ui.checkbox, content=duration).click()
+    await user.should_see("Choose at least one way customers can pause.")
+    assert not button(user, "Save").enabled
+    user.find(kind=ui.checkbox, content="Until they resume").click()
+    await user.should_not_see("Choose at least one way customers can pause.")
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Saved")
+    saved = stored(database)
+    assert saved.pause_subscriptions and saved.pause_durations == ("until_resumed",)

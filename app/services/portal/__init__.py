@@ -2,11 +2,12 @@
 
 Every function is scoped by `access` (the verified link's customer and merchant): objects of anyone else raise
 `NotFound`; features the merchant switched off raise `Forbidden`, whatever the UI shows. One module per job:
-`access` (scoping), `reads`, `subscriptions` (cancel, undo, plan changes), `billing_details` (and shipping) and
-`sample` (the settings preview's made-up customer).
+`access` (scoping), `reads`, `subscriptions` (cancel, undo, plan changes), `pausing` (pause and resume),
+`billing_details` (and shipping) and `sample` (the settings preview's made-up customer).
 """
 
 from app.services.portal.billing_details import update_billing_details, update_shipping
+from app.services.portal.pausing import pause_subscription, resume_subscription
 from app.services.portal.reads import (
     compose_portal_view,
     get_invoice,
@@ -34,7 +35,9 @@ __all__ = [
     "load_portal_data",
     "load_portal_view",
     "merchant_prices",
+    "pause_subscription",
     "preview_plan_change",
+    "resume_subscription",
     "sample_invoices",
     "sample_portal_data",
     "undo_cancellation",

@@ -61,7 +61,8 @@ def cancel_subscription(
     actor: Actor,
     clock: Clock,
 ) -> SubscriptionView:
-    """Cancel as the merchant's settings say: immediately, or at the end of the billing period.
+    """Cancel as the merchant's settings say: immediately, or at the end of the billing period (a paused
+    subscription ends immediately).
 
     Idempotent: cancelling what is already cancelled (or already pending in at-period-end mode) changes nothing and
     records no event. The reason (a `CancellationReason` value) and comment are kept only when reasons are enabled.
@@ -78,10 +79,12 @@ def cancel_subscription(
             raise ValidationFailed(errors)
     else:
         reason = comment = ""
-    immediately = settings.cancel_mode == CancelMode.IMMEDIATELY
+    # A paused subscription has no paid period left to wait for: it ends now.
+    immediately = settings.cancel_mode == CancelMode.IMMEDIATELY or subscription.status == SubscriptionStatus.PAUSED
     if subscription.status.is_ended or (subscription.cancel_at_period_end and not immediately):
         return subscription_view(subscription)
     now = clock()
+    subscription.pause_starts_at = subscription.pause_resumes_at = None  # a pause that has not begun is dropped
     subscription.cancellation_reason = reason
     subscription.cancellation_comment = comment.strip()
     if immediately:
