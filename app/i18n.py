@@ -39,6 +39,8 @@ SUPPORTED_LOCALES: dict[str, str] = {
     "fr_FR": "Français",
     "zh_Hans_CN": "简体中文",
 }
+# BCP 47 tags are short; anything longer is not parsed at all.
+MAX_TAG_LENGTH = 35
 # The catalog that serves each language; Chinese is served only in Simplified script.
 _CATALOGS: dict[str, str] = {"en": "en", "de": "de", "fr": "fr", "zh": "zh_Hans"}
 
@@ -63,8 +65,13 @@ def _catalog_name(locale: Locale) -> str | None:
 
 
 def is_supported(locale: str) -> bool:
-    parsed = _parse(locale)
-    return parsed is not None and _catalog_name(parsed) is not None
+    return supported_locale(locale) is not None
+
+
+def supported_locale(tag: str) -> str | None:
+    """`tag` as Babel names it (`en-US` -> `en_US`) when we speak its language, else None (`xx`, `` or junk)."""
+    parsed = _parse(tag) if len(tag) <= MAX_TAG_LENGTH else None
+    return str(parsed) if parsed is not None and _catalog_name(parsed) is not None else None
 
 
 def _accept_language_tags(header: str) -> list[str]:

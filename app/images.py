@@ -12,6 +12,12 @@ from app.errors import DomainError
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Far above any sensible icon or logo, far below what would exhaust memory when decoded (a "decompression bomb").
 MAX_PIXELS = 25_000_000
+# Each side too: a 39 KB PNG of 1 × 20,000,000 pixels stays under MAX_PIXELS and took 10 s and 1.3 GB to resize.
+MAX_SIDE = 8_000
+# A decoded image is brought down to at most this many pixels a side before the high-quality resize (the largest
+# result is 480 px wide): JPEG decodes at 1/2, 1/4 or 1/8 scale right away (Pillow's `draft`), other formats are
+# reduced by a whole factor with a box filter (`reduce`), both much cheaper than a Lanczos filter over every pixel.
+WORKING_SIDE = 2_048
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 ICON_SIZE = 128
 LOGO_MAX_HEIGHT = 80
@@ -19,6 +25,7 @@ LOGO_MAX_WIDTH = 480
 # A wide or tall icon is padded to a square (nothing of the mark is cut off); a nearly square one is cropped.
 ICON_CROP_MAX_ASPECT = 1.15
 TOO_MANY_PIXELS = "The image has too many pixels. Upload an image of at most 5000 × 5000 pixels."
+TOO_LONG_A_SIDE = f"The image is too wide or too tall. Upload an image of at most {MAX_SIDE:,} pixels on each side."
 
 
 class ImageRejected(DomainError):
@@ -58,10 +65,14 @@ def _open_still_image(data: bytes) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(BytesIO(data), formats=ACCEPTED_FORMATS)
+            if max(image.size) > MAX_SIDE:
+                raise ImageRejected(TOO_LONG_A_SIDE)
             if image.width * image.height > MAX_PIXELS:
                 raise ImageRejected(TOO_MANY_PIXELS)
             if getattr(image, "n_frames", 1) > 1:
                 raise ImageRejected("Animated images are not supported. Upload a still image.")
+            factor = _reduction(image.size)
+            image.draft(None, (image.width // factor, image.height // factor))  # JPEG only; the others ignore it
             image.load()
         except UnidentifiedImageError:
             raise ImageRejected("This file is not a PNG, JPEG or WebP image.") from None
@@ -69,7 +80,15 @@ def _open_still_image(data: bytes) -> Image.Image:
             raise ImageRejected(TOO_MANY_PIXELS) from None
         except (OSError, SyntaxError, ValueError):
             raise ImageRejected("The image file is damaged or incomplete.") from None
-    return ImageOps.exif_transpose(image).convert("RGBA")
+    image = image.convert("RGBA")
+    if (factor := _reduction(image.size)) > 1:  # what JPEG's draft did not do yet, or any other format
+        image = image.reduce(factor)
+    return ImageOps.exif_transpose(image)
+
+
+def _reduction(size: tuple[int, int]) -> int:
+    """The whole factor that brings the longer side to at most WORKING_SIDE."""
+    return max(1, -(-max(size) // WORKING_SIDE))
 
 
 def _looks_like_svg(data: bytes) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.formatting import address_lines, format_date
-from app.i18n import Translate, translator
+from app.i18n import Translate, negotiate_locale, supported_locale, translator
 from app.models import Customer, Invoice, Merchant, PortalSettings
 from app.money import format_money
 from app.services.portal.access import enabled_settings, owned_customer, owned_invoice
@@ -72,7 +72,8 @@ def _new_document(*, cjk: bool) -> FPDF:
 
 
 def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: str, locale: str) -> bytes:
-    """One of the customer's open or paid invoices as a PDF, labelled and formatted in `locale`."""
+    """One of the customer's open or paid invoices as a PDF, labelled and formatted in `locale`, or in the
+    customer's own language when `locale` is not one the portal speaks (`xx`, empty, junk from the address)."""
     enabled_settings(session=session, access=access, feature="invoice_history")
     invoice = owned_invoice(session, access, invoice_id)
     customer = owned_customer(session, access)
@@ -81,7 +82,8 @@ def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: st
     if merchant is None or settings is None:
         raise NotFound("merchant")
     logo = settings.logo_png if settings.has_logo else None
-    return _render(invoice, customer, merchant, settings, logo, locale)
+    reader_locale = supported_locale(locale) or negotiate_locale(customer.locale, "")
+    return _render(invoice, customer, merchant, settings, logo, reader_locale)
 
 
 @dataclass(frozen=True, slots=True)
