@@ -70,6 +70,7 @@ class PortalSettingsView:
     billing_fields: tuple[BillingField, ...]
     plan_switching: bool
     switchable_price_ids: tuple[str, ...]
+    downgrades_at_period_end: bool
     pause_subscriptions: bool
     pause_durations: tuple[PauseDuration, ...]
     headline: str
@@ -136,6 +137,9 @@ class SubscriptionView:
     next_invoice_amount: int | None  # minor units; None when nothing more will be billed
     pause_starts_at: datetime | None = None  # a pause the customer chose: from (the end of a paid period) ...
     pause_resumes_at: datetime | None = None  # ... until (None: until they resume it)
+    scheduled_price: PriceView | None = None  # a plan change that takes effect at the end of the period
+    scheduled_quantity: int | None = None
+    amount_owed: int = 0  # minor units still due on the subscription's open invoices
 
     @property
     def pause_scheduled(self) -> bool:
@@ -425,6 +429,7 @@ class ProrationView:
     next_renewal_amount: int  # minor units
     proration_date: datetime  # the instant the amounts were computed for
     next_invoice_credit: int = 0  # minor units, >= 0: what the credit exceeds the charge by, taken off the next invoice
+    scheduled: bool = False  # a downgrade that waits for the period end (`next_renewal`): nothing is charged now
 
 
 @dataclass(frozen=True, slots=True)

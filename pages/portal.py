@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response
@@ -27,6 +28,7 @@ from app.views import (
     InvoiceView,
     ProrationView,
     ShippingInput,
+    SubscriptionView,
 )
 from components.portal import portal_view
 from components.portal.invoices import pdf_filename
@@ -36,6 +38,7 @@ from pages.errors import show_unavailable
 from pages.link_problem import show_link_problem
 from server.nicegui_internals import set_page_language, switch_page_language
 
+T = TypeVar("T")
 LINK_ENDED_MESSAGE = N_("This link has expired. Ask the business that sent it to you for a new link.")
 LINK_REVOKED_MESSAGE = N_("This link is no longer valid. Ask the business that sent it to you for a new link.")
 
@@ -70,9 +73,9 @@ class LiveActions:
                 raise Forbidden(LINK_REVOKED_MESSAGE) from None
             yield session, access, replace(self._actor, portal_link_id=access.link_id)
 
-    def _write(self, action: Callable[..., object], **arguments: object) -> None:
+    def _write(self, action: Callable[..., T], **arguments: object) -> T:
         with self._session() as (session, access, actor):
-            action(session=session, access=access, actor=actor, clock=self._context.clock, **arguments)
+            return action(session=session, access=access, actor=actor, clock=self._context.clock, **arguments)
 
     def reload(self) -> CustomerPortalData:
         with self._session() as (session, access, _):
@@ -118,8 +121,11 @@ class LiveActions:
                 clock=self._context.clock,
             )
 
-    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
-        self._write(portal.change_plan, subscription_id=subscription_id, price_id=price_id, quantity=quantity)
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> SubscriptionView:
+        return self._write(portal.change_plan, subscription_id=subscription_id, price_id=price_id, quantity=quantity)
+
+    def cancel_scheduled_change(self, subscription_id: str) -> None:
+        self._write(portal.cancel_scheduled_change, subscription_id=subscription_id)
 
     def pause_subscription(self, subscription_id: str, duration: str) -> None:
         self._write(portal.pause_subscription, subscription_id=subscription_id, duration=duration)

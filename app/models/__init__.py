@@ -176,6 +176,7 @@ class PortalSettings(Base):
     billing_fields: Mapped[list[str]] = mapped_column(JSON, default=lambda: [f.value for f in BillingField])
     plan_switching: Mapped[bool] = mapped_column(Boolean, default=False)
     switchable_price_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    downgrades_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_subscriptions: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_durations: Mapped[list[str]] = mapped_column(JSON, default=lambda: [d.value for d in PauseDuration])
     # Business information shown to customers
@@ -305,10 +306,14 @@ class Subscription(Base):
     # at `pause_resumes_at` with a fresh period (None: when the customer resumes it).
     pause_starts_at: Mapped[datetime | None] = mapped_column(nullable=True)
     pause_resumes_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    # A plan change the customer chose for the end of the period (a downgrade): the billing clock applies it then.
+    scheduled_price_id: Mapped[str | None] = mapped_column(ForeignKey("prices.id"), nullable=True)
+    scheduled_quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")
     items: Mapped[list[SubscriptionItem]] = relationship(back_populates="subscription", cascade="all, delete-orphan")
+    scheduled_price: Mapped[Price | None] = relationship()
 
 
 class SubscriptionItem(Base):

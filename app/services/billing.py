@@ -36,6 +36,7 @@ from app.models import (
 from app.periods import add_interval
 from app.services.events import SYSTEM, record_event
 from app.services.leases import acquire_lease, release_lease
+from app.services.plan_changes import apply_scheduled_change
 from app.views import BillingRunResult
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,8 @@ def _apply_period_step(session: Session, subscription: Subscription, step: _Step
         _end_subscription(session, subscription, step.at)
         tally.subscriptions_canceled += 1
         return
+    if step.kind == "period_end" and apply_scheduled_change(subscription):  # a downgrade chosen for this moment
+        _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), step.at)
     if step.kind == "period_end" and subscription.pause_starts_at is not None:
         # The chosen pause begins: no invoice until it ends (the period dates keep the last paid period).
         subscription.status = SubscriptionStatus.PAUSED

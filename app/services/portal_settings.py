@@ -39,6 +39,7 @@ FUNCTIONALITY_FIELDS = (
     "billing_fields",
     "plan_switching",
     "switchable_price_ids",
+    "downgrades_at_period_end",
     "pause_subscriptions",
     "pause_durations",
 )
@@ -67,6 +68,7 @@ def to_settings_view(row: PortalSettings) -> PortalSettingsView:
         billing_fields=tuple(BillingField(field) for field in row.billing_fields),
         plan_switching=row.plan_switching,
         switchable_price_ids=tuple(row.switchable_price_ids),
+        downgrades_at_period_end=row.downgrades_at_period_end,
         pause_subscriptions=row.pause_subscriptions,
         pause_durations=tuple(PauseDuration(value) for value in row.pause_durations if value in set(PauseDuration)),
         headline=row.headline,

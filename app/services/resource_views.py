@@ -58,11 +58,14 @@ def price_view(price: Price) -> PriceView:
     )
 
 
-def subscription_view(subscription: Subscription) -> SubscriptionView:
+def subscription_view(subscription: Subscription, *, amount_owed: int = 0) -> SubscriptionView:
     item = subscription.items[0]
     bills_again = not subscription.status.is_ended and not subscription.cancel_at_period_end
     if subscription.pause_starts_at is not None and subscription.pause_resumes_at is None:
         bills_again = False  # paused (or about to be) until the customer resumes it
+    scheduled = subscription.scheduled_price if subscription.scheduled_price_id else None
+    next_price = scheduled or item.price
+    next_quantity = subscription.scheduled_quantity or item.quantity if scheduled else item.quantity
     return SubscriptionView(
         id=subscription.id,
         status=subscription.status,
@@ -73,9 +76,12 @@ def subscription_view(subscription: Subscription) -> SubscriptionView:
         trial_end=subscription.trial_end,
         cancel_at_period_end=subscription.cancel_at_period_end,
         canceled_at=subscription.canceled_at,
-        next_invoice_amount=item.price.unit_amount * item.quantity if bills_again else None,
+        next_invoice_amount=next_price.unit_amount * next_quantity if bills_again else None,
         pause_starts_at=subscription.pause_starts_at,
         pause_resumes_at=subscription.pause_resumes_at,
+        scheduled_price=price_view(scheduled) if scheduled else None,
+        scheduled_quantity=subscription.scheduled_quantity if scheduled else None,
+        amount_owed=amount_owed,
     )
 
 

@@ -14,6 +14,7 @@ from app.views import (
     InvoiceView,
     ProrationView,
     ShippingInput,
+    SubscriptionView,
 )
 
 PREVIEW_MESSAGE = "Disabled in preview: customers can do this in the portal."
@@ -44,7 +45,9 @@ class PortalActions(Protocol):
 
     def preview_plan_change(self, subscription_id: str, price_id: str, quantity: int) -> ProrationView: ...
 
-    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None: ...
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> SubscriptionView: ...
+
+    def cancel_scheduled_change(self, subscription_id: str) -> None: ...
 
     def pause_subscription(self, subscription_id: str, duration: str) -> None: ...
 
@@ -99,7 +102,10 @@ class PreviewActions:
     def preview_plan_change(self, subscription_id: str, price_id: str, quantity: int) -> ProrationView:
         self._refuse()
 
-    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> None:
+    def change_plan(self, subscription_id: str, price_id: str, quantity: int) -> SubscriptionView:
+        self._refuse()
+
+    def cancel_scheduled_change(self, subscription_id: str) -> None:
         self._refuse()
 
     def pause_subscription(self, subscription_id: str, duration: str) -> None:

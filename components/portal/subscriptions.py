@@ -76,6 +76,9 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
                     portal.primary_button(t("Update subscription"), lambda: _switch_dialog(portal, subscription)).mark(
                         f"switch-{subscription.id}"
                     )
+                if subscription.scheduled_price is not None:
+                    keep_plan = portal.secondary_button(t("Cancel scheduled change"))
+                    keep_plan.on_click(lambda: _cancel_scheduled_change(portal, subscription, keep_plan))
                 if can_pause(portal, subscription):
                     portal.secondary_button(t("Pause subscription"), lambda: pause_dialog(portal, subscription)).mark(
                         f"pause-{subscription.id}"
@@ -95,12 +98,20 @@ def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
     if subscription.trial_end and subscription.status == SubscriptionStatus.TRIALING:
         lines.append(t("Trial ends {date}", date=t.date(subscription.trial_end)))
     lines.extend(pause_lines(t, subscription))
-    if subscription.cancel_at_period_end:
+    if subscription.scheduled_price is not None:
         lines.append(
             t(
-                "Your subscription will be canceled on {date}. You won't be charged again.",
+                "Changes to {plan} on {date}",
+                plan=_plan_label(t, subscription.scheduled_price, subscription.scheduled_quantity),
                 date=t.date(subscription.current_period_end),
             )
+        )
+    if subscription.cancel_at_period_end:
+        ends = t.date(subscription.current_period_end)
+        lines.append(
+            t("Your subscription will be canceled on {date}.", date=ends) + " " + _owed_sentence(t, subscription)
+            if subscription.amount_owed
+            else t("Your subscription will be canceled on {date}. You won't be charged again.", date=ends)
         )
     elif subscription.next_invoice_at is not None and subscription.next_invoice_amount is not None:
         lines.append(
@@ -121,9 +132,41 @@ async def _undo(portal: Portal, subscription: SubscriptionView, button: ui.butto
         portal.changed()
 
 
+def _plan_label(t: PortalText, price: PriceView, quantity: int | None) -> str:
+    return (
+        t("{quantity} × {price}", quantity=quantity, price=price.product_name)
+        if quantity and quantity > 1
+        else (price.product_name)
+    )
+
+
+async def _cancel_scheduled_change(portal: Portal, subscription: SubscriptionView, button: ui.button) -> None:
+    done, _ = await portal.act(lambda: portal.actions.cancel_scheduled_change(subscription.id), buttons=(button,))
+    if done:
+        portal.notify(portal.text("You keep your current plan."))
+        portal.changed()
+
+
+def _owed_sentence(t: PortalText, subscription: SubscriptionView) -> str:
+    return t(
+        "{amount} is still due on open invoices. It is no longer charged automatically; you can pay it under "
+        "Invoice history.",
+        amount=t.money(subscription.amount_owed, subscription.price.currency),
+    )
+
+
 def cancel_consequence(portal: Portal, subscription: SubscriptionView) -> str:
-    """Exactly what cancelling does and when, as the confirmation dialog says it."""
+    """Exactly what cancelling does and when, as the confirmation dialog says it: never "You won't be charged
+    again" while open invoices still ask for money (their automatic retries stop; they stay payable)."""
     t = portal.text
+    if subscription.amount_owed:
+        access = (
+            t("Your subscription will end now.")
+            if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY
+            or subscription.status == SubscriptionStatus.PAUSED
+            else t("You will keep access until {date}.", date=t.date(subscription.current_period_end))
+        )
+        return f"{access} {_owed_sentence(t, subscription)}"
     if subscription.status == SubscriptionStatus.PAUSED:
         return t("Your paused subscription will end now. You won't be charged again.")
     if portal.view.settings.cancel_mode == CancelMode.IMMEDIATELY:
@@ -196,6 +239,13 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
             .classes("w-full")
         )
         quantity = ui.number(t("Quantity"), value=subscription.quantity, min=1, step=1, precision=0).props("outlined")
+        if portal.view.settings.downgrades_at_period_end:
+            ui.label(
+                t(
+                    "A cheaper plan or fewer seats starts on {date}, at the end of the period you paid for.",
+                    date=t.date(subscription.current_period_end),
+                )
+            ).classes("text-body2 text-grey-8").mark("downgrade-timing")
         summary = ui.column().classes("w-full gap-1").mark("proration")
         with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
             ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
@@ -221,9 +271,17 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         if not done or proration is None or request != latest["request"] or summary.is_deleted:
             return
         with summary:
+            if proration.scheduled:
+                ui.label(
+                    t("Your plan changes on {date}. Nothing is charged now.", date=t.date(proration.next_renewal))
+                ).classes("text-weight-bold")
             for label, amount in (
-                (t("Credit for unused time"), -proration.credit),
-                (t("Charge for the new plan"), proration.charge),
+                ()
+                if proration.scheduled
+                else (
+                    (t("Credit for unused time"), -proration.credit),
+                    (t("Charge for the new plan"), proration.charge),
+                )
             ):
                 with ui.row().classes("w-full justify-between"):
                     ui.label(label)
@@ -241,14 +299,19 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         confirm.enable()
 
     async def change() -> None:
-        done, _ = await portal.act(
+        done, changed = await portal.act(
             lambda: portal.actions.change_plan(subscription.id, price_select.value, int(quantity.value or 1)),
             buttons=(confirm,),
         )
         if done:
             confirm.disable()
             dialog.close()
-            portal.notify(t("Your subscription has been updated."))
+            scheduled = changed is not None and changed.scheduled_price is not None
+            portal.notify(
+                t("Your plan will change on {date}.", date=t.date(subscription.current_period_end))
+                if scheduled
+                else t("Your subscription has been updated.")
+            )
             portal.changed()
 
     summary_hint = t("Choose a different plan or quantity.")

@@ -25,6 +25,7 @@ _SECTION_SWITCHES: dict[str, tuple[str, ...]] = {
         "cancellation_reasons",
         "plan_switching",
         "switchable_price_ids",
+        "downgrades_at_period_end",
         "pause_subscriptions",
         "pause_durations",
     ),

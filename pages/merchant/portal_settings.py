@@ -314,6 +314,11 @@ class PortalSettingsEditor(SettingsEditor):
                     .props("outlined dense use-chips")
                     .classes("w-full"),
                 )
+                ui.checkbox(
+                    "Cheaper plans and fewer seats start at the end of the billing period (no credit now)",
+                    value=draft.downgrades_at_period_end,
+                    on_change=lambda event: self.change(downgrades_at_period_end=event.value),
+                ).props("dense")
             self._switch(
                 "pause_subscriptions",
                 "Pause subscriptions",

@@ -88,3 +88,26 @@ def test_customer_pauses_the_clock_pauses_and_resumes_and_the_customer_resumes(p
         ).one()
         assert resumed.status == SubscriptionStatus.ACTIVE and resumed.pause_starts_at is None
         assert invoice.period_start == resumed.current_period_start == invoice.next_payment_attempt
+
+
+def test_customer_schedules_a_downgrade_sees_it_and_cancels_it(page: Page, site: Site) -> None:
+    site.set_portal_settings(downgrades_at_period_end=True)
+    subscription = _subscription_of(site, SubscriptionStatus.ACTIVE, skip=2)
+    with site.database.transaction() as session:
+        session.get_one(Subscription, subscription.id).items[0].quantity = 3
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, skip=2))
+    card = page.get_by_role("region", name="Subscriptions")
+    card.get_by_role("button", name="Update subscription").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text(re.compile(r"^A cheaper plan or fewer seats starts on "))).to_be_visible()
+    dialog.get_by_label("Quantity").fill("1")
+    expect(dialog.get_by_text(re.compile(r"^Your plan changes on .+\. Nothing is charged now\.$"))).to_be_visible()
+    shoot(page, "downgrade-dialog")
+    dialog.get_by_role("button", name="Confirm change").click()
+    expect(dialog).to_be_hidden()
+    expect(card.get_by_text(re.compile(r"^Changes to .+ on .+$"))).to_be_visible()
+    shoot(page, "downgrade-scheduled")
+    card.get_by_role("button", name="Cancel scheduled change").click()
+    expect(page.get_by_text("You keep your current plan.")).to_be_visible()
+    expect(card.get_by_text(re.compile(r"^Changes to "))).to_have_count(0)

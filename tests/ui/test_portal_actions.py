@@ -138,3 +138,17 @@ async def test_a_declined_card_is_explained_once_under_its_number_and_not_saved(
     assert user.find("Your card was declined.").elements == {number}  # said there, and nowhere else
     with database.transaction() as session:
         assert session.scalar(select(func.count()).where(PaymentMethod.customer_id == customer_id)) == 1
+
+
+async def test_canceling_a_past_due_subscription_says_what_is_still_owed(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = customer_with(database, SubscriptionStatus.PAST_DUE)
+    await user.open(link_path(database, settings, customer_id))
+    user.find(kind=ui.button, content="Cancel subscription").click()
+    await user.should_see("is still due on open invoices", retries=30)
+    await user.should_not_see("You won't be charged again")
+    user.find(marker="confirm-cancel").click()
+    await user.should_see(kind=ui.button, content="Don't cancel", retries=30)
+    await user.should_see("is still due on open invoices")
+    await user.should_not_see("You won't be charged again")

@@ -19,6 +19,7 @@ from app.services.portal.reads import (
 from app.services.portal.sample import sample_invoices, sample_portal_data
 from app.services.portal.subscriptions import (
     MAX_QUANTITY,
+    cancel_scheduled_change,
     cancel_subscription,
     change_plan,
     preview_plan_change,
@@ -27,6 +28,7 @@ from app.services.portal.subscriptions import (
 
 __all__ = [
     "MAX_QUANTITY",
+    "cancel_scheduled_change",
     "cancel_subscription",
     "change_plan",
     "compose_portal_view",

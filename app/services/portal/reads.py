@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.enums import (
@@ -130,13 +130,28 @@ def load_portal_data(*, session: Session, access: PortalAccess, page_size: int =
         ),
         key=_subscription_order,
     )
+    owed = amounts_owed(session, [subscription.id for subscription in subscriptions])
     return CustomerPortalData(
         customer=customer_view(customer),
-        subscriptions=tuple(subscription_view(subscription) for subscription in subscriptions),
+        subscriptions=tuple(
+            subscription_view(subscription, amount_owed=owed.get(subscription.id, 0)) for subscription in subscriptions
+        ),
         payment_methods=_payment_methods(session, customer.id),
         invoices=_invoice_page(session, access, None, 1, page_size),
         available_prices=tuple(price_view(price) for price in prices),
     )
+
+
+def amounts_owed(session: Session, subscription_ids: list[str]) -> dict[str, int]:
+    """What is still due on each subscription's open invoices (only those that owe something)."""
+    if not subscription_ids:
+        return {}
+    rows = session.execute(
+        select(Invoice.subscription_id, func.sum(Invoice.amount_due))
+        .where(Invoice.subscription_id.in_(subscription_ids), Invoice.status == InvoiceStatus.OPEN)
+        .group_by(Invoice.subscription_id)
+    )
+    return {subscription_id: int(total) for subscription_id, total in rows if subscription_id and total}
 
 
 def list_invoices(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
@@ -24,7 +25,7 @@ from app.models import (
     new_id,
 )
 from app.periods import add_interval, prorate
-from app.services.billing import allocate_invoice_number
+from app.services.billing import RETRY_DELAYS, allocate_invoice_number
 from app.services.events import Actor
 from app.services.portal.access import (
     enabled_settings,
@@ -65,7 +66,9 @@ def cancel_subscription(
     subscription ends immediately).
 
     Idempotent: cancelling what is already cancelled (or already pending in at-period-end mode) changes nothing and
-    records no event. The reason (a `CancellationReason` value) and comment are kept only when reasons are enabled.
+    records no event. Payment retries of the subscription's open invoices stop; the invoices stay open, so what is
+    owed can still be paid in the portal (never voided: the customer used what they were billed for). The reason
+    (a `CancellationReason` value) and comment are kept only when reasons are enabled.
     """
     settings = enabled_settings(session=session, access=access, feature="cancel_subscriptions")
     subscription = owned_subscription(session, access, subscription_id)
@@ -96,9 +99,25 @@ def cancel_subscription(
         subscription.cancel_at_period_end = True
         subscription.canceled_at = now
         event_type = "customer.subscription.updated"
-    data = {"status": subscription.status.value, "cancel_at_period_end": subscription.cancel_at_period_end}
+    # What is owed stays owed and payable in the portal, but is no longer charged automatically.
+    open_invoices = _open_invoices(session, subscription)
+    for invoice in open_invoices:
+        invoice.next_payment_attempt = None
+    data = {
+        "status": subscription.status.value,
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "retries_stopped_for": [invoice.id for invoice in open_invoices],
+    }
     record_portal_event(session, access, event_type, subscription.id, {**data, "reason": reason}, actor, clock)
-    return subscription_view(subscription)
+    return subscription_view(subscription, amount_owed=sum(invoice.amount_due for invoice in open_invoices))
+
+
+def _open_invoices(session: Session, subscription: Subscription) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
+        )
+    )
 
 
 def undo_cancellation(
@@ -114,9 +133,15 @@ def undo_cancellation(
     subscription.cancel_at_period_end = False
     subscription.canceled_at = None
     subscription.cancellation_reason = subscription.cancellation_comment = ""
+    open_invoices = _open_invoices(session, subscription)
+    if subscription.status == SubscriptionStatus.PAST_DUE:  # the retries that canceling stopped start again
+        now = clock()
+        for invoice in open_invoices:
+            if 1 <= invoice.attempt_count <= len(RETRY_DELAYS):
+                invoice.next_payment_attempt = now + RETRY_DELAYS[invoice.attempt_count - 1]
     data = {"status": subscription.status.value, "cancel_at_period_end": False}
     record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
-    return subscription_view(subscription)
+    return subscription_view(subscription, amount_owed=sum(invoice.amount_due for invoice in open_invoices))
 
 
 def _plan_change(
@@ -124,7 +149,9 @@ def _plan_change(
 ) -> tuple[Subscription, Price, ProrationView]:
     """Check a plan change and compute its proration.
 
-    Proration, all in integer minor units rounded half up per line: the credit is the current plan's total times
+    When the merchant schedules downgrades, a cheaper total on the same billing cycle is not prorated: it is
+    scheduled for the period end (`scheduled`), and nothing is due now. Otherwise, proration, all in integer minor
+    units rounded half up per line: the credit is the current plan's total times
     the unused share of the period (to the microsecond); the charge is the new plan's total times the same share
     when the billing interval stays, or the full new total when it changes (the period then restarts now, as Stripe
     does). Amount due now = charge - credit when positive; otherwise nothing is due now and the difference is a
@@ -154,7 +181,9 @@ def _plan_change(
     trialing = subscription.status == SubscriptionStatus.TRIALING
     period = subscription.current_period_end - subscription.current_period_start
     remaining = subscription.current_period_end - now
-    if trialing:
+    # A cheaper plan (or fewer seats) on the same cycle waits for the period end when the merchant says so.
+    scheduled = settings.downgrades_at_period_end and same_cycle and not trialing and new_total < old_total
+    if trialing or scheduled:
         credit = charge = 0
     else:
         credit = prorate(old_total, remaining, period)
@@ -176,6 +205,7 @@ def _plan_change(
         next_renewal=renewal,
         next_renewal_amount=new_total,
         proration_date=now,
+        scheduled=scheduled,
     )
     return subscription, price, view
 
@@ -206,13 +236,17 @@ def change_plan(
     When something is due, an open invoice is issued for it now (paid with "Pay now" or by the billing clock's
     collection). When the credit covers the charge, the proration lines wait on a draft invoice that the billing
     clock folds into the next renewal invoice, so the credit is taken off it. Asking for the current plan again
-    changes nothing (a double click is harmless).
+    changes nothing (a double click is harmless). A scheduled downgrade (see `_plan_change`) is only recorded: the
+    billing clock applies it at the period end.
     """
     now = clock()
     subscription, price, proration = _plan_change(session, access, subscription_id, price_id, quantity, now)
     item = subscription.items[0]
     if (item.price_id, item.quantity) == (price_id, quantity):
         return subscription_view(subscription)
+    if proration.scheduled:
+        return _schedule_change(session, access, subscription, price, quantity, actor, clock)
+    subscription.scheduled_price_id = subscription.scheduled_quantity = None  # a change now replaces a scheduled one
     old_price, old_quantity = item.price, item.quantity
     invoice_id = None
     if proration.credit or proration.charge:
@@ -231,6 +265,48 @@ def change_plan(
     record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
     session.flush()
     return subscription_view(subscription)
+
+
+def _schedule_change(
+    session: Session,
+    access: PortalAccess,
+    subscription: Subscription,
+    price: Price,
+    quantity: int,
+    actor: Actor,
+    clock: Clock,
+) -> SubscriptionView:
+    if (subscription.scheduled_price_id, subscription.scheduled_quantity) != (price.id, quantity):
+        subscription.scheduled_price_id, subscription.scheduled_quantity = price.id, quantity
+        subscription.scheduled_price = price
+        _record_schedule(session, access, subscription, actor, clock)
+    return subscription_view(subscription)
+
+
+def cancel_scheduled_change(
+    *, session: Session, access: PortalAccess, subscription_id: str, actor: Actor, clock: Clock
+) -> SubscriptionView:
+    """Keep the current plan after all: drop the change scheduled for the period end. Nothing scheduled: no change.
+
+    Allowed even after the merchant stopped offering plan switches: a customer can always keep what they have.
+    """
+    subscription = owned_subscription(session, access, subscription_id)
+    if subscription.scheduled_price_id is not None:
+        subscription.scheduled_price_id = subscription.scheduled_quantity = None
+        subscription.scheduled_price = None
+        _record_schedule(session, access, subscription, actor, clock)
+    return subscription_view(subscription)
+
+
+def _record_schedule(
+    session: Session, access: PortalAccess, subscription: Subscription, actor: Actor, clock: Clock
+) -> None:
+    data = {
+        "scheduled_price_id": subscription.scheduled_price_id,
+        "scheduled_quantity": subscription.scheduled_quantity,
+        "scheduled_at": subscription.current_period_end.isoformat() if subscription.scheduled_price_id else None,
+    }
+    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
 
 
 def _proration_invoice(
