@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import app
 
 from app.context import AppContext
-from server import background_loops, client_pruning, request_limits
+from server import background_loops, client_pruning, log_hygiene, request_limits
 from server.merchant_sign_in import MerchantSignInMiddleware
 from server.nicegui_internals import apply_patches
 from server.security_headers import SecurityHeadersMiddleware
@@ -17,6 +17,7 @@ def install(context: AppContext) -> None:
     Early pruning and its garbage-collection schedule rely on the patches (which free a deleted page without a full
     collection): without them, NiceGUI's own pruning remains.
     """
+    log_hygiene.install()
     tuned = apply_patches()
     app.add_middleware(MerchantSignInMiddleware, context=context)
     request_limits.install()  # outside the sign-in check: a body too large is refused before anything else
