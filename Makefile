@@ -42,7 +42,7 @@ test-postgres: $(STAMP) chromium fonts
 	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/unit tests/api \
 		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
 		tests/hardening/test_webhook_ssrf.py tests/hardening/test_sign_in_grants.py \
-		tests/hardening/test_invoice_pdf_locale.py \
+		tests/hardening/test_invoice_pdf_locale.py tests/hardening/test_login_lockout.py \
 		tests/e2e/test_scale_out_e2e.py
 
 # Performance: 100,000 customers, HTTP load, memory and preview latency -> benchmarks/results/latest.{json,md}

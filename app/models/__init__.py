@@ -124,13 +124,19 @@ class MerchantUser(Base):
 
 
 class LoginFailure(Base):
-    """One failed merchant login; recent rows for an email lock it for a while."""
+    """One failed merchant login; recent rows for an email and client address lock that client out for a while,
+    recent rows for an email from all addresses slow its sign-ins down."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_created", "email", "created_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_email_created", "email", "created_at"),
+        Index("ix_login_failures_email_client_created", "email", "client_address", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254))
+    # The client's IP address (from X-Forwarded-For behind a trusted proxy); 45 characters fit any IPv6 address.
+    client_address: Mapped[str] = mapped_column(String(45), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,4 +1,5 @@
-"""Merchant sign-up and sign-in: argon2 password hashes and a lockout after repeated failures."""
+"""Merchant sign-up and sign-in: argon2 password hashes, a lockout per client after repeated failures, and a
+slowdown per account."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from app.services.portal_links import signed_serializer
 from app.validation import check_email, check_length, normalize_email
 from app.views import SignedInUser
 
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5  # per account and client address
 LOCKOUT_WINDOW = timedelta(minutes=15)
+ACCOUNT_SLOWDOWN_AFTER = 20  # failures per account from all addresses together
+SLOWDOWN_SECONDS = 5.0
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
@@ -32,26 +35,49 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(*, session: Session, email: str, password: str, clock: Clock = system_clock) -> SignedInUser | None:
-    """Return the user for a right email/password, None otherwise; raise LoginLocked while locked.
+def authenticate(
+    *, session: Session, email: str, password: str, client_address: str, clock: Clock = system_clock
+) -> SignedInUser | None:
+    """Return the user for a right email/password, None otherwise; raise LoginLocked while this client is locked
+    out of this account (MAX_FAILED_LOGINS failures from its address within LOCKOUT_WINDOW).
 
-    The answer never reveals whether the email exists.
+    The lock is per account *and* client address, so that an attacker's failures never lock the merchant out; the
+    account as a whole is slowed down instead (`sign_in_delay`). Unknown emails are counted and locked alike: the
+    answer never reveals whether an email exists.
     """
     email_key = email.strip().lower()
     now = clock()
     recent_failures = session.scalar(
         select(func.count())
         .select_from(LoginFailure)
-        .where(LoginFailure.email == email_key, LoginFailure.created_at > now - LOCKOUT_WINDOW)
+        .where(
+            LoginFailure.email == email_key,
+            LoginFailure.client_address == client_address,
+            LoginFailure.created_at > now - LOCKOUT_WINDOW,
+        )
     )
     if (recent_failures or 0) >= MAX_FAILED_LOGINS:
         raise LoginLocked("Too many failed attempts. For your security, sign-in is paused for 15 minutes.")
     user = session.scalar(select(MerchantUser).where(MerchantUser.email == email_key))
     if user is None or not _verify(user.password_hash, password):
-        session.add(LoginFailure(email=email_key, created_at=now))
+        session.add(LoginFailure(email=email_key, client_address=client_address, created_at=now))
         return None
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email_key))
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.email == email_key, LoginFailure.client_address == client_address)
+    )
     return SignedInUser(user_id=user.id, merchant_id=user.merchant_id, email=user.email)
+
+
+def sign_in_delay(*, session: Session, email: str, clock: Clock = system_clock) -> float:
+    """Seconds to wait before checking a password for `email`: 0 normally, SLOWDOWN_SECONDS once the account has
+    had ACCOUNT_SLOWDOWN_AFTER failures from all addresses together within LOCKOUT_WINDOW (OWASP's advice: a
+    ceiling per account that slows guessing spread over many addresses instead of locking the merchant out)."""
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.email == email.strip().lower(), LoginFailure.created_at > clock() - LOCKOUT_WINDOW)
+    )
+    return SLOWDOWN_SECONDS if (failures or 0) >= ACCOUNT_SLOWDOWN_AFTER else 0.0
 
 
 def _verify(password_hash: str | None, password: str) -> bool:

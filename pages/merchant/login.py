@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from nicegui import app, ui
 
 from app.context import AppContext
 from app.errors import LoginLocked
-from app.services.accounts import authenticate
+from app.services.accounts import authenticate, sign_in_delay
 from components.theme import sign_out_form
+from pages.actors import client_address
 from pages.merchant.auth import (
     HOME,
     USER_KEY,
@@ -24,22 +26,39 @@ INCORRECT = "Email or password is incorrect."
 
 def register(context: AppContext) -> None:
     @ui.page("/login", title="Sign in")
-    def login_page(redirect_to: str = HOME) -> None:
+    def login_page(request: Request, redirect_to: str = HOME) -> None:
         target = site_path(redirect_to)
         if app.storage.user.get(USER_KEY):
             ui.navigate.to(target)
             return
         browser_key = new_sign_in_key()
+        address = client_address(request)
 
         def try_login() -> None:
+            if not sign_in_button.enabled:  # Enter pressed while a slowed sign-in waits
+                return
             error.set_visibility(False)
             if not email.value.strip() or not password.value:
                 show_error("Enter your email and password.")
                 return
+            with context.database.transaction() as session:
+                delay = sign_in_delay(session=session, email=email.value, clock=context.clock)
+            if delay:  # the account is under attack: every sign-in to it waits (the same for unknown emails)
+                sign_in_button.disable()
+                ui.timer(delay, check_password, once=True)
+                return
+            check_password()
+
+        def check_password() -> None:
+            sign_in_button.enable()
             try:
                 with context.database.transaction() as session:
                     user = authenticate(
-                        session=session, email=email.value, password=password.value, clock=context.clock
+                        session=session,
+                        email=email.value,
+                        password=password.value,
+                        client_address=address,
+                        clock=context.clock,
                     )
             except LoginLocked as locked:
                 show_error(str(locked))
@@ -69,7 +88,7 @@ def register(context: AppContext) -> None:
                 password.on("keydown.enter", try_login)
                 error = ui.label().classes("text-negative").props('role="alert"')
                 error.set_visibility(False)
-                ui.button("Sign in", on_click=try_login).props("unelevated no-caps").classes("w-full")
+                sign_in_button = ui.button("Sign in", on_click=try_login).props("unelevated no-caps").classes("w-full")
 
     @merchant_page(context, "/logout", title="Sign out")
     def sign_out_page(_page: MerchantPage) -> None:

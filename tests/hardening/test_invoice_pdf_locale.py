@@ -3,9 +3,7 @@ language instead of failing (it was a 500 with two tracebacks for `xx`, `en-US`,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from nicegui.testing import User
@@ -52,14 +50,6 @@ def test_a_locale_written_with_a_hyphen_or_without_region_is_understood(
 ) -> None:
     access, invoice_id = german_customer_with_an_invoice(database)
     assert word in pdf_text(database, access, invoice_id, locale)
-
-
-@pytest.fixture
-def app_database(app_env: Path) -> Iterator[Database]:
-    """The database the `user` fixture's app runs on (SQLite even when TEST_DATABASE_URL selects PostgreSQL)."""
-    database = Database(f"sqlite:///{app_env}")
-    yield database
-    database.dispose()
 
 
 async def test_the_pdf_route_answers_any_locale_with_a_pdf(

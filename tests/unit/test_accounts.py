@@ -13,7 +13,11 @@ from tests.conftest import DEMO_NOW, DEMO_PASSWORD
 def _login(database: Database, email: str, password: str, minutes_later: int = 0):
     with database.transaction() as session:
         return authenticate(
-            session=session, email=email, password=password, clock=lambda: DEMO_NOW + timedelta(minutes=minutes_later)
+            session=session,
+            email=email,
+            password=password,
+            client_address="198.51.100.7",
+            clock=lambda: DEMO_NOW + timedelta(minutes=minutes_later),
         )
 
 
@@ -24,7 +28,7 @@ def test_right_password_signs_in_and_wrong_one_does_not(database: Database) -> N
     assert _login(database, "nobody@acme.test", DEMO_PASSWORD) is None
 
 
-def test_five_failures_lock_the_email_for_fifteen_minutes(database: Database) -> None:
+def test_five_failures_lock_the_email_for_fifteen_minutes_from_that_address(database: Database) -> None:
     for _ in range(MAX_FAILED_LOGINS):
         assert _login(database, "owner@acme.test", "wrong-password") is None
     with pytest.raises(LoginLocked, match="15 minutes"):
