@@ -1,7 +1,6 @@
 """REST API for integrations: `POST /api/v1/portal_sessions` gives a customer a portal link (see /docs)."""
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures, which name a local dependency.
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -13,8 +12,9 @@ from app.context import AppContext
 from app.enums import EventSource
 from app.errors import NotFound
 from app.services.api_keys import ApiCaller, authenticate_api_key
+from app.services.api_objects import PortalSessionObject
 from app.services.events import Actor
-from app.services.portal_links import issue_link
+from app.services.portal_links import get_portal_session, issue_link
 from app.validation import check_https_url
 
 API_ACTOR = Actor(source=EventSource.API)
@@ -46,16 +46,6 @@ class PortalSessionCreate(BaseModel):
         return value
 
 
-class PortalSession(BaseModel):
-    """A portal link: send `url` to the customer; it works until `expires_at` unless revoked."""
-
-    id: str = Field(description="The link's id, `pl_…`.")
-    url: str
-    expires_at: datetime
-    customer: str
-    return_url: str | None
-
-
 class ErrorMessage(BaseModel):
     detail: str
 
@@ -85,7 +75,7 @@ def build_router(context: AppContext) -> APIRouter:
     )
     def create_portal_session(
         body: PortalSessionCreate, caller: Annotated[ApiCaller, Depends(api_caller)]
-    ) -> PortalSession:
+    ) -> PortalSessionObject:
         try:
             with context.database.transaction() as session:
                 link = issue_link(
@@ -98,10 +88,10 @@ def build_router(context: AppContext) -> APIRouter:
                     actor=API_ACTOR,
                     clock=context.clock,
                 )
+                return get_portal_session(
+                    session=session, merchant_id=caller.merchant_id, link_id=link.id, url=link.url, clock=context.clock
+                )
         except NotFound:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No such customer: {body.customer}") from None
-        return PortalSession(
-            id=link.id, url=link.url, expires_at=link.expires_at, customer=link.customer_id, return_url=body.return_url
-        )
 
     return router

@@ -163,3 +163,120 @@ _CANCELLATION_REASON_LABELS = {
     CancellationReason.LOW_QUALITY: "Quality was less than expected",
     CancellationReason.OTHER: "Other reason",
 }
+
+
+class EventType(StrEnum):
+    """The event catalogue: every event the portal records, its label for people and what it means.
+
+    Each event's `data` is `{"object": <the resource as the API returns it>}`, plus `"previous_attributes"` (the
+    changed fields' old values) on `*.updated` events; `resource` names the object (`data.object.object`).
+    """
+
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_SUBSCRIPTION_UPDATED = "customer.subscription.updated"
+    CUSTOMER_SUBSCRIPTION_DELETED = "customer.subscription.deleted"
+    CUSTOMER_SUBSCRIPTION_PAUSED = "customer.subscription.paused"
+    CUSTOMER_SUBSCRIPTION_RESUMED = "customer.subscription.resumed"
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
+    PAYMENT_METHOD_ATTACHED = "payment_method.attached"
+    PAYMENT_METHOD_DETACHED = "payment_method.detached"
+    PORTAL_LINK_CREATED = "portal.link.created"
+    PORTAL_LINK_OPENED = "portal.link.opened"
+    PORTAL_LINK_REVOKED = "portal.link.revoked"
+    PORTAL_LINK_EMAILED = "portal.link.emailed"
+
+    @property
+    def label(self) -> str:
+        """What happened, for people: "Invoice paid"."""
+        return _EVENT_TYPES[self][0]
+
+    @property
+    def description(self) -> str:
+        """One line on when it happens, for the webhook endpoint form and the README."""
+        return _EVENT_TYPES[self][1]
+
+    @property
+    def resource(self) -> str:
+        """The kind of object in `data.object` ("customer", "subscription", "invoice", …)."""
+        return _EVENT_TYPES[self][2]
+
+    @property
+    def is_update(self) -> bool:
+        """An update carries `data.previous_attributes` beside the object."""
+        return self.value.endswith(".updated")
+
+    @classmethod
+    def label_for(cls, value: str) -> str:
+        """The label of a stored type; one this version does not know reads as its dotted name in words."""
+        if value in cls._value2member_map_:
+            return cls(value).label
+        words = value.replace("_", " ").replace(".", " ").split()
+        return " ".join(words).capitalize() if words else "Event"
+
+
+_EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
+    EventType.CUSTOMER_UPDATED: (
+        "Customer updated",
+        "A customer changed their billing details, shipping information or default card.",
+        "customer",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_UPDATED: (
+        "Subscription updated",
+        "A subscription renewed or changed: its plan or status, or a cancellation, pause or plan change set for later.",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_DELETED: (
+        "Subscription ended",
+        "A subscription ended: canceled now, at the end of its period, or after its payments failed.",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_PAUSED: (
+        "Subscription paused",
+        "A pause the customer chose began at the end of the paid period: no invoices until it resumes.",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_RESUMED: (
+        "Subscription resumed",
+        "A paused subscription resumed, when its pause ended or the customer resumed it; a new period starts.",
+        "subscription",
+    ),
+    EventType.INVOICE_CREATED: (
+        "Invoice created",
+        "An invoice was issued: a renewal, or a plan change with an amount due now.",
+        "invoice",
+    ),
+    EventType.INVOICE_PAID: (
+        "Invoice paid",
+        "An invoice was paid, by the billing clock's charge or by the customer in the portal.",
+        "invoice",
+    ),
+    EventType.INVOICE_PAYMENT_FAILED: (
+        "Invoice payment failed",
+        "A charge for an invoice failed; the invoice's last_payment_error says why.",
+        "invoice",
+    ),
+    EventType.PAYMENT_METHOD_ATTACHED: ("Card added", "A customer added a card in the portal.", "payment_method"),
+    EventType.PAYMENT_METHOD_DETACHED: ("Card removed", "A customer removed a card in the portal.", "payment_method"),
+    EventType.PORTAL_LINK_CREATED: (
+        "Portal link created",
+        "A portal link was issued, from the dashboard, the API or a customer's request by email.",
+        "portal_session",
+    ),
+    EventType.PORTAL_LINK_OPENED: (
+        "Opened the portal",
+        "A customer opened a portal link for the first time.",
+        "portal_session",
+    ),
+    EventType.PORTAL_LINK_REVOKED: (
+        "Portal link revoked",
+        "A portal link was revoked and stops working.",
+        "portal_session",
+    ),
+    EventType.PORTAL_LINK_EMAILED: (
+        "New portal link emailed",
+        "A customer whose link had expired or was revoked had a new one sent to their email address.",
+        "portal_session",
+    ),
+}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from app.enums import WebhookDeliveryStatus
+from app.enums import EventType, WebhookDeliveryStatus
 from app.formatting import format_datetime
 from app.views import ALL_EVENTS, MAX_DELIVERY_ATTEMPTS, WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointView
 from components.badges import DELIVERY_LABELS, Tone, badge_for, status_badge
@@ -31,9 +31,9 @@ def events_summary(event_types: tuple[str, ...]) -> str:
 
 
 class EndpointForm:
-    """URL, description, which events (all, or chosen ones) and, when editing, whether it is enabled."""
+    """URL, description, which events (all, or chosen ones from the catalogue) and, when editing, whether it is on."""
 
-    def __init__(self, *, event_titles: Mapping[str, str], initial: WebhookEndpointView | None, url_hint: str) -> None:
+    def __init__(self, *, initial: WebhookEndpointView | None, url_hint: str) -> None:
         self.fields = FieldGroup()
         self.fields.add(
             "url", text_field("Endpoint URL", initial.url if initial else "", max_length=300, hint=url_hint)
@@ -46,11 +46,8 @@ class EndpointForm:
         self.scope = ui.radio(
             {"all": "All events", "selected": "Selected events"}, value="all" if ALL_EVENTS in chosen else "selected"
         ).props("inline")
-        with ui.column().classes("gap-0 q-pl-sm") as types_box:
-            self.type_boxes = {
-                name: ui.checkbox(f"{title} · {name}", value=name in chosen).props("dense")
-                for name, title in event_titles.items()
-            }
+        with ui.column().classes("gap-1 q-pl-sm") as types_box:
+            self.type_boxes = {event_type.value: _event_type_checkbox(event_type, chosen) for event_type in EventType}
         types_box.bind_visibility_from(self.scope, "value", value="selected")
         self.types_error = ui.label().classes("text-negative text-caption").props('role="alert"')
         self.enabled = ui.switch("Enabled", value=initial.enabled) if initial else None
@@ -71,6 +68,17 @@ class EndpointForm:
     def show_errors(self, errors: Mapping[str, str]) -> None:
         self.fields.show_errors(errors)
         self.types_error.set_text(errors.get("event_types", ""))
+
+
+def _event_type_checkbox(event_type: EventType, chosen: set[str]) -> ui.checkbox:
+    """The type's label and name, with what it means underneath (also the checkbox's accessible description)."""
+    described_by = f"event-type-{event_type.value.replace('.', '-')}"
+    with ui.column().classes("gap-0"):
+        box = ui.checkbox(f"{event_type.label} · {event_type}", value=event_type.value in chosen).props(
+            f'dense aria-describedby="{described_by}"'
+        )
+        ui.label(event_type.description).classes("text-caption text-grey-8 q-pl-lg").props(f'id="{described_by}"')
+    return box
 
 
 def show_secret_dialog(secret: str, *, title: str) -> None:

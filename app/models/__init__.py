@@ -368,6 +368,8 @@ class Invoice(Base):
     # Automatic collection by the billing clock: charges made so far and when it tries next (None: no more tries).
     attempt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_payment_attempt: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    # Why the latest charge failed, for the customer ("" once paid, or before any failure).
+    last_payment_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"

@@ -7,34 +7,18 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.enums import EventType
 from app.models import Customer, Event
 from app.services.customers import event_view, find_customer
 from app.views import EventPage
 
 PAGE_SIZE = 25
-# The event types the portal records, offered as filters and as webhook subscriptions.
-KNOWN_EVENT_TYPES = (
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
-    "customer.updated",
-    "invoice.created",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "payment_method.attached",
-    "payment_method.detached",
-    "portal.link.created",
-    "portal.link.opened",
-    "portal.link.revoked",
-    "portal.link.emailed",
-)
 
 
 def event_types_in_use(*, session: Session, merchant_id: str) -> tuple[str, ...]:
-    """The known event types plus any other type this merchant's trail holds, sorted."""
+    """The catalogue's event types plus any other type this merchant's trail holds, sorted."""
     recorded = session.scalars(select(Event.type).where(Event.merchant_id == merchant_id).distinct())
-    return tuple(sorted({*KNOWN_EVENT_TYPES, *recorded}))
+    return tuple(sorted({*EventType, *recorded}))
 
 
 def customers_matching(*, session: Session, merchant_id: str, key: str) -> tuple[str, ...]:

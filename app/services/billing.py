@@ -13,15 +13,15 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.clock import Clock, system_clock
 from app.db import Database
-from app.enums import FailedPaymentAction, InvoiceStatus, SubscriptionStatus
+from app.enums import EventType, FailedPaymentAction, InvoiceStatus, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.models import (
     Event,
@@ -34,6 +34,7 @@ from app.models import (
     SubscriptionItem,
 )
 from app.periods import add_interval
+from app.services.api_objects import ApiObject, InvoiceObject, SubscriptionObject
 from app.services.events import SYSTEM, record_event
 from app.services.leases import acquire_lease, release_lease
 from app.services.plan_changes import apply_scheduled_change
@@ -214,36 +215,49 @@ def _apply_period_step(session: Session, subscription: Subscription, step: _Step
         _end_subscription(session, subscription, step.at)
         tally.subscriptions_canceled += 1
         return
+    before = SubscriptionObject.from_row(subscription)
     if step.kind == "period_end" and apply_scheduled_change(subscription):  # a downgrade chosen for this moment
-        _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), step.at)
+        before = _record_subscription_update(session, subscription, before, step.at)
     if step.kind == "period_end" and subscription.pause_starts_at is not None:
         # The chosen pause begins: no invoice until it ends (the period dates keep the last paid period).
         subscription.status = SubscriptionStatus.PAUSED
-        _record(session, subscription, "customer.subscription.paused", _subscription_data(subscription), step.at)
+        paused = SubscriptionObject.from_row(subscription)
+        _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_PAUSED, paused, step.at)
         return
     if step.kind == "resume":
-        subscription.status = SubscriptionStatus.ACTIVE
-        subscription.pause_starts_at = subscription.pause_resumes_at = None
-        _record(session, subscription, "customer.subscription.resumed", _subscription_data(subscription), step.at)
+        before = _resume(session, subscription, step.at)
     elif step.kind == "trial_end":
         subscription.status = SubscriptionStatus.ACTIVE
-    start_period(session, subscription, step.at)
+    start_period(session, subscription, step.at, before=before)
     tally.invoices_created += 1
 
 
-def start_period(session: Session, subscription: Subscription, start: datetime) -> Invoice:
+def _resume(session: Session, subscription: Subscription, moment: datetime) -> SubscriptionObject:
+    """End a paused subscription's pause (recorded as `customer.subscription.resumed`); returns it as resumed, for
+    the period that starts next."""
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.pause_starts_at = subscription.pause_resumes_at = None
+    resumed = SubscriptionObject.from_row(subscription)
+    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_RESUMED, resumed, moment)
+    return resumed
+
+
+def start_period(
+    session: Session, subscription: Subscription, start: datetime, *, before: SubscriptionObject
+) -> Invoice:
     """Start a billing period of the subscription's price at `start` and issue its invoice, to be collected now
-    (or, for an unpaid subscription, to wait for the customer)."""
+    (or, for an unpaid subscription, to wait for the customer). `before` is the subscription before this step: its
+    `customer.subscription.updated` event says what changed since."""
     price = subscription.items[0].price
     end = add_interval(start, price.interval, price.interval_count)
     subscription.current_period_start = start
     subscription.current_period_end = end
-    _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), start)
+    _record_subscription_update(session, subscription, before, start)
     invoice = _create_invoice(session, subscription, start, end)
     # An unpaid subscription keeps getting invoices, but they wait for the customer instead of being charged.
     invoice.next_payment_attempt = None if subscription.status == SubscriptionStatus.UNPAID else start
     session.flush()
-    _record(session, subscription, "invoice.created", _invoice_data(invoice), start)
+    _record(session, subscription, EventType.INVOICE_CREATED, InvoiceObject.from_row(invoice), start)
     return invoice
 
 
@@ -258,7 +272,8 @@ def _end_subscription(session: Session, subscription: Subscription, moment: date
         .where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
         .values(next_payment_attempt=None)
     )
-    _record(session, subscription, "customer.subscription.deleted", _subscription_data(subscription), moment)
+    ended = SubscriptionObject.from_row(subscription)
+    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended, moment)
 
 
 def allocate_invoice_number(session: Session, merchant_id: str) -> str:
@@ -353,7 +368,17 @@ def _collect(database: Database, invoice_id: str, moment: datetime, gateway: Pay
             now=moment,
         )
     with database.transaction() as session:
-        invoice = session.scalars(select(Invoice).where(Invoice.id == invoice_id).with_for_update()).one()
+        # The lines come in the same statement: the invoice's events carry them.
+        invoice = (
+            session.scalars(
+                select(Invoice)
+                .where(Invoice.id == invoice_id)
+                .options(joinedload(Invoice.lines))
+                .with_for_update(of=Invoice)
+            )
+            .unique()
+            .one()
+        )
         if invoice.status != InvoiceStatus.OPEN or invoice.attempt_count != request.attempt_count:
             return  # paid in the portal or recorded by another run meanwhile
         subscription = _load(session, invoice.subscription_id or "")
@@ -374,14 +399,16 @@ def _mark_paid(session: Session, subscription: Subscription, invoice: Invoice, m
     invoice.amount_due = 0
     invoice.paid_at = moment
     invoice.next_payment_attempt = None
+    invoice.last_payment_error = ""
     session.flush()
-    _record(session, subscription, "invoice.paid", _invoice_data(invoice), moment)
+    _record(session, subscription, EventType.INVOICE_PAID, InvoiceObject.from_row(invoice), moment)
     still_open = session.scalar(
         select(Invoice.id).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
     )
     if subscription.status in SubscriptionStatus.delinquent() and still_open is None:
+        before = SubscriptionObject.from_row(subscription)
         subscription.status = SubscriptionStatus.ACTIVE
-        _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), moment)
+        _record_subscription_update(session, subscription, before, moment)
 
 
 def _mark_failed(
@@ -390,14 +417,9 @@ def _mark_failed(
     retries_used = invoice.attempt_count - 1
     final = retries_used >= len(RETRY_DELAYS)
     invoice.next_payment_attempt = None if final else moment + RETRY_DELAYS[retries_used]
+    invoice.last_payment_error = failure_message
     session.flush()
-    _record(
-        session,
-        subscription,
-        "invoice.payment_failed",
-        {**_invoice_data(invoice), "failure_message": failure_message},
-        moment,
-    )
+    _record(session, subscription, EventType.INVOICE_PAYMENT_FAILED, InvoiceObject.from_row(invoice), moment)
     if final:
         action = session.scalar(
             select(PortalSettings.failed_payment_action).where(PortalSettings.merchant_id == subscription.merchant_id)
@@ -409,76 +431,45 @@ def _mark_failed(
     else:
         new_status = SubscriptionStatus.PAST_DUE
     if subscription.status != new_status and subscription.status != SubscriptionStatus.UNPAID:
+        before = SubscriptionObject.from_row(subscription)
         subscription.status = new_status
-        _record(session, subscription, "customer.subscription.updated", _subscription_data(subscription), moment)
+        _record_subscription_update(session, subscription, before, moment)
 
 
-def _record(session: Session, subscription: Subscription, event_type: str, data: dict[str, Any], at: datetime) -> None:
+def _record_subscription_update(
+    session: Session, subscription: Subscription, before: SubscriptionObject, at: datetime
+) -> SubscriptionObject:
+    """Record what changed since `before`; returns the subscription as it is now."""
+    after = SubscriptionObject.from_row(subscription)
+    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, after, at, previous=before)
+    return after
+
+
+def _record(
+    session: Session,
+    subscription: Subscription,
+    event_type: EventType,
+    resource: ApiObject,
+    at: datetime,
+    *,
+    previous: ApiObject | None = None,
+) -> None:
     """Record an event at the step's moment, a microsecond after the customer's latest so the trail keeps its order."""
     latest = session.scalar(
         select(func.max(Event.created_at)).where(Event.customer_id == subscription.customer_id, Event.created_at >= at)
     )
     if latest is not None:
         at = latest + timedelta(microseconds=1)
-    object_id = data.get("object", {}).get("id", "")
     record_event(
         session=session,
         merchant_id=subscription.merchant_id,
         customer_id=subscription.customer_id,
         event_type=event_type,
+        resource=resource,
+        previous=previous,
         actor=SYSTEM,
-        object_id=object_id,
-        data=data,
         clock=lambda: at,
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _subscription_data(subscription: Subscription) -> dict[str, Any]:
-    return {
-        "object": {
-            "id": subscription.id,
-            "object": "subscription",
-            "customer": subscription.customer_id,
-            "status": subscription.status.value,
-            "current_period_start": _iso(subscription.current_period_start),
-            "current_period_end": _iso(subscription.current_period_end),
-            "cancel_at_period_end": subscription.cancel_at_period_end,
-            "canceled_at": _iso(subscription.canceled_at),
-            "ended_at": _iso(subscription.ended_at),
-            "pause_collection": None
-            if subscription.pause_starts_at is None
-            else {
-                "starts_at": _iso(subscription.pause_starts_at),
-                "resumes_at": _iso(subscription.pause_resumes_at),
-            },
-            "items": [{"price": item.price_id, "quantity": item.quantity} for item in subscription.items],
-        }
-    }
-
-
-def _invoice_data(invoice: Invoice) -> dict[str, Any]:
-    return {
-        "object": {
-            "id": invoice.id,
-            "object": "invoice",
-            "number": invoice.number,
-            "customer": invoice.customer_id,
-            "subscription": invoice.subscription_id,
-            "status": invoice.status.value,
-            "currency": invoice.currency,
-            "total": invoice.total,
-            "amount_due": invoice.amount_due,
-            "amount_paid": invoice.amount_paid,
-            "attempt_count": invoice.attempt_count,
-            "next_payment_attempt": _iso(invoice.next_payment_attempt),
-            "period_start": _iso(invoice.period_start),
-            "period_end": _iso(invoice.period_end),
-        }
-    }
 
 
 FAILED_PAYMENT_ACTIONS = {

@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, Integer, Select, String, column, func, or_, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from app.enums import CancellationReason, SubscriptionStatus
+from app.enums import CancellationReason, EventType, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.keyset import STALE_CURSOR, after_cursor, split_page
 from app.models import Customer, Event, Invoice, Merchant, PaymentMethod, Price, Subscription, SubscriptionItem
@@ -199,22 +199,12 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
     )
 
 
-EVENT_TITLES = {
-    "customer.subscription.paused": "Subscription paused",
-    "customer.subscription.resumed": "Subscription resumed",
-    "portal.link.created": "Portal link created",
-    "portal.link.opened": "Opened the portal",
-    "portal.link.revoked": "Portal link revoked",
-    "portal.link.emailed": "New portal link emailed",
-}
-
-
 def event_view(event: Event, *, customer_name: str, customer_email: str) -> EventView:
     """An event as the dashboard lists it, with the name and email of its customer (empty when it has none)."""
     return EventView(
         id=event.id,
         type=event.type,
-        title=describe_event(event.type),
+        title=EventType.label_for(event.type),
         created_at=event.created_at,
         source=event.source,
         customer_id=event.customer_id,
@@ -225,14 +215,6 @@ def event_view(event: Event, *, customer_name: str, customer_email: str) -> Even
         ip_address=event.ip_address,
         user_agent=event.user_agent,
     )
-
-
-def describe_event(event_type: str) -> str:
-    """A person's wording for an event type: known ones by name, others from their dotted type."""
-    if event_type in EVENT_TITLES:
-        return EVENT_TITLES[event_type]
-    words = event_type.replace("_", " ").replace(".", " ").split()
-    return " ".join(words).capitalize() if words else "Event"
 
 
 def find_customer(*, session: Session, key: str, merchant_id: str | None = None) -> list[tuple[str, str]]:

@@ -1,4 +1,9 @@
-"""The audit trail: every action on a customer's account is recorded as an Event (also the webhook outbox)."""
+"""The audit trail: every action on a customer's account is recorded as an Event (also the webhook outbox).
+
+An event's `data` has one shape per type: `{"object": <the resource as the API returns it>}`, plus
+`"previous_attributes"` (the old values of the fields that changed) on `*.updated` types. Who caused it (source, link,
+IP address, user agent) is kept in the event's own columns, never in `data`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
-from app.enums import EventSource
+from app.enums import EventSource, EventType
 from app.models import Event
+from app.services.api_objects import ApiObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,23 +31,41 @@ class Actor:
 SYSTEM = Actor(source=EventSource.SYSTEM)
 
 
+def event_data(event_type: EventType, resource: ApiObject, previous: ApiObject | None = None) -> dict[str, Any]:
+    """`{"object": …}` for the type's resource; on updates also `"previous_attributes"`, diffed from `previous`
+    (the same resource before the change). A resource of another kind, or a missing or surplus `previous`, is a
+    programming error and raises TypeError."""
+    if resource.object != event_type.resource:
+        raise TypeError(f"{event_type} carries a {event_type.resource}, not a {resource.object}")
+    if event_type.is_update != (previous is not None):
+        raise TypeError(f"{event_type} {'needs' if event_type.is_update else 'takes no'} previous attributes")
+    data: dict[str, Any] = {"object": resource.model_dump(mode="json")}
+    if previous is not None:
+        if type(previous) is not type(resource) or previous.id != resource.id:
+            raise TypeError("previous must be the same resource before the change")
+        changed = {name for name in type(resource).model_fields if getattr(previous, name) != getattr(resource, name)}
+        data["previous_attributes"] = previous.model_dump(mode="json", include=changed)
+    return data
+
+
 def record_event(
     *,
     session: Session,
     merchant_id: str,
-    event_type: str,
+    customer_id: str | None,
+    event_type: EventType,
+    resource: ApiObject,
+    previous: ApiObject | None = None,
     actor: Actor,
-    customer_id: str | None = None,
-    object_id: str = "",
-    data: dict[str, Any] | None = None,
     clock: Clock = system_clock,
 ) -> Event:
+    """Record that `resource` (as it is now) was created, changed or removed; see `event_data` for `previous`."""
     event = Event(
         merchant_id=merchant_id,
         customer_id=customer_id,
-        type=event_type,
-        object_id=object_id,
-        data=data or {},
+        type=event_type.value,
+        object_id=resource.id,
+        data=event_data(event_type, resource, previous),
         source=actor.source,
         portal_link_id=actor.portal_link_id,
         ip_address=actor.ip_address[:45],

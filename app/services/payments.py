@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.enums import InvoiceStatus, SubscriptionStatus
+from app.enums import EventType, InvoiceStatus, SubscriptionStatus
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
-from app.models import Event, Invoice, PaymentMethod, Subscription
+from app.models import Customer, Event, Invoice, PaymentMethod, Subscription
+from app.services.api_objects import CustomerObject, InvoiceObject, PaymentMethodObject, SubscriptionObject
 from app.services.billing import CardOnFile, ChargeResult
 from app.services.billing import PaymentGateway as RenewalGateway
 from app.services.events import Actor
@@ -33,6 +34,7 @@ from app.services.portal.access import (
     owned_customer,
     owned_invoice,
     record_portal_event,
+    record_subscription_update,
 )
 from app.services.portal_links import PortalAccess
 from app.services.resource_views import invoice_view, payment_method_view
@@ -188,10 +190,6 @@ def _owned_card(session: Session, access: PortalAccess, payment_method_id: str) 
     return method
 
 
-def _card_data(method: PaymentMethod) -> dict[str, object]:
-    return {"brand": method.brand, "last4": method.last4, "exp_month": method.exp_month, "exp_year": method.exp_year}
-
-
 def add_card(
     *,
     session: Session,
@@ -242,26 +240,32 @@ def add_card(
     )
     session.add(method)
     session.flush()
-    record_portal_event(session, access, "payment_method.attached", method.id, _card_data(method), actor, clock)
+    record_portal_event(
+        session, access, EventType.PAYMENT_METHOD_ATTACHED, PaymentMethodObject.from_row(method), actor, clock
+    )
     if make_default or not any(existing.is_default for existing in cards):
-        _make_default(session, access, method, cards, actor, clock)
+        _make_default(session, access, customer, method, cards, actor, clock)
     return payment_method_view(method)
 
 
 def _make_default(
     session: Session,
     access: PortalAccess,
+    customer: Customer,
     method: PaymentMethod,
     cards: list[PaymentMethod],
     actor: Actor,
     clock: Clock,
 ) -> None:
+    """Make `method` the default of the customer's `cards` (all of them, loaded) and record `customer.updated`."""
+    default = next((card.id for card in cards if card.is_default), None)
+    before = CustomerObject.from_row(customer, default_payment_method=default)
     for other in cards:
         other.is_default = other.id == method.id
     method.is_default = True
     session.flush()
-    data = {"changed": ["default_payment_method"], "default_payment_method": method.id}
-    record_portal_event(session, access, "customer.updated", access.customer_id, data, actor, clock)
+    after = CustomerObject.from_row(customer, default_payment_method=method.id)
+    record_portal_event(session, access, EventType.CUSTOMER_UPDATED, after, actor, clock, previous=before)
 
 
 def set_default_card(
@@ -272,7 +276,8 @@ def set_default_card(
     method = _owned_card(session, access, payment_method_id)
     if not method.is_default:
         cards = list(session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id)))
-        _make_default(session, access, method, cards, actor, clock)
+        customer = owned_customer(session, access)
+        _make_default(session, access, customer, method, cards, actor, clock)
     return payment_method_view(method)
 
 
@@ -282,10 +287,10 @@ def remove_card(*, session: Session, access: PortalAccess, payment_method_id: st
     method = _owned_card(session, access, payment_method_id)
     if method.is_default:
         raise ValidationFailed({"payment_method": N_("Make another card the default before removing this one.")})
-    data = _card_data(method)
+    removed = PaymentMethodObject.from_row(method, detached=True)
     session.delete(method)
     session.flush()
-    record_portal_event(session, access, "payment_method.detached", payment_method_id, data, actor, clock)
+    record_portal_event(session, access, EventType.PAYMENT_METHOD_DETACHED, removed, actor, clock)
 
 
 def pay_invoice(
@@ -317,17 +322,20 @@ def pay_invoice(
         )
     else:
         result = ChargeResult(succeeded=True)
-    data: dict[str, object] = {"number": invoice.number, "amount": invoice.amount_due, "currency": invoice.currency}
     if not result.succeeded:
-        data["failure_message"] = result.failure_message
-        record_portal_event(session, access, "invoice.payment_failed", invoice.id, data, actor, clock)
-        return replace(invoice_view(invoice, with_lines=True), payment_error=result.failure_message or DECLINED)
+        invoice.last_payment_error = result.failure_message or DECLINED
+        session.flush()
+        record_portal_event(
+            session, access, EventType.INVOICE_PAYMENT_FAILED, InvoiceObject.from_row(invoice), actor, clock
+        )
+        return replace(invoice_view(invoice, with_lines=True), payment_error=invoice.last_payment_error)
     invoice.status = InvoiceStatus.PAID
     invoice.amount_paid += invoice.amount_due
     invoice.amount_due = 0
     invoice.paid_at = now
+    invoice.last_payment_error = ""
     session.flush()
-    record_portal_event(session, access, "invoice.paid", invoice.id, data, actor, clock)
+    record_portal_event(session, access, EventType.INVOICE_PAID, InvoiceObject.from_row(invoice), actor, clock)
     _reactivate_if_settled(session, access, invoice, actor, clock)
     return invoice_view(invoice, with_lines=True)
 
@@ -340,7 +348,7 @@ def _portal_charge_key(session: Session, access: PortalAccess, invoice: Invoice,
         .select_from(Event)
         .where(
             Event.customer_id == access.customer_id,
-            Event.type == "invoice.payment_failed",
+            Event.type == EventType.INVOICE_PAYMENT_FAILED,
             Event.object_id == invoice.id,
         )
     )
@@ -360,6 +368,6 @@ def _reactivate_if_settled(
         select(func.count()).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
     )
     if not still_open:
+        before = SubscriptionObject.from_row(subscription)
         subscription.status = SubscriptionStatus.ACTIVE
-        data = {"status": subscription.status.value, "cancel_at_period_end": subscription.cancel_at_period_end}
-        record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+        record_subscription_update(session, access, subscription, before, actor, clock)

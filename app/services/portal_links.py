@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.enums import EventSource, NewLinkOutcome, PortalLinkStatus
+from app.enums import EventSource, EventType, NewLinkOutcome
 from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
 from app.formatting import format_datetime
 from app.models import Customer, EmailMessage, Merchant, PortalLink
+from app.services.api_objects import PortalSessionObject
 from app.services.emails import send_email
 from app.services.events import SYSTEM, Actor, record_event
 from app.services.portal_settings import get_portal_settings
+from app.services.resource_views import link_status
 from app.views import PortalLinkView
 
 TOKEN_SALT = "customer-portal-link"  # noqa: S105 - a purpose label, not a secret
@@ -92,16 +94,7 @@ def issue_link(
     )
     session.add(link)
     session.flush()
-    record_event(
-        session=session,
-        merchant_id=merchant_id,
-        customer_id=customer_id,
-        event_type="portal.link.created",
-        object_id=link.id,
-        data={"expires_at": link.expires_at.isoformat(), "created_by": created_by},
-        actor=actor,
-        clock=clock,
-    )
+    _record(session, link, EventType.PORTAL_LINK_CREATED, actor, clock)
     token = signed_serializer(settings, clock).dumps(link.id)
     return IssuedLink(
         id=link.id,
@@ -137,19 +130,35 @@ def open_link(
     first_use = link.last_used_at is None
     link.last_used_at = now
     if first_use:
-        record_event(
-            session=session,
-            merchant_id=link.merchant_id,
-            customer_id=link.customer_id,
-            event_type="portal.link.opened",
-            object_id=link.id,
-            # The page knows the visitor's IP and browser but not yet which link this is: the event names it.
-            actor=replace(actor or Actor(source=EventSource.PORTAL), portal_link_id=link.id),
-            clock=clock,
-        )
+        # The page knows the visitor's IP and browser but not yet which link this is: the event names it.
+        opener = replace(actor or Actor(source=EventSource.PORTAL), portal_link_id=link.id)
+        _record(session, link, EventType.PORTAL_LINK_OPENED, opener, clock)
     return PortalAccess(
         link_id=link.id, merchant_id=link.merchant_id, customer_id=link.customer_id, return_url=link.return_url
     )
+
+
+def _record(session: Session, link: PortalLink, event_type: EventType, actor: Actor, clock: Clock) -> None:
+    """Record an event of the link as it is now (without its URL: the link is a credential)."""
+    record_event(
+        session=session,
+        merchant_id=link.merchant_id,
+        customer_id=link.customer_id,
+        event_type=event_type,
+        resource=PortalSessionObject.from_row(link, now=clock()),
+        actor=actor,
+        clock=clock,
+    )
+
+
+def get_portal_session(
+    *, session: Session, merchant_id: str, link_id: str, url: str | None = None, clock: Clock = system_clock
+) -> PortalSessionObject:
+    """One of the merchant's links as the API returns it; `url` only right after `issue_link` made it."""
+    link = session.get(PortalLink, link_id)
+    if link is None or link.merchant_id != merchant_id:
+        raise NotFound("portal link")
+    return PortalSessionObject.from_row(link, now=clock(), url=url)
 
 
 def _link_row(session: Session, payload: object, serializer: URLSafeTimedSerializer) -> PortalLink | None:
@@ -167,17 +176,11 @@ RECENT_LINKS = 20
 
 
 def _link_view(link: PortalLink, now: datetime) -> PortalLinkView:
-    if link.revoked_at is not None:
-        status = PortalLinkStatus.REVOKED
-    elif link.expires_at <= now:
-        status = PortalLinkStatus.EXPIRED
-    else:
-        status = PortalLinkStatus.ACTIVE
     return PortalLinkView(
         id=link.id,
         created_at=link.created_at,
         expires_at=link.expires_at,
-        status=status,
+        status=link_status(link, now),
         last_used_at=link.last_used_at,
         revoked_at=link.revoked_at,
         created_by=link.created_by,
@@ -209,22 +212,14 @@ def revoke_link(
     now = clock()
     if link.revoked_at is None:
         link.revoked_at = now
-        record_event(
-            session=session,
-            merchant_id=merchant_id,
-            customer_id=link.customer_id,
-            event_type="portal.link.revoked",
-            object_id=link.id,
-            actor=actor,
-            clock=clock,
-        )
+        _record(session, link, EventType.PORTAL_LINK_REVOKED, actor, clock)
     return _link_view(link, now)
 
 
 def revoke_all_links(
     *, session: Session, merchant_id: str, customer_id: str, actor: Actor = SYSTEM, clock: Clock = system_clock
 ) -> int:
-    """Revoke every link of the customer that still works; returns how many were revoked."""
+    """Revoke every link of the customer that still works (an event each); returns how many were revoked."""
     customer = merchant_customer(session, merchant_id, customer_id)
     now = clock()
     links = list(
@@ -236,16 +231,7 @@ def revoke_all_links(
     )
     for link in links:
         link.revoked_at = now
-    if links:
-        record_event(
-            session=session,
-            merchant_id=merchant_id,
-            customer_id=customer.id,
-            event_type="portal.link.revoked",
-            data={"links": [link.id for link in links]},
-            actor=actor,
-            clock=clock,
-        )
+        _record(session, link, EventType.PORTAL_LINK_REVOKED, actor, clock)
     return len(links)
 
 
@@ -305,15 +291,7 @@ def request_new_link(
         reply_to=contact,
         clock=clock,
     )
-    record_event(
-        session=session,
-        merchant_id=merchant.id,
-        customer_id=customer.id,
-        event_type="portal.link.emailed",
-        object_id=link.id,
-        actor=actor,
-        clock=clock,
-    )
+    _record(session, session.get_one(PortalLink, link.id), EventType.PORTAL_LINK_EMAILED, actor, clock)
     return NewLinkOutcome.SENT
 
 

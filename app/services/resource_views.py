@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
-from app.models import Customer, Invoice, Merchant, PaymentMethod, Price, Subscription
+from app.enums import PortalLinkStatus
+from app.models import Customer, Invoice, Merchant, PaymentMethod, PortalLink, Price, Subscription
 from app.views import (
     Address,
     CustomerView,
@@ -126,3 +128,11 @@ def invoice_view(invoice: Invoice, *, with_lines: bool = False) -> InvoiceView:
         amount_paid=invoice.amount_paid,
         lines=lines,
     )
+
+
+def link_status(link: PortalLink, now: datetime) -> PortalLinkStatus:
+    if link.revoked_at is not None:
+        return PortalLinkStatus.REVOKED
+    if link.expires_at <= now:
+        return PortalLinkStatus.EXPIRED
+    return PortalLinkStatus.ACTIVE

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets
 import ssl
 import time
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.clock import Clock
 from app.db import Database
-from app.enums import WebhookDeliveryStatus
+from app.enums import EventType, WebhookDeliveryStatus
 from app.errors import NotFound, ValidationFailed
 from app.models import Event, WebhookDelivery, WebhookEndpoint
 from app.public_network import PublicNetworkBackend, canonical_host, is_loopback_host, is_public_host, numeric_host
@@ -44,7 +43,6 @@ from app.views import (
 )
 from app.webhook_signature import SIGNATURE_HEADER, signature_header
 
-EVENT_TYPE_PATTERN = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 MAX_ENDPOINTS = 16
 TIMEOUT_SECONDS = 10.0
 CLAIM_TIMEOUT = timedelta(seconds=60)
@@ -116,7 +114,7 @@ def _validated(
         errors["description"] = error
     if not chosen:
         errors["event_types"] = "Choose at least one event type, or all events."
-    elif any(t != ALL_EVENTS and not EVENT_TYPE_PATTERN.fullmatch(t) for t in chosen):
+    elif any(t != ALL_EVENTS and t not in EventType._value2member_map_ for t in chosen):
         errors["event_types"] = "Unknown event type."
     if errors:
         raise ValidationFailed(errors)

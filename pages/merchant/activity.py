@@ -12,8 +12,8 @@ from fastapi import Request
 from nicegui import ui
 
 from app.context import AppContext
+from app.enums import EventType
 from app.services.activity import customers_matching, event_types_in_use, list_events
-from app.services.customers import describe_event
 from components.event_table import event_table
 from components.pager import pager
 from pages.merchant.scaffold import MerchantPage, merchant_page
@@ -59,7 +59,7 @@ def activity_page(page: MerchantPage, request: Request) -> None:
         "and automatic billing."
     ).classes("text-body2 text-grey-8 q-mb-md")
     with ui.row().classes("w-full items-start gap-3 q-mb-md max-sm:flex-col"):
-        options = {"": "All event types", **{name: f"{describe_event(name)} · {name}" for name in types}}
+        options = {"": "All event types", **{name: f"{EventType.label_for(name)} · {name}" for name in types}}
         if event_type and event_type not in options:
             options[event_type] = event_type
         ui.select(

@@ -9,9 +9,8 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.enums import EventType
 from app.errors import NotFound
-from app.services.activity import event_types_in_use
-from app.services.customers import describe_event
 from app.services.webhooks import (
     ALL_EVENTS,
     create_endpoint,
@@ -155,14 +154,10 @@ def endpoint_dialog(
 ) -> None:
     """The add and the edit dialog: the form's draft is saved by `write` in one transaction; field errors stay in
     the form, success closes the dialog and hands the result to `on_saved`."""
-    with page.context.database.transaction() as session:
-        names = event_types_in_use(session=session, merchant_id=page.merchant_id)
     allow_insecure = page.context.settings.allow_insecure_webhooks
     url_hint = "https:// (or http://127.0.0.1 while testing)" if allow_insecure else "A public https:// address"
     with titled_dialog(title, card_classes="w-full max-w-xl") as dialog:
-        form = EndpointForm(
-            event_titles={name: describe_event(name) for name in names}, initial=initial, url_hint=url_hint
-        )
+        form = EndpointForm(initial=initial, url_hint=url_hint)
 
         def saved(result: T) -> None:
             dialog.close()
@@ -233,7 +228,7 @@ class EndpointDetails:
         types = (
             "All events"
             if ALL_EVENTS in endpoint.event_types
-            else ", ".join(describe_event(name) for name in endpoint.event_types)
+            else ", ".join(EventType.label_for(name) for name in endpoint.event_types)
         )
         ui.label(f"Sends: {types}").classes("text-caption text-grey-8")
         ui.label("Enabled" if endpoint.enabled else "Disabled: nothing is sent until you enable it.").classes(

@@ -14,6 +14,7 @@ from app.api import build_router
 from app.context import AppContext
 from app.models import Customer, Event, EventSource, PortalLink
 from app.services.api_keys import create_api_key, revoke_api_key
+from app.services.api_objects import PortalSessionObject
 from app.services.portal_links import open_link
 from tests.conftest import DEMO_NOW
 from tests.unit.portal_support import merchant_id_of
@@ -53,8 +54,8 @@ async def test_creates_a_link_that_opens_the_customers_portal(
     response = await client.post(URL, json=body, headers=_auth(acme_key))
     assert response.status_code == 201, response.text
     created = response.json()
-    assert set(created) == {"id", "url", "expires_at", "customer", "return_url"}
-    assert created["customer"] == customer
+    assert set(created) == set(PortalSessionObject.model_fields)  # the portal session object, with its URL
+    assert (created["object"], created["customer"], created["status"]) == ("portal_session", customer, "active")
     assert created["expires_at"].startswith((DEMO_NOW + timedelta(days=1)).date().isoformat())
     with app_context.database.transaction() as session:
         access = open_link(

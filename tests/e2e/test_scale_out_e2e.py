@@ -28,16 +28,16 @@ from sqlalchemy import func, select
 
 from app.clock import system_clock
 from app.db import Database, migrate
-from app.enums import WebhookDeliveryStatus
+from app.enums import EventType, WebhookDeliveryStatus
 from app.models import Customer, Event, Invoice, Lease, Subscription, WebhookDelivery
 from app.services.api_keys import create_api_key
 from app.services.billing import CYCLE, LEASE_NAME
 from app.services.demo_data import load_demo_data
-from app.services.events import SYSTEM, record_event
 from app.services.webhooks import create_endpoint
 from app.webhook_signature import SIGNATURE_HEADER, verify_signature
 from tests.conftest import DEMO_PASSWORD, POSTGRES_URL, postgres_database
 from tests.e2e.conftest import Server, log_in, running_server
+from tests.event_support import record_sample_event
 from tests.unit.portal_support import access_to, merchant_id_of
 
 pytestmark = pytest.mark.skipif(
@@ -244,14 +244,10 @@ def test_the_billing_clock_renews_a_due_subscription_once_across_processes(clust
 def test_each_webhook_event_is_delivered_once_across_processes(cluster: Cluster) -> None:
     database = cluster.database
     with database.transaction() as session:  # a burst for both processes' deliverers to compete over
+        customer_id = session.scalars(select(Customer.id).where(Customer.merchant_id == cluster.merchant_id)).first()
+        assert customer_id is not None
         for number in range(120):
-            record_event(
-                session=session,
-                merchant_id=cluster.merchant_id,
-                event_type="customer.updated",
-                actor=SYSTEM,
-                object_id=f"burst_{number}",
-            )
+            record_sample_event(session, customer_id, EventType.CUSTOMER_UPDATED, object_id=f"cus_burst{number}")
 
     def all_delivered() -> list[str] | None:
         with database.transaction() as session:

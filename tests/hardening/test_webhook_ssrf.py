@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from app.db import Database
+from app.enums import EventType
 from app.errors import ValidationFailed
-from app.models import Merchant, WebhookDelivery, WebhookEndpoint
-from app.services.events import SYSTEM, record_event
+from app.models import Customer, Merchant, WebhookDelivery, WebhookEndpoint
 from app.services.webhooks import NOT_DELIVERED, create_endpoint, deliver_due, dispatch_events
 from tests.conftest import DEMO_NOW
+from tests.event_support import record_sample_event
 
 # Every way the issue found to write this machine, a private network or a special-use name.
 INTERNAL_HOSTS = (
@@ -148,9 +149,8 @@ def deliver_one_event_to(database: Database, urls: list[str], *, allow_loopback:
                     merchant_id=merchant_id, url=url, event_types=["*"], secret="whsec_x", created_at=DEMO_NOW
                 )
             )
-        record_event(
-            session=session, merchant_id=merchant_id, event_type="invoice.paid", actor=SYSTEM, clock=lambda: DEMO_NOW
-        )
+        customer_id = session.scalars(select(Customer.id).where(Customer.merchant_id == merchant_id).limit(1)).one()
+        record_sample_event(session, customer_id, EventType.CUSTOMER_UPDATED)
     later = DEMO_NOW + timedelta(seconds=1)
     dispatch_events(database=database, now=later)
     deliver_due(database=database, clock=lambda: later, limit=100, allow_loopback=allow_loopback)

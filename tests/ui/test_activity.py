@@ -9,9 +9,11 @@ from nicegui.testing import User
 from sqlalchemy import select
 
 from app.db import Database
+from app.enums import EventType
 from app.models import Customer, EventSource, Merchant
-from app.services.events import SYSTEM, Actor, record_event
+from app.services.events import Actor
 from tests.conftest import DEMO_NOW
+from tests.event_support import record_sample_event
 from tests.ui.conftest import log_in
 
 PORTAL = Actor(
@@ -27,34 +29,16 @@ def seed_events(database: Database, *, extra_paid: int = 0) -> tuple[Customer, C
             select(Customer).where(Customer.merchant_id == merchants["ACME"]).order_by(Customer.email).limit(2)
         ).all()
         globex = session.scalars(select(Customer).where(Customer.merchant_id == merchants["GLX"]).limit(1)).one()
-        record_event(
-            session=session,
-            merchant_id=first.merchant_id,
-            customer_id=first.id,
-            event_type="customer.updated",
-            actor=PORTAL,
-            object_id=first.id,
-            clock=lambda: DEMO_NOW,
-        )
+        record_sample_event(session, first.id, EventType.CUSTOMER_UPDATED, actor=PORTAL)
         for minutes in range(1 + extra_paid):
-            record_event(
-                session=session,
-                merchant_id=second.merchant_id,
-                customer_id=second.id,
-                event_type="invoice.paid",
-                actor=SYSTEM,
+            record_sample_event(
+                session,
+                second.id,
+                EventType.INVOICE_PAID,
                 object_id=f"in_paid{minutes}",
                 clock=lambda minutes=minutes: DEMO_NOW + timedelta(minutes=minutes + 1),
             )
-        record_event(
-            session=session,
-            merchant_id=globex.merchant_id,
-            customer_id=globex.id,
-            event_type="customer.subscription.deleted",
-            actor=SYSTEM,
-            object_id="sub_globex",
-        )
-        session.flush()
+        record_sample_event(session, globex.id, EventType.CUSTOMER_SUBSCRIPTION_DELETED, object_id="sub_globex")
         session.expunge_all()
         return first, second
 
@@ -72,7 +56,7 @@ async def test_activity_lists_events_with_portal_details_and_never_another_merch
     await user.should_see(first.name)
     await user.should_see(second.name)
     await user.should_not_see("sub_globex")
-    await user.should_not_see("Customer subscription deleted")
+    await user.should_not_see("Subscription ended")
 
 
 async def test_activity_filters_by_event_type_and_customer(user: User, database: Database) -> None:

@@ -7,10 +7,11 @@ from nicegui.testing import User
 from sqlalchemy import select
 
 from app.db import Database
-from app.models import Merchant, WebhookEndpoint
-from app.services.events import SYSTEM, record_event
+from app.enums import EventType
+from app.models import Customer, Merchant, WebhookEndpoint
 from app.services.webhooks import create_endpoint, delete_endpoint, dispatch_events
 from tests.conftest import DEMO_NOW
+from tests.event_support import record_sample_event
 from tests.ui.conftest import log_in
 from tests.ui.eventually import eventually
 
@@ -72,7 +73,8 @@ async def test_the_endpoint_page_shows_the_log_rolls_the_secret_and_deletes_afte
             allow_insecure=False,
             clock=lambda: DEMO_NOW,
         )
-        record_event(session=session, merchant_id=acme, event_type="invoice.paid", actor=SYSTEM, object_id="in_1")
+        customer_id = session.scalars(select(Customer.id).where(Customer.merchant_id == acme).limit(1)).one()
+        record_sample_event(session, customer_id, EventType.INVOICE_PAID)
     dispatch_events(database=database, now=DEMO_NOW)
 
     await log_in(user, then=f"/developers/webhooks/{created.endpoint.id}")

@@ -341,4 +341,6 @@ def test_the_built_in_test_gateway_decides_renewals_by_the_stored_card(
         failures = session.scalars(
             select(Event.data).where(Event.customer_id == customer_id, Event.type == "invoice.payment_failed")
         ).all()
-    assert [data["failure_message"] for data in failures] == ([failure] if failure else [])
+    assert [(data["object"]["last_payment_error"] or {}).get("message") for data in failures] == (
+        [failure] if failure else []
+    )

@@ -278,7 +278,7 @@ def test_a_declined_payment_is_explained_recorded_and_leaves_the_invoice_open(
     with database.transaction() as session:
         event = session.scalars(select(Event).where(Event.type == "invoice.payment_failed")).one()
         assert session.get_one(Invoice, invoice_id).status == InvoiceStatus.OPEN
-    assert event.object_id == invoice_id and event.data["failure_message"] == message
+    assert event.object_id == invoice_id and event.data["object"]["last_payment_error"] == {"message": message}
     assert event.source == EventSource.PORTAL and event.portal_link_id == "pl_test"
 
 

@@ -3,7 +3,7 @@ period when it resumes (by itself at the end of a fixed pause, or when the custo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -188,4 +188,6 @@ def test_pause_events_name_the_pause_dates(database: Database) -> None:
         event = session.scalars(select(Event).where(Event.object_id == subscription_id)).one()
         merchant = session.get_one(Merchant, access.merchant_id)
     assert event.type == "customer.subscription.updated" and event.portal_link_id == "pl_test"
-    assert event.data["pause_resumes_at"] == MONTH_3.isoformat() and merchant.id == event.merchant_id
+    pause = event.data["object"]["pause_collection"]
+    assert datetime.fromisoformat(pause["resumes_at"]) == MONTH_3 and merchant.id == event.merchant_id
+    assert event.data["previous_attributes"] == {"pause_collection": None}

@@ -84,7 +84,9 @@ def test_cancel_at_period_end_keeps_access_and_applies_once(database: Database) 
             None,
         )
     [event] = _events(database, sub_id)
-    assert event.type == "customer.subscription.updated" and event.data["cancel_at_period_end"] is True
+    assert event.type == "customer.subscription.updated" and event.data["object"]["cancel_at_period_end"] is True
+    assert event.data["object"]["cancellation_details"] == {"reason": "too_expensive", "comment": "Budget cuts"}
+    assert set(event.data["previous_attributes"]) == {"cancel_at_period_end", "canceled_at", "cancellation_details"}
     assert (event.source, event.portal_link_id, event.ip_address, event.user_agent) == (
         EventSource.PORTAL,
         "pl_test",
@@ -259,8 +261,13 @@ def test_upgrade_in_the_same_interval_prorates_the_rest_of_the_period(database: 
         assert [(line.amount, line.proration) for line in invoice.lines] == [(-1933, True), (13200, True)]
         assert invoice.customer_id == access.customer_id
     [event] = _events(database, sub_id)
-    assert event.type == "customer.subscription.updated" and event.data["proration_invoice_id"] == invoice.id
-    assert event.data["previous_price_id"] == prices["Team monthly"].id and event.source == EventSource.PORTAL
+    assert event.type == "customer.subscription.updated" and event.source == EventSource.PORTAL
+    [previous_item] = event.data["previous_attributes"]["items"]
+    assert (previous_item["price"]["id"], previous_item["quantity"]) == (prices["Team monthly"].id, 1)
+    [item] = event.data["object"]["items"]
+    assert (item["price"]["id"], item["quantity"]) == (prices["Business monthly"].id, 2)
+    [created] = _events(database, invoice.id)
+    assert created.type == "invoice.created" and created.data["object"]["amount_due"] == 11267
 
 
 def test_switching_to_yearly_restarts_the_period_and_charges_the_full_year(database: Database) -> None:

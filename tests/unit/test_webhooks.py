@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db import Database
+from app.enums import EventType
 from app.errors import NotFound, ValidationFailed
-from app.models import Merchant, WebhookDelivery
-from app.services.events import SYSTEM, record_event
+from app.models import Invoice, Merchant, WebhookDelivery
 from app.services.webhooks import (
     CLAIM_TIMEOUT,
     check_endpoint_url,
@@ -30,6 +30,7 @@ from app.services.webhooks import (
 from app.views import MAX_DELIVERY_ATTEMPTS, WebhookEndpointSecret
 from app.webhook_signature import SIGNATURE_HEADER, WebhookSignatureError, verify_signature
 from tests.conftest import DEMO_NOW
+from tests.event_support import record_sample_event
 
 
 @dataclass
@@ -103,19 +104,14 @@ def add_endpoint(
         )
 
 
-def add_event(database: Database, clock: Clock, event_type: str = "invoice.paid") -> str:
+def add_event(database: Database, clock: Clock, event_type: EventType = EventType.INVOICE_PAID) -> str:
+    """An Acme event whose object's id is "in_test" (or the like for other types)."""
     with database.transaction() as session:
-        event = record_event(
-            session=session,
-            merchant_id=acme_id(database),
-            event_type=event_type,
-            actor=SYSTEM,
-            object_id="in_test",
-            data={"object": {"id": "in_test", "amount_paid": 1800}},
-            clock=clock,
-        )
-        session.flush()
-        return event.id
+        customer_id = session.scalars(
+            select(Invoice.customer_id).where(Invoice.merchant_id == acme_id(database)).order_by(Invoice.id).limit(1)
+        ).one()
+        object_id = f"{event_type.resource[:2]}_test"
+        return record_sample_event(session, customer_id, event_type, object_id=object_id, clock=clock).id
 
 
 def run_deliverer(database: Database, clock: Clock) -> int:
@@ -152,7 +148,7 @@ def test_an_event_is_delivered_with_a_signature_that_verifies(
     assert set(body) == {"id", "type", "created", "data", "source"}
     assert (body["id"], body["type"], body["source"]) == (event_id, "invoice.paid", "system")
     assert body["created"] == int(DEMO_NOW.timestamp())
-    assert body["data"]["object"]["amount_paid"] == 1800
+    assert (body["data"]["object"]["id"], body["data"]["object"]["object"]) == ("in_test", "invoice")
     assert request.headers["Content-Type"] == "application/json"
     header = request.headers[SIGNATURE_HEADER]
     assert header.startswith(f"t={int(DEMO_NOW.timestamp())},v1=")
@@ -170,7 +166,7 @@ def test_a_tampered_body_a_wrong_secret_or_an_old_timestamp_fail_verification(
     run_deliverer(database, clock)
     [request] = receiver.received
     header = request.headers[SIGNATURE_HEADER]
-    tampered = request.body.replace(b"1800", b"1")
+    tampered = request.body.replace(b"in_test", b"in_fake")
     now = DEMO_NOW.timestamp()
 
     with pytest.raises(WebhookSignatureError, match="No signature matches"):
@@ -238,7 +234,7 @@ def test_events_written_before_a_crash_are_delivered_after_a_restart(
 ) -> None:
     add_endpoint(database, receiver.url, clock)
     waiting = add_event(database, clock)  # the process died before dispatching it
-    in_flight = add_event(database, clock, "customer.updated")
+    in_flight = add_event(database, clock, EventType.CUSTOMER_UPDATED)
     dispatch_events(database=database, now=clock())
     with database.transaction() as session:  # ... and this one died while being sent (claimed, never recorded)
         session.execute(
@@ -262,8 +258,8 @@ def test_an_endpoint_gets_only_the_event_types_it_chose_and_nothing_while_disabl
     database: Database, receiver: Receiver, clock: Clock
 ) -> None:
     endpoint = add_endpoint(database, receiver.url, clock, event_types=("invoice.paid",))
-    add_event(database, clock, "portal.link.created")
-    add_event(database, clock, "invoice.paid")
+    add_event(database, clock, EventType.PORTAL_LINK_CREATED)
+    add_event(database, clock, EventType.INVOICE_PAID)
     run_deliverer(database, clock)
     with database.transaction() as session:
         update_endpoint(
@@ -276,7 +272,7 @@ def test_an_endpoint_gets_only_the_event_types_it_chose_and_nothing_while_disabl
             enabled=False,
             allow_insecure=True,
         )
-    add_event(database, clock, "invoice.paid")
+    add_event(database, clock, EventType.INVOICE_PAID)
     run_deliverer(database, clock)
 
     assert [json.loads(request.body)["type"] for request in receiver.received] == ["invoice.paid"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock
 from app.enums import (
+    EventType,
     InvoiceStatus,
 )
 from app.errors import Forbidden, NotFound
@@ -21,6 +21,7 @@ from app.models import (
     Subscription,
     SubscriptionItem,
 )
+from app.services.api_objects import ApiObject, SubscriptionObject
 from app.services.events import Actor, record_event
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import get_portal_settings
@@ -106,11 +107,12 @@ def _subscriptions_query(access: PortalAccess) -> Select[Subscription]:
 def record_portal_event(
     session: Session,
     access: PortalAccess,
-    event_type: str,
-    object_id: str,
-    data: Mapping[str, object],
+    event_type: EventType,
+    resource: ApiObject,
     actor: Actor,
     clock: Clock,
+    *,
+    previous: ApiObject | None = None,
 ) -> None:
     """Record what the customer did, on their account, with who did it (link, IP, user agent)."""
     record_event(
@@ -118,8 +120,21 @@ def record_portal_event(
         merchant_id=access.merchant_id,
         customer_id=access.customer_id,
         event_type=event_type,
-        object_id=object_id,
-        data=dict(data),
+        resource=resource,
+        previous=previous,
         actor=actor,
         clock=clock,
     )
+
+
+def record_subscription_update(
+    session: Session,
+    access: PortalAccess,
+    subscription: Subscription,
+    before: SubscriptionObject,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Record `customer.subscription.updated`: the subscription now, and what changed since `before`."""
+    after = SubscriptionObject.from_row(subscription)
+    record_portal_event(session, access, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, after, actor, clock, previous=before)

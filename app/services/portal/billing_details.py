@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.enums import (
     BillingField,
+    EventType,
 )
 from app.errors import Forbidden, ValidationFailed
 from app.i18n import N_
 from app.models import (
     Customer,
+    PaymentMethod,
 )
+from app.services.api_objects import CustomerObject
 from app.services.events import Actor
 from app.services.portal.access import (
     DISABLED_MESSAGE,
@@ -145,12 +149,17 @@ def _save_customer(
     actor: Actor,
     clock: Clock,
 ) -> CustomerView:
-    """Apply changed columns and record `customer.updated` naming them (not their values); no change, no event."""
-    changed = sorted(name for name, value in changes.items() if getattr(customer, name) != value)
-    for name in changed:
-        setattr(customer, name, changes[name])
+    """Apply changed columns and record `customer.updated`; no change, no event."""
+    changed = [name for name, value in changes.items() if getattr(customer, name) != value]
     if changed:
-        record_portal_event(session, access, "customer.updated", customer.id, {"changed": changed}, actor, clock)
+        default_card = session.scalar(
+            select(PaymentMethod.id).where(PaymentMethod.customer_id == customer.id, PaymentMethod.is_default)
+        )
+        before = CustomerObject.from_row(customer, default_payment_method=default_card)
+        for name in changed:
+            setattr(customer, name, changes[name])
+        after = CustomerObject.from_row(customer, default_payment_method=default_card)
+        record_portal_event(session, access, EventType.CUSTOMER_UPDATED, after, actor, clock, previous=before)
     return customer_view(customer)
 
 

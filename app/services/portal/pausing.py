@@ -5,14 +5,19 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.enums import PauseDuration, SubscriptionStatus
+from app.enums import EventType, PauseDuration, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.i18n import N_
-from app.models import Subscription
 from app.periods import add_interval
+from app.services.api_objects import SubscriptionObject
 from app.services.billing import start_period
 from app.services.events import Actor
-from app.services.portal.access import enabled_settings, owned_subscription, record_portal_event
+from app.services.portal.access import (
+    enabled_settings,
+    owned_subscription,
+    record_portal_event,
+    record_subscription_update,
+)
 from app.services.portal_links import PortalAccess
 from app.services.resource_views import subscription_view
 from app.views import SubscriptionView
@@ -41,8 +46,9 @@ def pause_subscription(
     resumes_at = None if periods is None else add_interval(starts_at, price.interval, price.interval_count * periods)
     if (subscription.pause_starts_at, subscription.pause_resumes_at) == (starts_at, resumes_at):
         return subscription_view(subscription)
+    before = SubscriptionObject.from_row(subscription)
     subscription.pause_starts_at, subscription.pause_resumes_at = starts_at, resumes_at
-    _record(session, access, subscription, "customer.subscription.updated", actor, clock)
+    record_subscription_update(session, access, subscription, before, actor, clock)
     return subscription_view(subscription)
 
 
@@ -59,20 +65,14 @@ def resume_subscription(
     paused = subscription.status == SubscriptionStatus.PAUSED
     if subscription.pause_starts_at is None and not paused:
         return subscription_view(subscription)
+    before = SubscriptionObject.from_row(subscription)
     subscription.pause_starts_at = subscription.pause_resumes_at = None
     if paused:
         subscription.status = SubscriptionStatus.ACTIVE
-        _record(session, access, subscription, "customer.subscription.resumed", actor, clock)
-        start_period(session, subscription, clock())
+        resumed = SubscriptionObject.from_row(subscription)
+        record_portal_event(session, access, EventType.CUSTOMER_SUBSCRIPTION_RESUMED, resumed, actor, clock)
+        start_period(session, subscription, clock(), before=resumed)
     else:
-        _record(session, access, subscription, "customer.subscription.updated", actor, clock)
+        record_subscription_update(session, access, subscription, before, actor, clock)
     session.flush()
     return subscription_view(subscription)
-
-
-def _record(
-    session: Session, access: PortalAccess, subscription: Subscription, event_type: str, actor: Actor, clock: Clock
-) -> None:
-    moments = {"pause_starts_at": subscription.pause_starts_at, "pause_resumes_at": subscription.pause_resumes_at}
-    data = {"status": subscription.status.value, **{name: at and at.isoformat() for name, at in moments.items()}}
-    record_portal_event(session, access, event_type, subscription.id, data, actor, clock)

@@ -12,6 +12,7 @@ from app.clock import Clock
 from app.enums import (
     CancellationReason,
     CancelMode,
+    EventType,
     InvoiceStatus,
     SubscriptionStatus,
 )
@@ -25,12 +26,14 @@ from app.models import (
     new_id,
 )
 from app.periods import add_interval, prorate
+from app.services.api_objects import InvoiceObject, SubscriptionObject
 from app.services.billing import RETRY_DELAYS, allocate_invoice_number
 from app.services.events import Actor
 from app.services.portal.access import (
     enabled_settings,
     owned_subscription,
     record_portal_event,
+    record_subscription_update,
 )
 from app.services.portal_links import PortalAccess
 from app.services.resource_views import (
@@ -87,6 +90,7 @@ def cancel_subscription(
     if subscription.status.is_ended or (subscription.cancel_at_period_end and not immediately):
         return subscription_view(subscription)
     now = clock()
+    before = SubscriptionObject.from_row(subscription)
     subscription.pause_starts_at = subscription.pause_resumes_at = None  # a pause that has not begun is dropped
     subscription.cancellation_reason = reason
     subscription.cancellation_comment = comment.strip()
@@ -94,21 +98,16 @@ def cancel_subscription(
         subscription.status = SubscriptionStatus.CANCELED
         subscription.cancel_at_period_end = False
         subscription.canceled_at = subscription.ended_at = now
-        event_type = "customer.subscription.deleted"
+        after = SubscriptionObject.from_row(subscription)
+        record_portal_event(session, access, EventType.CUSTOMER_SUBSCRIPTION_DELETED, after, actor, clock)
     else:
         subscription.cancel_at_period_end = True
         subscription.canceled_at = now
-        event_type = "customer.subscription.updated"
+        record_subscription_update(session, access, subscription, before, actor, clock)
     # What is owed stays owed and payable in the portal, but is no longer charged automatically.
     open_invoices = _open_invoices(session, subscription)
     for invoice in open_invoices:
         invoice.next_payment_attempt = None
-    data = {
-        "status": subscription.status.value,
-        "cancel_at_period_end": subscription.cancel_at_period_end,
-        "retries_stopped_for": [invoice.id for invoice in open_invoices],
-    }
-    record_portal_event(session, access, event_type, subscription.id, {**data, "reason": reason}, actor, clock)
     return subscription_view(subscription, amount_owed=sum(invoice.amount_due for invoice in open_invoices))
 
 
@@ -130,6 +129,7 @@ def undo_cancellation(
         raise ValidationFailed({"subscription": N_("This subscription has already ended.")})
     if not subscription.cancel_at_period_end:
         return subscription_view(subscription)
+    before = SubscriptionObject.from_row(subscription)
     subscription.cancel_at_period_end = False
     subscription.canceled_at = None
     subscription.cancellation_reason = subscription.cancellation_comment = ""
@@ -139,8 +139,7 @@ def undo_cancellation(
         for invoice in open_invoices:
             if 1 <= invoice.attempt_count <= len(RETRY_DELAYS):
                 invoice.next_payment_attempt = now + RETRY_DELAYS[invoice.attempt_count - 1]
-    data = {"status": subscription.status.value, "cancel_at_period_end": False}
-    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    record_subscription_update(session, access, subscription, before, actor, clock)
     return subscription_view(subscription, amount_owed=sum(invoice.amount_due for invoice in open_invoices))
 
 
@@ -234,10 +233,10 @@ def change_plan(
     """Switch plan/quantity now and bill the proration (see `_plan_change`) on a new invoice.
 
     When something is due, an open invoice is issued for it now (paid with "Pay now" or by the billing clock's
-    collection). When the credit covers the charge, the proration lines wait on a draft invoice that the billing
-    clock folds into the next renewal invoice, so the credit is taken off it. Asking for the current plan again
-    changes nothing (a double click is harmless). A scheduled downgrade (see `_plan_change`) is only recorded: the
-    billing clock applies it at the period end.
+    collection; recorded as `invoice.created` after the subscription's update). When the credit covers the charge,
+    the proration lines wait on a draft invoice that the billing clock folds into the next renewal invoice, so the
+    credit is taken off it. Asking for the current plan again changes nothing (a double click is harmless). A
+    scheduled downgrade (see `_plan_change`) is only recorded: the billing clock applies it at the period end.
     """
     now = clock()
     subscription, price, proration = _plan_change(session, access, subscription_id, price_id, quantity, now)
@@ -246,23 +245,18 @@ def change_plan(
         return subscription_view(subscription)
     if proration.scheduled:
         return _schedule_change(session, access, subscription, price, quantity, actor, clock)
+    before = SubscriptionObject.from_row(subscription)
     subscription.scheduled_price_id = subscription.scheduled_quantity = None  # a change now replaces a scheduled one
     old_price, old_quantity = item.price, item.quantity
-    invoice_id = None
+    invoice = None
     if proration.credit or proration.charge:
         invoice = _proration_invoice(session, subscription, old_price, old_quantity, price, proration)
-        invoice_id = invoice.id
     item.price, item.price_id, item.quantity = price, price.id, quantity
     if proration.next_renewal != subscription.current_period_end:
         subscription.current_period_start, subscription.current_period_end = now, proration.next_renewal
-    data = {
-        "previous_price_id": old_price.id,
-        "previous_quantity": old_quantity,
-        "price_id": price.id,
-        "quantity": quantity,
-        "proration_invoice_id": invoice_id,
-    }
-    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
+    record_subscription_update(session, access, subscription, before, actor, clock)
+    if invoice is not None and invoice.status == InvoiceStatus.OPEN:
+        record_portal_event(session, access, EventType.INVOICE_CREATED, InvoiceObject.from_row(invoice), actor, clock)
     session.flush()
     return subscription_view(subscription)
 
@@ -277,9 +271,10 @@ def _schedule_change(
     clock: Clock,
 ) -> SubscriptionView:
     if (subscription.scheduled_price_id, subscription.scheduled_quantity) != (price.id, quantity):
+        before = SubscriptionObject.from_row(subscription)
         subscription.scheduled_price_id, subscription.scheduled_quantity = price.id, quantity
         subscription.scheduled_price = price
-        _record_schedule(session, access, subscription, actor, clock)
+        record_subscription_update(session, access, subscription, before, actor, clock)
     return subscription_view(subscription)
 
 
@@ -292,21 +287,11 @@ def cancel_scheduled_change(
     """
     subscription = owned_subscription(session, access, subscription_id)
     if subscription.scheduled_price_id is not None:
+        before = SubscriptionObject.from_row(subscription)
         subscription.scheduled_price_id = subscription.scheduled_quantity = None
         subscription.scheduled_price = None
-        _record_schedule(session, access, subscription, actor, clock)
+        record_subscription_update(session, access, subscription, before, actor, clock)
     return subscription_view(subscription)
-
-
-def _record_schedule(
-    session: Session, access: PortalAccess, subscription: Subscription, actor: Actor, clock: Clock
-) -> None:
-    data = {
-        "scheduled_price_id": subscription.scheduled_price_id,
-        "scheduled_quantity": subscription.scheduled_quantity,
-        "scheduled_at": subscription.current_period_end.isoformat() if subscription.scheduled_price_id else None,
-    }
-    record_portal_event(session, access, "customer.subscription.updated", subscription.id, data, actor, clock)
 
 
 def _proration_invoice(
