@@ -7,8 +7,10 @@ the schema of its type: `{"object": <the type's API object>}`, plus `previous_at
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,3 +266,22 @@ def test_each_type_has_a_label_a_description_and_an_object_model() -> None:
         EventType.CUSTOMER_UPDATED,
         EventType.CUSTOMER_SUBSCRIPTION_UPDATED,
     ]
+
+
+def _readme_webhooks() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    return readme.split("\n## Webhooks\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_lists_every_type_and_its_examples_are_objects_as_sent() -> None:
+    section = _readme_webhooks()
+    for event_type in EventType:
+        assert f"| `{event_type}` | {event_type.description} | {event_type.resource} |" in section
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)]
+    data_examples = [example.get("data", example) for example in examples]  # a whole body, or its data
+    assert sorted(data["object"]["object"] for data in data_examples) == sorted(EVENT_OBJECTS)  # one per resource
+    for data in data_examples:
+        model = EVENT_OBJECTS[data["object"]["object"]]
+        assert model.model_validate(data["object"]).model_dump(mode="json") == data["object"]
+        if "previous_attributes" in data:
+            model.model_validate({**data["object"], **data["previous_attributes"]})
