@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     allow_insecure_webhooks: bool = False
     billing_clock_interval_seconds: int = Field(default=60, ge=0)
     reconnect_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Live pages (open, or loaded and not yet connected) per portal link and per client address; 0 = no limit.
+    max_pages_per_portal_link: int = Field(default=10, ge=0)
+    max_pages_per_client_address: int = Field(default=50, ge=0)
     # Freeze start-up objects and run full garbage collections in quiet moments rather than at random (see
     # server/client_pruning.py); the test suite switches it off because it starts the app once per test.
     gc_tuning: bool = True

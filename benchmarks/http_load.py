@@ -52,6 +52,9 @@ def running_server(database_url: str, data_dir: Path, port: int, secret_key: str
         SECRET_KEY=secret_key,
         DEMO_DATA="0",
         BILLING_CLOCK_INTERVAL_SECONDS="0",
+        # The load comes from one address and leaves its pages unconnected: the per-address cap would answer 429.
+        MAX_PAGES_PER_CLIENT_ADDRESS="0",
+        MAX_PAGES_PER_PORTAL_LINK="0",
     )
     log = (data_dir / "bench-server.log").open("wb")
     process = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -8,6 +8,7 @@ from app.context import AppContext
 from server import background_loops, client_pruning, log_hygiene, request_limits
 from server.merchant_sign_in import MerchantSignInMiddleware
 from server.nicegui_internals import apply_patches
+from server.page_limits import LivePageLimitMiddleware
 from server.security_headers import SecurityHeadersMiddleware
 
 
@@ -21,6 +22,11 @@ def install(context: AppContext) -> None:
     tuned = apply_patches()
     app.add_middleware(MerchantSignInMiddleware, context=context)
     request_limits.install()  # outside the sign-in check: a body too large is refused before anything else
+    app.add_middleware(
+        LivePageLimitMiddleware,
+        per_link=context.settings.max_pages_per_portal_link,
+        per_address=context.settings.max_pages_per_client_address,
+    )
     # Added last, so outermost: sign-in redirects get the headers too.
     app.add_middleware(SecurityHeadersMiddleware, https_only=context.settings.secure_cookies)
     background_loops.install(context)

@@ -198,3 +198,32 @@ def test_an_open_portal_keeps_working_after_a_server_restart(
     with database.transaction() as session:
         assert session.get_one(Subscription, subscription_id).cancel_at_period_end
     database.dispose()
+
+
+def test_reloading_and_a_few_tabs_stay_under_the_tab_limit(
+    browser: Browser, server_url: str, server_data_dir: Path
+) -> None:
+    """A customer who reloads their portal a dozen times and opens it in three tabs never sees "too many open tabs":
+    a page whose browser has gone does not count."""
+    database = Database(f"sqlite:///{server_data_dir / 'portal.db'}")
+    settings = _link_settings()
+    with database.transaction() as session:
+        customer_id, merchant_id = session.execute(
+            select(Customer.id, Customer.merchant_id).where(Customer.email.like("%@example.com")).limit(1)
+        ).one()
+        link = issue_link(
+            session=session, settings=settings, merchant_id=merchant_id, customer_id=customer_id, created_by="e2e"
+        )
+    database.dispose()
+    url = server_url + link.url.removeprefix(settings.effective_public_url)
+    context = browser.new_context()
+    page = context.new_page()
+    for _ in range(15):
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        expect(page.get_by_role("region").first).to_be_visible()  # connected before the next reload
+    for _ in range(3):
+        tab = context.new_page()
+        response = tab.goto(url)
+        assert response is not None and response.status == 200
+    context.close()

@@ -26,6 +26,7 @@ SOURCES = [
     *sorted((ROOT / "app" / "services" / "portal").glob("*.py")),
     ROOT / "app" / "services" / "payments.py",
     ROOT / "app" / "services" / "invoice_pdf.py",
+    ROOT / "server" / "page_limits.py",
 ]
 TRANSLATED_CATALOGS = ("de", "fr", "zh_Hans")
 
