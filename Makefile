@@ -32,14 +32,15 @@ PYTEST_PARALLEL := -n auto --dist loadfile
 test: $(STAMP) chromium fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests --ignore=tests/e2e
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/e2e
+	scripts/with-localstripe.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests --ignore=tests/e2e
+	scripts/with-localstripe.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/e2e
 	$(MAKE) --no-print-directory test-postgres
 
 # The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
 # Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
 test-postgres: $(STAMP) chromium fonts
-	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/unit tests/api \
+	scripts/with-postgres.sh scripts/with-redis.sh scripts/with-localstripe.sh \
+		$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/unit tests/api \
 		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
 		tests/hardening/test_webhook_ssrf.py tests/hardening/test_sign_in_grants.py \
 		tests/hardening/test_invoice_pdf_locale.py tests/hardening/test_login_lockout.py \

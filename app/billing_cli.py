@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.clock import system_clock
-from app.config import load_settings
+from app.config import Settings, load_settings
 from app.db import Database, ensure_migrated
+from app.gateways import build_gateway
 from app.services.billing import advance
-from app.services.payments import TestGateway
 from app.services.webhooks import deliver_due, dispatch_events
 
 
@@ -26,16 +26,17 @@ def aware_datetime(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _open_database() -> Database:
-    database = Database(load_settings().effective_database_url)
+def _open_database(settings: Settings) -> Database:
+    database = Database(settings.effective_database_url)
     ensure_migrated(database.engine)
     return database
 
 
 def _billing_run(args: argparse.Namespace) -> int:
-    database = _open_database()
+    settings = load_settings()
+    database = _open_database(settings)
     now: datetime = args.now or system_clock()
-    result = advance(database=database, now=now, gateway=TestGateway())
+    result = advance(database=database, now=now, gateway=build_gateway(settings))
     database.dispose()
     if result.skipped:
         print("Another billing run is in progress; nothing was done. Try again in a minute.", file=sys.stderr)
@@ -49,7 +50,7 @@ def _billing_run(args: argparse.Namespace) -> int:
 
 
 def _webhooks_deliver(_args: argparse.Namespace) -> int:
-    database = _open_database()
+    database = _open_database(load_settings())
     queued = dispatch_events(database=database, now=system_clock())
     attempts = deliver_due(
         database=database, clock=system_clock, allow_loopback=load_settings().allow_insecure_webhooks

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     # Live pages (open, or loaded and not yet connected) per portal link and per client address; 0 = no limit.
     max_pages_per_portal_link: int = Field(default=10, ge=0)
     max_pages_per_client_address: int = Field(default=50, ge=0)
+    # Payments: the built-in test gateway (simulated, offline) or Stripe (see README, "Payments").
+    payment_gateway: Literal["test", "stripe"] = "test"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     # Freeze start-up objects and run full garbage collections in quiet moments rather than at random (see
     # server/client_pruning.py); the test suite switches it off because it starts the app once per test.
     gc_tuning: bool = True
@@ -70,6 +77,25 @@ class Settings(BaseSettings):
         if value and not value.startswith(("smtp://", "smtps://")):
             raise ValueError("must start with smtp:// (STARTTLS when offered) or smtps:// (TLS), or be empty")
         return value
+
+    @field_validator("stripe_api_base", "stripe_js_url")
+    @classmethod
+    def _check_stripe_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (http:// only for a local test server)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_stripe_keys(self) -> Settings:
+        if self.payment_gateway == "stripe":
+            missing = [
+                name
+                for name in ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"PAYMENT_GATEWAY=stripe needs {', '.join(name.upper() for name in missing)}")
+        return self
 
     @field_validator("secret_key")
     @classmethod

@@ -79,6 +79,30 @@ class InvoiceStatus(StrEnum):
         return (cls.OPEN, cls.PAID)
 
 
+class PaymentStatus(StrEnum):
+    """One attempt to charge an invoice (a payment intent at the gateway)."""
+
+    PROCESSING = "processing"  # asked the gateway, answer not recorded yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REQUIRES_ACTION = "requires_action"  # the customer has to authenticate it (3-D Secure) in the portal
+    CANCELED = "canceled"  # replaced by a newer attempt before the customer authenticated it
+
+    @property
+    def is_final(self) -> bool:
+        return self in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED)
+
+
+class ChargeStatus(StrEnum):
+    """What charging an invoice came to: paid, failed (with a message for the customer), waiting for the customer's
+    authentication, or (rarely, for cards) still processing at the gateway, whose webhook settles it."""
+
+    PAID = "paid"
+    FAILED = "failed"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+
+
 class PriceInterval(StrEnum):
     MONTH = "month"
     YEAR = "year"
@@ -180,6 +204,7 @@ class EventType(StrEnum):
     INVOICE_CREATED = "invoice.created"
     INVOICE_PAID = "invoice.paid"
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
+    INVOICE_PAYMENT_ACTION_REQUIRED = "invoice.payment_action_required"
     PAYMENT_METHOD_ATTACHED = "payment_method.attached"
     PAYMENT_METHOD_DETACHED = "payment_method.detached"
     PORTAL_LINK_CREATED = "portal.link.created"
@@ -257,8 +282,17 @@ _EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
         "A charge for an invoice failed; the invoice's last_payment_error says why.",
         "invoice",
     ),
+    EventType.INVOICE_PAYMENT_ACTION_REQUIRED: (
+        "Invoice payment needs confirmation",
+        "The customer's bank asks them to confirm a charge for an invoice (3-D Secure): Confirm payment in the portal.",
+        "invoice",
+    ),
     EventType.PAYMENT_METHOD_ATTACHED: ("Card added", "A customer added a card in the portal.", "payment_method"),
-    EventType.PAYMENT_METHOD_DETACHED: ("Card removed", "A customer removed a card in the portal.", "payment_method"),
+    EventType.PAYMENT_METHOD_DETACHED: (
+        "Card removed",
+        "A card was removed: by the customer in the portal, or at the payment gateway.",
+        "payment_method",
+    ),
     EventType.PORTAL_LINK_CREATED: (
         "Portal link created",
         "A portal link was issued, from the dashboard, the API or a customer's request by email.",

@@ -9,9 +9,11 @@ from datetime import datetime
 from app.enums import (
     BillingField,
     CancelMode,
+    ChargeStatus,
     EventSource,
     InvoiceStatus,
     PauseDuration,
+    PaymentStatus,
     PortalLinkStatus,
     PriceInterval,
     SubscriptionStatus,
@@ -190,7 +192,7 @@ class InvoiceView:
     amount_due: int
     amount_paid: int
     lines: tuple[InvoiceLineView, ...] = ()  # filled only for a details view
-    payment_error: str = ""  # set by pay_invoice when the card was declined (an English msgid to translate)
+    requires_action: bool = False  # open, and its latest payment waits for the customer to authenticate it
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +369,7 @@ class CustomerDetails:
     more_invoices: bool  # older invoices exist beyond `invoices`
     activity: tuple[EventView, ...]
     cancellations: tuple[CancellationFeedback, ...]  # for canceled and cancel-pending subscriptions that have some
+    payments: tuple[PaymentView, ...] = ()  # recent charge attempts, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,14 +436,67 @@ class ProrationView:
 
 
 @dataclass(frozen=True, slots=True)
-class CardInput:
-    """The add-card form. `expiry` is "MM/YY" (or "MM/YYYY") as typed."""
+class CardElementConfig:
+    """What the browser needs to mount the active gateway's card element and talk to the gateway directly."""
 
-    number: str = field(repr=False)
-    expiry: str
-    cvc: str = field(repr=False)
-    cardholder_name: str
-    postal_code: str = ""
+    gateway: str  # "test" or "stripe"
+    script_url: str  # the gateway's SDK to load first ("" for the built-in test gateway)
+    publishable_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardSetupView:
+    """A started card setup: the browser confirms it with the gateway using `client_secret`."""
+
+    element: CardElementConfig
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAuthentication:
+    """A payment waiting for the customer's 3-D Secure confirmation, as the browser confirms it with the gateway."""
+
+    invoice_id: str
+    element: CardElementConfig
+    client_secret: str = field(repr=False)
+    payment_method_id: str  # the card at the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeOutcome:
+    """What charging an invoice came to. `failure_message` (an English msgid) says why, for the customer."""
+
+    status: ChargeStatus
+    invoice: InvoiceView
+    failure_message: str = ""
+    payment_id: str | None = None  # the attempt; None when nothing was charged (already paid, nothing due)
+    subscription_status: SubscriptionStatus | None = None  # the invoice's subscription afterwards
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    """One attempt to charge an invoice, as the merchant's customer page lists it."""
+
+    id: str
+    invoice_number: str
+    amount: int
+    currency: str
+    status: PaymentStatus
+    gateway: str
+    gateway_payment_id: str  # the payment intent at the gateway (`pi_…`); "" until the gateway answered
+    failure_message: str
+    off_session: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayStatusView:
+    """The active payment gateway and when it last sent a webhook (None: never, or it sends none)."""
+
+    name: str
+    sends_webhooks: bool
+    webhook_url: str
+    last_webhook_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from nicegui import app
 from app import api
 from app.context import AppContext
 from components.theme import install_styles
-from pages import errors, health, media, portal
+from pages import errors, health, media, payments, portal
 from pages.merchant import (
     account,
     activity,
@@ -33,6 +33,7 @@ def register(context: AppContext) -> None:
     customers.register(context)
     emails.register(context)
     portal.register(context)
+    payments.register(context)
     portal_settings.register(context)
     branding.register(context)
     activity.register(context)

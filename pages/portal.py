@@ -14,23 +14,26 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.errors import Forbidden, LinkError, LinkExpired, NotFound, Unavailable
+from app.gateways.base import PaymentGateway, customer_message
 from app.i18n import N_, is_supported
 from app.services import payments, portal
 from app.services.events import Actor
 from app.services.invoice_pdf import render_invoice_pdf
-from app.services.payments import PaymentGateway, TestGateway
 from app.services.portal_links import PortalAccess, open_link
 from app.views import (
     BillingDetailsInput,
-    CardInput,
+    CardSetupView,
+    ChargeOutcome,
     CustomerPortalData,
     InvoicePage,
     InvoiceView,
+    PaymentAuthentication,
     ProrationView,
     ShippingInput,
     SubscriptionView,
 )
 from components.portal import portal_view
+from components.portal.card_element import head_html
 from components.portal.invoices import pdf_filename
 from components.theme import portal_frame
 from pages.actors import portal_actor
@@ -73,6 +76,11 @@ class LiveActions:
                 raise Forbidden(LINK_REVOKED_MESSAGE) from None
             yield session, access, replace(self._actor, portal_link_id=access.link_id)
 
+    def _verified(self) -> tuple[PortalAccess, Actor]:
+        """The link checked in a short transaction of its own, for actions that talk to the gateway outside one."""
+        with self._session() as (_, access, actor):
+            return access, actor
+
     def _write(self, action: Callable[..., T], **arguments: object) -> T:
         with self._session() as (session, access, actor):
             return action(session=session, access=access, actor=actor, clock=self._context.clock, **arguments)
@@ -93,16 +101,34 @@ class LiveActions:
         with self._session() as (session, access, _):
             return render_invoice_pdf(session=session, access=access, invoice_id=invoice_id, locale=locale)
 
-    def pay_invoice(self, invoice_id: str) -> InvoiceView:
-        with self._session() as (session, access, actor):
-            return payments.pay_invoice(
-                session=session,
-                access=access,
-                invoice_id=invoice_id,
-                gateway=self._gateway,
-                actor=actor,
-                clock=self._context.clock,
+    def pay_invoice(self, invoice_id: str) -> ChargeOutcome:
+        access, actor = self._verified()
+        return payments.pay_invoice(
+            database=self._context.database,
+            access=access,
+            invoice_id=invoice_id,
+            gateway=self._gateway,
+            actor=actor,
+            clock=self._context.clock,
+        )
+
+    def payment_authentication(self, invoice_id: str) -> PaymentAuthentication:
+        with self._session() as (session, access, _):
+            return payments.payment_authentication(
+                session=session, access=access, invoice_id=invoice_id, gateway=self._gateway
             )
+
+    def complete_payment(self, invoice_id: str, confirmation: str) -> ChargeOutcome:
+        access, actor = self._verified()
+        return payments.complete_payment(
+            database=self._context.database,
+            access=access,
+            invoice_id=invoice_id,
+            confirmation=confirmation,
+            gateway=self._gateway,
+            actor=actor,
+            clock=self._context.clock,
+        )
 
     def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None:
         self._write(portal.cancel_subscription, subscription_id=subscription_id, reason=reason, comment=comment)
@@ -133,14 +159,27 @@ class LiveActions:
     def resume_subscription(self, subscription_id: str) -> None:
         self._write(portal.resume_subscription, subscription_id=subscription_id)
 
-    def add_card(self, card: CardInput, make_default: bool) -> None:
-        self._write(payments.add_card, card=card, gateway=self._gateway, make_default=make_default)
+    def start_card_setup(self) -> CardSetupView:
+        with self._session() as (session, access, _):
+            return payments.start_card_setup(session=session, access=access, gateway=self._gateway)
+
+    def add_card(self, setup_result: str, cardholder_name: str, make_default: bool) -> None:
+        self._write(
+            payments.add_card,
+            setup_result=setup_result,
+            cardholder_name=cardholder_name,
+            gateway=self._gateway,
+            make_default=make_default,
+        )
+
+    def card_error(self, code: str, decline_code: str) -> str:
+        return customer_message(code, decline_code)
 
     def set_default_card(self, payment_method_id: str) -> None:
         self._write(payments.set_default_card, payment_method_id=payment_method_id)
 
     def remove_card(self, payment_method_id: str) -> None:
-        self._write(payments.remove_card, payment_method_id=payment_method_id)
+        self._write(payments.remove_card, payment_method_id=payment_method_id, gateway=self._gateway)
 
     def update_billing_details(self, details: BillingDetailsInput) -> None:
         self._write(portal.update_billing_details, details=details)
@@ -162,7 +201,7 @@ def remember_locale(client: Client, locale: str) -> None:
 
 
 def register(context: AppContext) -> None:
-    gateway = TestGateway()  # one per app: it remembers idempotency keys of charges
+    gateway = context.gateway
 
     @ui.page("/portal/{token}", title="Customer portal")
     def portal_page(token: str, request: Request, lang: str = "") -> None:
@@ -186,6 +225,7 @@ def register(context: AppContext) -> None:
             show_unavailable()
             return
         set_page_language(view.locale)
+        ui.add_head_html(head_html(gateway.script_url))
         with portal_frame(view):
             client = ui.context.client
             portal_view(

@@ -9,7 +9,7 @@ from server import background_loops, client_pruning, log_hygiene, request_limits
 from server.merchant_sign_in import MerchantSignInMiddleware
 from server.nicegui_internals import apply_patches
 from server.page_limits import LivePageLimitMiddleware
-from server.security_headers import SecurityHeadersMiddleware
+from server.security_headers import SecurityHeadersMiddleware, content_security_policy
 
 
 def install(context: AppContext) -> None:
@@ -28,7 +28,11 @@ def install(context: AppContext) -> None:
         per_address=context.settings.max_pages_per_client_address,
     )
     # Added last, so outermost: sign-in redirects get the headers too.
-    app.add_middleware(SecurityHeadersMiddleware, https_only=context.settings.secure_cookies)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        https_only=context.settings.secure_cookies,
+        content_security_policy=content_security_policy(context.gateway.browser_sources()),
+    )
     background_loops.install(context)
     if tuned:
         client_pruning.install(context)

@@ -16,7 +16,6 @@ from nicegui import app, background_tasks
 
 from app.context import AppContext
 from app.services.billing import advance
-from app.services.payments import TestGateway
 from app.services.webhooks import deliver_due, dispatch_events
 
 log = logging.getLogger(__name__)
@@ -30,10 +29,9 @@ def install(context: AppContext) -> None:
         return
     stopping = threading.Event()
     tasks: list[asyncio.Task[None]] = []
-    gateway = TestGateway()
 
     def run_billing() -> None:
-        result = advance(database=context.database, now=context.clock(), gateway=gateway)
+        result = advance(database=context.database, now=context.clock(), gateway=context.gateway)
         if result.invoices_created or result.payments_failed or result.subscriptions_canceled:
             log.info("Billing clock: %s", result)
 

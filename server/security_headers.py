@@ -10,24 +10,36 @@ from fastapi.responses import PlainTextResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.gateways.base import BrowserSources
 from server.http_middleware import HttpMiddleware
 
-# NiceGUI renders with Vue from inline bootstrap scripts, hence 'unsafe-inline' and 'unsafe-eval'; everything else,
-# its websocket included ('self' covers ws:/wss: to this host), is restricted to this origin.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
+
+def content_security_policy(gateway: BrowserSources | None = None) -> str:
+    """NiceGUI renders with Vue from inline bootstrap scripts, hence 'unsafe-inline' and 'unsafe-eval'; everything
+    else, its websocket included ('self' covers ws:/wss: to this host), is restricted to this origin, plus exactly the
+    payment gateway's card element origins (Stripe.js, its frames and API; none for the built-in test gateway)."""
+    gateway = gateway or BrowserSources()
+    script = " ".join(("'self' 'unsafe-inline' 'unsafe-eval'", *gateway.script))
+    connect = " ".join(("'self'", *gateway.connect))
+    frame = " ".join(("'self'", *gateway.frame))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src {script}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            f"connect-src {connect}",
+            f"frame-src {frame}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 PORTAL_PREFIX = "/portal/"
 # Responses that set their own caching (versioned static files and branding images).
 CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
@@ -36,8 +48,10 @@ CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
-def add_security_headers(headers: MutableHeaders, path: str, *, https_only: bool) -> None:
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+def add_security_headers(
+    headers: MutableHeaders, path: str, *, https_only: bool, policy: str = CONTENT_SECURITY_POLICY
+) -> None:
+    headers.setdefault("Content-Security-Policy", policy)
     if https_only:
         headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -54,18 +68,27 @@ class SecurityHeadersMiddleware(HttpMiddleware):
     """Adds the headers above to every response, and refuses paths and queries that contain NUL.
 
     `https_only`: the site is served over https only (PUBLIC_URL), so browsers are told to never use plain http.
+    `content_security_policy`: the policy with the payment gateway's origins (`content_security_policy(...)`).
     """
 
-    def __init__(self, app: ASGIApp, *, https_only: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, https_only: bool, content_security_policy: str = CONTENT_SECURITY_POLICY
+    ) -> None:
         super().__init__(app)
         self.https_only = https_only
+        self.content_security_policy = content_security_policy
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                add_security_headers(MutableHeaders(scope=message), path, https_only=self.https_only)
+                add_security_headers(
+                    MutableHeaders(scope=message),
+                    path,
+                    https_only=self.https_only,
+                    policy=self.content_security_policy,
+                )
             await send(message)
 
         if "\x00" in path or b"%00" in scope["query_string"]:

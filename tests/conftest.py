@@ -17,7 +17,10 @@ from sqlalchemy.engine import make_url
 from app.config import Settings, load_settings
 from app.context import AppContext
 from app.db import Database, migrate
+from app.gateways import build_gateway
+from app.gateways.base import PaymentGateway
 from app.services.demo_data import load_demo_data
+from tests.payment_support import GATEWAYS, gateway_settings
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 DEMO_PASSWORD = "portal-demo"
@@ -128,5 +131,17 @@ def database(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
+def test_gateway(settings: Settings) -> PaymentGateway:
+    """The built-in test gateway (the default)."""
+    return build_gateway(settings)
+
+
+@pytest.fixture(params=GATEWAYS)
+def gateway(request: pytest.FixtureRequest, settings: Settings) -> PaymentGateway:
+    """Each gateway in turn: the built-in test gateway, then Stripe against localstripe."""
+    return build_gateway(gateway_settings(settings, request.param))
+
+
+@pytest.fixture
 def app_context(settings: Settings, database: Database) -> AppContext:
-    return AppContext(settings=settings, database=database, clock=lambda: DEMO_NOW)
+    return AppContext(settings=settings, database=database, gateway=build_gateway(settings), clock=lambda: DEMO_NOW)

@@ -233,6 +233,9 @@ class Customer(Base):
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
     tax_id_type: Mapped[str] = mapped_column(String(20), default="")
     tax_id_value: Mapped[str] = mapped_column(String(40), default="")
+    # The customer at the payment gateway (a Stripe `cus_…`), made on first use; `gateway` says whose id it is.
+    gateway: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -257,6 +260,9 @@ class PaymentMethod(Base):
     exp_year: Mapped[int] = mapped_column(Integer)
     cardholder_name: Mapped[str] = mapped_column(String(120), default="")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The card's id at the gateway that saved it (`pm_…`); only that gateway can charge it.
+    gateway: Mapped[str] = mapped_column(String(20), default="test", server_default="test")
+    gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="payment_methods")
@@ -465,8 +471,10 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
-# The API's and webhooks' tables live in their own module; imported here so that `app.models` names every table.
+# The API's and webhooks' tables, and the payments', live in their own modules; imported here so that `app.models`
+# names every table.
 from app.models.developers import ApiKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
+from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
 
 __all__ = [
     "ApiKey",
@@ -480,10 +488,12 @@ __all__ = [
     "LoginFailure",
     "Merchant",
     "MerchantUser",
+    "Payment",
     "PaymentMethod",
     "PortalLink",
     "PortalSettings",
     "Price",
+    "ProcessedGatewayEvent",
     "Product",
     "Subscription",
     "SubscriptionItem",

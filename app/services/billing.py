@@ -13,29 +13,34 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, system_clock
 from app.db import Database
-from app.enums import EventType, FailedPaymentAction, InvoiceStatus, SubscriptionStatus
+from app.enums import ChargeStatus, EventType, FailedPaymentAction, InvoiceStatus, SubscriptionStatus
 from app.errors import ValidationFailed
+from app.gateways.base import GatewayUnavailable, PaymentGateway
 from app.models import (
-    Event,
     Invoice,
     InvoiceLine,
     Merchant,
-    PaymentMethod,
     PortalSettings,
     Subscription,
-    SubscriptionItem,
 )
 from app.periods import add_interval
-from app.services.api_objects import ApiObject, InvoiceObject, SubscriptionObject
-from app.services.events import SYSTEM, record_event
+from app.services.api_objects import InvoiceObject, SubscriptionObject
+from app.services.charges import (
+    charge_invoice,
+    end_subscription,
+    load_subscription,
+    record_at,
+    record_subscription_change,
+)
+from app.services.events import SYSTEM
 from app.services.leases import acquire_lease, release_lease
 from app.services.plan_changes import apply_scheduled_change
 from app.views import BillingRunResult
@@ -44,36 +49,8 @@ log = logging.getLogger(__name__)
 
 LEASE_NAME = "billing-clock"
 LEASE_TTL = timedelta(minutes=5)
-# A failed charge is retried this long after the previous attempt; after the last retry fails the merchant's
-# `failed_payment_action` applies.
-RETRY_DELAYS = (timedelta(days=1), timedelta(days=3), timedelta(days=5))
 CYCLE = "subscription_cycle"
 MAX_STEPS_PER_SUBSCRIPTION = 1000  # a guard against a bug looping forever, far above years of monthly periods
-
-
-@dataclass(frozen=True, slots=True)
-class CardOnFile:
-    """What is stored about a card, which is all a renewal charge can go by."""
-
-    payment_method_id: str
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeResult:
-    succeeded: bool
-    failure_message: str = ""
-
-
-class PaymentGateway(Protocol):
-    def charge_card_on_file(
-        self, *, card: CardOnFile, amount_minor: int, currency: str, idempotency_key: str, now: datetime
-    ) -> ChargeResult:
-        """Charge a stored card; the same `idempotency_key` must never charge twice."""
-        ...
 
 
 StepKind = Literal["trial_end", "period_end", "resume", "collect"]
@@ -152,7 +129,7 @@ def _advance_subscription(
 ) -> None:
     for _ in range(MAX_STEPS_PER_SUBSCRIPTION):
         with database.transaction() as session:
-            subscription = _load(session, subscription_id)
+            subscription = load_subscription(session, subscription_id)
             step = _next_step(session, subscription, now)
             if step is None:
                 return
@@ -166,18 +143,24 @@ def _advance_subscription(
                     return
                 continue
         assert step.invoice_id is not None  # noqa: S101 - collect steps always name their invoice
-        _collect(database, step.invoice_id, step.at, gateway, tally)
+        try:
+            outcome = charge_invoice(
+                database=database,
+                invoice_id=step.invoice_id,
+                gateway=gateway,
+                off_session=True,
+                actor=SYSTEM,
+                now=step.at,
+            )
+        except GatewayUnavailable:  # the attempt stays due: the next run asks again, with the same idempotency key
+            log.warning("Payment gateway unavailable; invoice %s is charged on the next run", step.invoice_id)
+            return
+        if outcome.status == ChargeStatus.PAID:
+            tally.payments_succeeded += 1
+        elif outcome.status != ChargeStatus.PROCESSING:
+            tally.payments_failed += 1
+            tally.subscriptions_canceled += outcome.subscription_status == SubscriptionStatus.CANCELED
     log.error("Subscription %s still had due steps after %d steps", subscription_id, MAX_STEPS_PER_SUBSCRIPTION)
-
-
-def _load(session: Session, subscription_id: str) -> Subscription:
-    query = (
-        select(Subscription)
-        .where(Subscription.id == subscription_id)
-        .options(selectinload(Subscription.items).selectinload(SubscriptionItem.price))
-        .with_for_update()
-    )
-    return session.scalars(query).one()
 
 
 def _next_step(session: Session, subscription: Subscription, now: datetime) -> _Step | None:
@@ -212,17 +195,17 @@ def _next_step(session: Session, subscription: Subscription, now: datetime) -> _
 
 def _apply_period_step(session: Session, subscription: Subscription, step: _Step, tally: _Tally) -> None:
     if subscription.cancel_at_period_end:
-        _end_subscription(session, subscription, step.at)
+        end_subscription(session, subscription, step.at)
         tally.subscriptions_canceled += 1
         return
     before = SubscriptionObject.from_row(subscription)
     if step.kind == "period_end" and apply_scheduled_change(subscription):  # a downgrade chosen for this moment
-        before = _record_subscription_update(session, subscription, before, step.at)
+        before = record_subscription_change(session, subscription, before, step.at)
     if step.kind == "period_end" and subscription.pause_starts_at is not None:
         # The chosen pause begins: no invoice until it ends (the period dates keep the last paid period).
         subscription.status = SubscriptionStatus.PAUSED
         paused = SubscriptionObject.from_row(subscription)
-        _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_PAUSED, paused, step.at)
+        record_at(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_PAUSED, paused, step.at)
         return
     if step.kind == "resume":
         before = _resume(session, subscription, step.at)
@@ -238,7 +221,7 @@ def _resume(session: Session, subscription: Subscription, moment: datetime) -> S
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.pause_starts_at = subscription.pause_resumes_at = None
     resumed = SubscriptionObject.from_row(subscription)
-    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_RESUMED, resumed, moment)
+    record_at(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_RESUMED, resumed, moment)
     return resumed
 
 
@@ -252,28 +235,13 @@ def start_period(
     end = add_interval(start, price.interval, price.interval_count)
     subscription.current_period_start = start
     subscription.current_period_end = end
-    _record_subscription_update(session, subscription, before, start)
+    record_subscription_change(session, subscription, before, start)
     invoice = _create_invoice(session, subscription, start, end)
     # An unpaid subscription keeps getting invoices, but they wait for the customer instead of being charged.
     invoice.next_payment_attempt = None if subscription.status == SubscriptionStatus.UNPAID else start
     session.flush()
-    _record(session, subscription, EventType.INVOICE_CREATED, InvoiceObject.from_row(invoice), start)
+    record_at(session, subscription, EventType.INVOICE_CREATED, InvoiceObject.from_row(invoice), start)
     return invoice
-
-
-def _end_subscription(session: Session, subscription: Subscription, moment: datetime) -> None:
-    subscription.status = SubscriptionStatus.CANCELED
-    subscription.canceled_at = subscription.canceled_at or moment
-    subscription.ended_at = moment
-    subscription.cancel_at_period_end = False
-    # Nothing is charged for a subscription that has ended; its open invoices stay payable by the customer.
-    session.execute(
-        update(Invoice)
-        .where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
-        .values(next_payment_attempt=None)
-    )
-    ended = SubscriptionObject.from_row(subscription)
-    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended, moment)
 
 
 def allocate_invoice_number(session: Session, merchant_id: str) -> str:
@@ -332,144 +300,6 @@ def _create_invoice(session: Session, subscription: Subscription, start: datetim
     invoice.subtotal = invoice.total = invoice.amount_due = max(total, 0)
     session.add(invoice)
     return invoice
-
-
-@dataclass(frozen=True, slots=True)
-class _ChargeRequest:
-    attempt_count: int
-    amount_due: int
-    currency: str
-    card: CardOnFile | None
-
-
-def _collect(database: Database, invoice_id: str, moment: datetime, gateway: PaymentGateway, tally: _Tally) -> None:
-    """Charge an open invoice's default card outside any transaction, then record the outcome if still current."""
-    with database.transaction() as session:
-        invoice = session.get_one(Invoice, invoice_id)
-        card = session.scalars(
-            select(PaymentMethod).where(PaymentMethod.customer_id == invoice.customer_id, PaymentMethod.is_default)
-        ).first()
-        request = _ChargeRequest(
-            attempt_count=invoice.attempt_count,
-            amount_due=invoice.amount_due,
-            currency=invoice.currency,
-            card=None if card is None else CardOnFile(card.id, card.brand, card.last4, card.exp_month, card.exp_year),
-        )
-    if request.amount_due == 0:
-        result = ChargeResult(succeeded=True)
-    elif request.card is None:
-        result = ChargeResult(succeeded=False, failure_message="No payment method on file.")
-    else:
-        result = gateway.charge_card_on_file(
-            card=request.card,
-            amount_minor=request.amount_due,
-            currency=request.currency,
-            idempotency_key=f"{invoice_id}:{request.attempt_count + 1}",
-            now=moment,
-        )
-    with database.transaction() as session:
-        # The lines come in the same statement: the invoice's events carry them.
-        invoice = (
-            session.scalars(
-                select(Invoice)
-                .where(Invoice.id == invoice_id)
-                .options(joinedload(Invoice.lines))
-                .with_for_update(of=Invoice)
-            )
-            .unique()
-            .one()
-        )
-        if invoice.status != InvoiceStatus.OPEN or invoice.attempt_count != request.attempt_count:
-            return  # paid in the portal or recorded by another run meanwhile
-        subscription = _load(session, invoice.subscription_id or "")
-        invoice.attempt_count += 1
-        if result.succeeded:
-            _mark_paid(session, subscription, invoice, moment)
-            tally.payments_succeeded += 1
-        else:
-            _mark_failed(session, subscription, invoice, moment, result.failure_message)
-            tally.payments_failed += 1
-            if subscription.status == SubscriptionStatus.CANCELED:
-                tally.subscriptions_canceled += 1
-
-
-def _mark_paid(session: Session, subscription: Subscription, invoice: Invoice, moment: datetime) -> None:
-    invoice.status = InvoiceStatus.PAID
-    invoice.amount_paid = invoice.amount_due
-    invoice.amount_due = 0
-    invoice.paid_at = moment
-    invoice.next_payment_attempt = None
-    invoice.last_payment_error = ""
-    session.flush()
-    _record(session, subscription, EventType.INVOICE_PAID, InvoiceObject.from_row(invoice), moment)
-    still_open = session.scalar(
-        select(Invoice.id).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
-    )
-    if subscription.status in SubscriptionStatus.delinquent() and still_open is None:
-        before = SubscriptionObject.from_row(subscription)
-        subscription.status = SubscriptionStatus.ACTIVE
-        _record_subscription_update(session, subscription, before, moment)
-
-
-def _mark_failed(
-    session: Session, subscription: Subscription, invoice: Invoice, moment: datetime, failure_message: str
-) -> None:
-    retries_used = invoice.attempt_count - 1
-    final = retries_used >= len(RETRY_DELAYS)
-    invoice.next_payment_attempt = None if final else moment + RETRY_DELAYS[retries_used]
-    invoice.last_payment_error = failure_message
-    session.flush()
-    _record(session, subscription, EventType.INVOICE_PAYMENT_FAILED, InvoiceObject.from_row(invoice), moment)
-    if final:
-        action = session.scalar(
-            select(PortalSettings.failed_payment_action).where(PortalSettings.merchant_id == subscription.merchant_id)
-        )
-        if action == FailedPaymentAction.CANCEL:
-            _end_subscription(session, subscription, moment)
-            return
-        new_status = SubscriptionStatus.UNPAID
-    else:
-        new_status = SubscriptionStatus.PAST_DUE
-    if subscription.status != new_status and subscription.status != SubscriptionStatus.UNPAID:
-        before = SubscriptionObject.from_row(subscription)
-        subscription.status = new_status
-        _record_subscription_update(session, subscription, before, moment)
-
-
-def _record_subscription_update(
-    session: Session, subscription: Subscription, before: SubscriptionObject, at: datetime
-) -> SubscriptionObject:
-    """Record what changed since `before`; returns the subscription as it is now."""
-    after = SubscriptionObject.from_row(subscription)
-    _record(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, after, at, previous=before)
-    return after
-
-
-def _record(
-    session: Session,
-    subscription: Subscription,
-    event_type: EventType,
-    resource: ApiObject,
-    at: datetime,
-    *,
-    previous: ApiObject | None = None,
-) -> None:
-    """Record an event at the step's moment, a microsecond after the customer's latest so the trail keeps its order."""
-    latest = session.scalar(
-        select(func.max(Event.created_at)).where(Event.customer_id == subscription.customer_id, Event.created_at >= at)
-    )
-    if latest is not None:
-        at = latest + timedelta(microseconds=1)
-    record_event(
-        session=session,
-        merchant_id=subscription.merchant_id,
-        customer_id=subscription.customer_id,
-        event_type=event_type,
-        resource=resource,
-        previous=previous,
-        actor=SYSTEM,
-        clock=lambda: at,
-    )
 
 
 FAILED_PAYMENT_ACTIONS = {

@@ -10,9 +10,25 @@ from sqlalchemy.orm import Session, selectinload
 from app.enums import CancellationReason, EventType, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.keyset import STALE_CURSOR, after_cursor, split_page
-from app.models import Customer, Event, Invoice, Merchant, PaymentMethod, Price, Subscription, SubscriptionItem
+from app.models import (
+    Customer,
+    Event,
+    Invoice,
+    Merchant,
+    Payment,
+    PaymentMethod,
+    Price,
+    Subscription,
+    SubscriptionItem,
+)
 from app.services.portal_links import merchant_customer
-from app.services.resource_views import customer_view, invoice_view, payment_method_view, subscription_view
+from app.services.resource_views import (
+    customer_view,
+    invoice_view,
+    payment_method_view,
+    payment_view,
+    subscription_view,
+)
 from app.views import CancellationFeedback, CustomerDetails, CustomerPage, CustomerRow, EventView
 
 PAGE_SIZE = 25
@@ -21,6 +37,7 @@ MAX_QUERY_LENGTH = 100
 MIN_INDEXED_QUERY = 3
 RECENT_INVOICES = 12
 RECENT_ACTIVITY = 20
+RECENT_PAYMENTS = 10
 
 # The SQLite search index from migration 7a1c0f3e9b21 (raw SQL, so not ORM models).
 _search = table("customer_search", column("rowid", Integer), column("customer_search", String))
@@ -170,6 +187,13 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
             .limit(RECENT_INVOICES + 1)
         )
     )
+    payments = session.execute(
+        select(Payment, Invoice.number)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.customer_id == customer.id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(RECENT_PAYMENTS)
+    ).all()
     events = session.scalars(
         select(Event)
         .where(Event.customer_id == customer.id)  # customer ids are unique, and this one is the merchant's
@@ -196,6 +220,7 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
             if (subscription.status == SubscriptionStatus.CANCELED or subscription.cancel_at_period_end)
             and (subscription.cancellation_reason or subscription.cancellation_comment)
         ),
+        payments=tuple(payment_view(payment, number) for payment, number in payments),
     )
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from app.enums import PortalLinkStatus
-from app.models import Customer, Invoice, Merchant, PaymentMethod, PortalLink, Price, Subscription
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.enums import InvoiceStatus, PaymentStatus, PortalLinkStatus
+from app.models import Customer, Invoice, Merchant, Payment, PaymentMethod, PortalLink, Price, Subscription
 from app.views import (
     Address,
     CustomerView,
     InvoiceLineView,
     InvoiceView,
     PaymentMethodView,
+    PaymentView,
     PriceView,
     SubscriptionView,
 )
@@ -98,7 +103,21 @@ def payment_method_view(method: PaymentMethod) -> PaymentMethodView:
     )
 
 
-def invoice_view(invoice: Invoice, *, with_lines: bool = False) -> InvoiceView:
+def invoices_awaiting_authentication(session: Session, invoices: Iterable[Invoice]) -> set[str]:
+    """The ids of those open invoices whose latest payment waits for the customer's authentication (one query)."""
+    open_ids = [invoice.id for invoice in invoices if invoice.status == InvoiceStatus.OPEN]
+    if not open_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Payment.invoice_id).where(
+                Payment.invoice_id.in_(open_ids), Payment.status == PaymentStatus.REQUIRES_ACTION
+            )
+        )
+    )
+
+
+def invoice_view(invoice: Invoice, *, with_lines: bool = False, requires_action: bool = False) -> InvoiceView:
     lines = (
         tuple(
             InvoiceLineView(
@@ -127,6 +146,22 @@ def invoice_view(invoice: Invoice, *, with_lines: bool = False) -> InvoiceView:
         amount_due=invoice.amount_due,
         amount_paid=invoice.amount_paid,
         lines=lines,
+        requires_action=requires_action,
+    )
+
+
+def payment_view(payment: Payment, invoice_number: str) -> PaymentView:
+    return PaymentView(
+        id=payment.id,
+        invoice_number=invoice_number,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        gateway=payment.gateway,
+        gateway_payment_id=payment.gateway_payment_id or "",
+        failure_message=payment.failure_message,
+        off_session=payment.off_session,
+        created_at=payment.created_at,
     )
 
 

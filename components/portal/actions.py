@@ -8,10 +8,12 @@ from typing import NoReturn, Protocol
 from app.errors import Forbidden, NotFound
 from app.views import (
     BillingDetailsInput,
-    CardInput,
+    CardSetupView,
+    ChargeOutcome,
     CustomerPortalData,
     InvoicePage,
     InvoiceView,
+    PaymentAuthentication,
     ProrationView,
     ShippingInput,
     SubscriptionView,
@@ -35,8 +37,16 @@ class PortalActions(Protocol):
 
     def invoice_pdf(self, invoice_id: str, locale: str) -> bytes: ...
 
-    def pay_invoice(self, invoice_id: str) -> InvoiceView:
-        """The invoice afterwards; `payment_error` says why a declined payment failed."""
+    def pay_invoice(self, invoice_id: str) -> ChargeOutcome:
+        """Paid, failed (`failure_message` says why) or requires_action (confirm it with `payment_authentication`)."""
+        ...
+
+    def payment_authentication(self, invoice_id: str) -> PaymentAuthentication:
+        """What the browser needs to let the customer confirm the invoice's payment with their bank."""
+        ...
+
+    def complete_payment(self, invoice_id: str, confirmation: str) -> ChargeOutcome:
+        """The payment after the customer answered their bank in the browser (`confirmation` from the gateway)."""
         ...
 
     def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None: ...
@@ -53,7 +63,17 @@ class PortalActions(Protocol):
 
     def resume_subscription(self, subscription_id: str) -> None: ...
 
-    def add_card(self, card: CardInput, make_default: bool) -> None: ...
+    def start_card_setup(self) -> CardSetupView:
+        """A card setup for the gateway's card element to confirm in the browser."""
+        ...
+
+    def add_card(self, setup_result: str, cardholder_name: str, make_default: bool) -> None:
+        """Save the card of a setup the browser confirmed (`setup_result` from the gateway)."""
+        ...
+
+    def card_error(self, code: str, decline_code: str) -> str:
+        """The customer's message (an English msgid) for an error the gateway gave in the browser."""
+        ...
 
     def set_default_card(self, payment_method_id: str) -> None: ...
 
@@ -90,7 +110,13 @@ class PreviewActions:
     def invoice_pdf(self, invoice_id: str, locale: str) -> bytes:
         self._refuse()
 
-    def pay_invoice(self, invoice_id: str) -> InvoiceView:
+    def pay_invoice(self, invoice_id: str) -> ChargeOutcome:
+        self._refuse()
+
+    def payment_authentication(self, invoice_id: str) -> PaymentAuthentication:
+        self._refuse()
+
+    def complete_payment(self, invoice_id: str, confirmation: str) -> ChargeOutcome:
         self._refuse()
 
     def cancel_subscription(self, subscription_id: str, reason: str, comment: str) -> None:
@@ -114,7 +140,13 @@ class PreviewActions:
     def resume_subscription(self, subscription_id: str) -> None:
         self._refuse()
 
-    def add_card(self, card: CardInput, make_default: bool) -> None:
+    def start_card_setup(self) -> CardSetupView:
+        self._refuse()
+
+    def add_card(self, setup_result: str, cardholder_name: str, make_default: bool) -> None:
+        self._refuse()
+
+    def card_error(self, code: str, decline_code: str) -> str:
         self._refuse()
 
     def set_default_card(self, payment_method_id: str) -> None:

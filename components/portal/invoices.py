@@ -6,10 +6,11 @@ import re
 
 from nicegui import ui
 
-from app.enums import InvoiceStatus
-from app.views import InvoicePage, InvoiceView
-from components.badges import INVOICE_LABELS, badge_for
+from app.enums import ChargeStatus, InvoiceStatus
+from app.views import ChargeOutcome, InvoicePage, InvoiceView
+from components.badges import INVOICE_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, TextButton, section
+from components.portal.card_element import confirm_payment
 from components.presets import preset
 
 ALL = "all"
@@ -75,7 +76,12 @@ def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
         _Date(t.date(invoice.created_at))
         _Amount(t.money(invoice.total, invoice.currency))
         badge_for(invoice.status, INVOICE_LABELS, t)
+        if invoice.requires_action:
+            status_badge(t("Action required"), Tone.NEGATIVE)
         _Number(invoice.number)
+        if invoice.requires_action:
+            confirm = TextButton(t("Confirm payment"), on_click=lambda: _authenticate(portal, invoice, confirm))
+            confirm.props["aria-label"] = t("Confirm payment of invoice {number}", number=invoice.number)
         view = TextButton(t("View"), on_click=lambda: _details(portal, invoice.id, view))
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
 
@@ -85,9 +91,11 @@ async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
     done, invoice = await portal.act(lambda: portal.actions.get_invoice(invoice_id), buttons=(opener,))
     if not done or invoice is None:
         return
-    with portal.dialog(t("Invoice {number}", number=invoice.number)):
+    with portal.dialog(t("Invoice {number}", number=invoice.number)) as dialog:
         with ui.row().classes("items-center gap-2"):
             badge_for(invoice.status, INVOICE_LABELS, t)
+            if invoice.requires_action:
+                status_badge(t("Action required"), Tone.NEGATIVE)
             ui.label(t("Issued {date}", date=t.date(invoice.created_at))).classes("text-body2")
             if invoice.paid_at:
                 ui.label(t("Paid {date}", date=t.date(invoice.paid_at))).classes("text-body2")
@@ -120,7 +128,9 @@ async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
                     ui.label(t.money(amount, invoice.currency))
         payable = invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0
         card = next((method for method in portal.view.data.payment_methods if method.is_default), None)
-        if payable:
+        if invoice.requires_action:
+            ui.label(t("Your bank asks you to confirm this payment.")).classes("text-body2 text-grey-8")
+        elif payable:
             ui.label(
                 t(
                     "Pays {amount} with {brand} ending in {last4}.",
@@ -134,9 +144,12 @@ async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
         with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
             download = portal.secondary_button(t("Download PDF")).props("icon=download")
             download.on_click(lambda: _download(portal, invoice, download))
-            if payable and card:
+            if invoice.requires_action:
+                confirm = portal.primary_button(t("Confirm payment"))
+                confirm.on_click(lambda: _authenticate(portal, invoice, confirm, dialog))
+            elif payable and card:
                 pay = portal.primary_button(t("Pay now"))
-                pay.on_click(lambda: _pay(portal, invoice, pay))
+                pay.on_click(lambda: _pay(portal, invoice, pay, dialog))
 
 
 def pdf_filename(invoice: InvoiceView) -> str:
@@ -150,14 +163,53 @@ async def _download(portal: Portal, invoice: InvoiceView, button: ui.button) -> 
         ui.download.content(pdf, pdf_filename(invoice), "application/pdf")
 
 
-async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button) -> None:
+async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button, dialog: ui.dialog) -> None:
+    done, outcome = await portal.act(lambda: portal.actions.pay_invoice(invoice.id), buttons=(button,))
+    if done and outcome is not None:
+        if outcome.status == ChargeStatus.REQUIRES_ACTION:
+            dialog.close()  # the bank's check overlays the page: no dialog may keep the focus from it
+            await _authenticate(portal, invoice, button)
+        else:
+            _report(portal, invoice, outcome, button)
+
+
+async def _authenticate(
+    portal: Portal, invoice: InvoiceView, button: ui.button, dialog: ui.dialog | None = None
+) -> None:
+    """Confirm Payment: the customer answers their bank's 3-D Secure check in the browser, then it is recorded."""
+    done, authentication = await portal.act(
+        lambda: portal.actions.payment_authentication(invoice.id), buttons=(button,)
+    )
+    if not done or authentication is None:
+        return
+    if dialog is not None:
+        dialog.close()
+    button.disable()
+    try:
+        result = await confirm_payment(
+            authentication.element, authentication.client_secret, authentication.payment_method_id
+        )
+    finally:
+        if not button.is_deleted:
+            button.enable()
+    done, outcome = await portal.act(
+        lambda: portal.actions.complete_payment(invoice.id, result.value), buttons=(button,)
+    )
+    if done and outcome is not None:
+        _report(portal, invoice, outcome, button)
+
+
+def _report(portal: Portal, invoice: InvoiceView, outcome: ChargeOutcome, button: ui.button) -> None:
     t = portal.text
-    done, result = await portal.act(lambda: portal.actions.pay_invoice(invoice.id), buttons=(button,))
-    if not done or result is None:
-        return
-    if result.payment_error:
-        portal.notify(t(result.payment_error), "negative")
-        return
-    button.disable()  # paid: another click must not try again
-    portal.notify(t("Payment of {amount} received. Thank you!", amount=t.money(invoice.amount_due, invoice.currency)))
+    if outcome.status == ChargeStatus.PAID:
+        if not button.is_deleted:
+            button.disable()  # paid: another click must not try again
+        amount = t.money(invoice.amount_due, invoice.currency)
+        portal.notify(t("Payment of {amount} received. Thank you!", amount=amount))
+    elif outcome.status == ChargeStatus.PROCESSING:
+        portal.notify(t("Your payment is being processed. We will update the invoice when it is complete."), "info")
+    elif outcome.status == ChargeStatus.REQUIRES_ACTION:
+        portal.notify(t("Your bank asks you to confirm this payment."), "warning")
+    else:
+        portal.notify(t(outcome.failure_message or "Your card was declined."), "negative")
     portal.changed()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from nicegui import ui
 
-from app.views import CardInput, PaymentMethodView
+from app.views import PaymentMethodView
 from components.badges import Tone, status_badge
 from components.forms import FieldGroup, text_field
 from components.portal.base import Portal, TextButton, section
+from components.portal.card_element import CardElement
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -34,9 +37,9 @@ def payment_methods_section(portal: Portal) -> None:
         with ui.element("ul").classes("w-full column gap-2 q-pa-none q-ma-none").props("role=list"):
             for method in methods:
                 _card_row(portal, method)
-        portal.secondary_button(t("Add payment method"), lambda: _add_card_dialog(portal)).props("icon=add").classes(
-            "self-start"
-        )
+        area = ui.element().classes("w-full")
+        add = portal.secondary_button(t("Add payment method")).props("icon=add").classes("self-start")
+        add.on_click(lambda: _add_card(portal, area, add))
 
 
 def _card_row(portal: Portal, method: PaymentMethodView) -> None:
@@ -89,45 +92,68 @@ def _remove_dialog(portal: Portal, method: PaymentMethodView) -> None:
     remove.on_click(confirm)
 
 
-def _add_card_dialog(portal: Portal) -> None:
+async def _add_card(portal: Portal, area: ui.element, opener: ui.button) -> None:
+    """The add-card form, in place below the cards (not in a dialog: the gateway's 3-D Secure page overlays the
+    whole page, and a modal dialog would trap the focus away from it)."""
     t = portal.text
-    form = FieldGroup()
+    done, setup = await portal.act(portal.actions.start_card_setup, buttons=(opener,))
+    if not done or setup is None:
+        return
+    opener.set_visibility(False)
     has_cards = bool(portal.view.data.payment_methods)
-    with portal.dialog(t("Add payment method")) as dialog:
-        form.add("number", text_field(t("Card number"), "")).props(
-            'inputmode=numeric autocomplete=cc-number maxlength=23 placeholder="1234 1234 1234 1234"'
-        )
-        with ui.row().classes("w-full no-wrap gap-3"):
-            form.add("expiry", text_field(t("Expiry (MM/YY)"), "").props('autocomplete=cc-exp placeholder="MM/YY"'))
-            form.add("cvc", text_field(t("CVC"), "").props("inputmode=numeric autocomplete=cc-csc maxlength=4"))
+    area.clear()
+    with area, ui.card().classes("w-full q-pa-md gap-3").props("flat bordered").mark("add-card"):
+        heading = ui.label(t("Add payment method")).classes("text-subtitle1 text-weight-medium")
+        heading.props["role"] = "heading"
+        heading.props["aria-level"] = "3"
+        element = CardElement(setup.element)
+        problem = ui.label().classes("text-negative text-body2").props("role=alert")
+        problem.set_visibility(False)
+        form = FieldGroup()
         form.add("cardholder_name", text_field(t("Cardholder name"), "").props("autocomplete=cc-name"))
-        form.add("postal_code", text_field(t("Postal code"), "").props("autocomplete=postal-code"))
         make_default = ui.checkbox(t("Use as default payment method"), value=not has_cards)
         make_default.set_visibility(has_cards)
-        with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
-            ui.button(t("Cancel"), on_click=dialog.close).props("flat no-caps color=primary")
+        with ui.row().classes("w-full justify-end gap-2"):
+            cancel = ui.button(t("Cancel")).props("flat no-caps color=primary")
             save = portal.primary_button(t("Add card"))
 
+    def close() -> None:
+        area.clear()
+        opener.set_visibility(True)
+
+    def explain(errors: Mapping[str, str]) -> None:
+        """Errors of the card under the card element (said once), of the name under the name."""
+        message = " ".join(t(text) for field, text in errors.items() if field != "cardholder_name")
+        problem.set_text(message)
+        problem.set_visibility(bool(message))
+        form.show_errors({field: t(text) for field, text in errors.items() if field == "cardholder_name"})
+
     async def submit() -> None:
-        values = form.values()
-        card = CardInput(
-            number=str(values["number"]),
-            expiry=str(values["expiry"]),
-            cvc=str(values["cvc"]),
-            cardholder_name=str(values["cardholder_name"]),
-            postal_code=str(values["postal_code"]),
-        )
-        # A refusal (declined, insufficient funds, expired) is an error of the card number: shown once, under it,
-        # where Quasar announces it to screen readers as an alert.
+        if not save.enabled:
+            return
+        explain({})
+        cardholder = str(form.values()["cardholder_name"])
+        if not cardholder:  # checked before the gateway saves the card; the service checks it again
+            explain({"cardholder_name": "This field is required."})
+            return
+        save.disable()
+        try:
+            result = await element.confirm_setup(setup.client_secret, cardholder)
+        finally:
+            save.enable()
+        if result.error_code or not result.value:
+            explain({"card": portal.actions.card_error(result.error_code, result.decline_code)})
+            return
         done, _ = await portal.act(
-            lambda: portal.actions.add_card(card, bool(make_default.value)),
+            lambda: portal.actions.add_card(result.value, cardholder, bool(make_default.value)),
             buttons=(save,),
-            on_invalid=lambda errors: portal.show_field_errors(form, errors),
+            on_invalid=explain,
         )
         if done:
-            save.disable()
-            dialog.close()
+            close()
             portal.notify(t("Card added."))
             portal.changed()
 
+    cancel.on_click(close)
     save.on_click(submit)
+    await element.mount()

@@ -1,16 +1,14 @@
-"""`/settings/billing`: what happens when a renewal payment keeps failing, and how the billing clock runs."""
+"""`/settings/billing`: the payment gateway, what happens when a renewal payment keeps failing, the billing clock."""
 
 from __future__ import annotations
 
 from nicegui import ui
 
 from app.context import AppContext
-from app.services.billing import (
-    FAILED_PAYMENT_ACTIONS,
-    RETRY_DELAYS,
-    get_failed_payment_action,
-    set_failed_payment_action,
-)
+from app.services.billing import FAILED_PAYMENT_ACTIONS, get_failed_payment_action, set_failed_payment_action
+from app.services.charges import RETRY_DELAYS
+from app.services.payments import gateway_status
+from components.payments import gateway_card
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
 RETRY_DAYS = ", ".join(str(delay.days) for delay in RETRY_DELAYS[:-1]) + f" and {RETRY_DELAYS[-1].days}"
@@ -21,8 +19,12 @@ def register(context: AppContext) -> None:
 
 
 def billing_page(page: MerchantPage) -> None:
-    with page.context.database.transaction() as session:
+    context = page.context
+    with context.database.transaction() as session:
         saved = get_failed_payment_action(session=session, merchant_id=page.merchant_id)
+        gateway = gateway_status(
+            session=session, gateway=context.gateway, public_url=context.settings.effective_public_url
+        )
 
     def show_saved(action: str) -> None:
         nonlocal saved
@@ -38,7 +40,8 @@ def billing_page(page: MerchantPage) -> None:
             buttons=(save_button,),
         )
 
-    with ui.card().classes("w-full max-w-2xl"):
+    gateway_card(gateway, page.time_zone)
+    with ui.card().classes("w-full max-w-2xl q-mt-md"):
         ui.label("Failed payments").classes("text-h6").props('role="heading" aria-level="2"')
         ui.label(
             "When a renewal payment fails, the subscription becomes past due and the card is charged again "

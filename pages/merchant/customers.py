@@ -27,6 +27,7 @@ from components.customers import (
 from components.dialogs import confirm, copy_text, heading
 from components.event_table import event_table
 from components.pager import pager
+from components.payments import payments_table
 from pages.actors import MERCHANT
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
@@ -283,6 +284,9 @@ def _details_sections(details: CustomerDetails, time_zone: str) -> None:
         with ui.card().classes("w-full").props('role="region" aria-label="Invoices"'):
             heading("Invoices")
             invoices_table(details.invoices, time_zone=time_zone, more=details.more_invoices)
+        with ui.card().classes("w-full").props('role="region" aria-label="Payments"'):
+            heading("Payments")
+            payments_table(details.payments, time_zone=time_zone)
         with ui.card().classes("w-full").props('role="region" aria-label="Recent activity"'):
             heading("Recent activity")
             event_table(details.activity, time_zone=time_zone, show_customer=False, empty_text="No activity yet.")

@@ -12,8 +12,6 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import Base
-from app.services.billing import CardOnFile, ChargeResult
-from app.services.payments import TestGateway
 from tests.conftest import DEMO_NOW
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -45,24 +43,3 @@ def ticking_clock(start: datetime = DEMO_NOW) -> Callable[[], datetime]:
             return start + timedelta(milliseconds=next(ticks))
 
     return now
-
-
-class CountingGateway(TestGateway):
-    """The test gateway, counting the charges it really made (answers from its idempotency memory are not)."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.charges = 0
-        self._lock = threading.Lock()
-
-    def charge_card_on_file(
-        self, *, card: CardOnFile, amount_minor: int, currency: str, idempotency_key: str, now: datetime
-    ) -> ChargeResult:
-        with self._lock:
-            if idempotency_key not in self._charges:
-                self.charges += 1
-            return super().charge_card_on_file(
-                card=card, amount_minor=amount_minor, currency=currency, idempotency_key=idempotency_key, now=now
-            )

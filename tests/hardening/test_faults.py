@@ -24,14 +24,15 @@ from app.config import Settings
 from app.context import AppContext
 from app.db import Database
 from app.errors import Unavailable
+from app.gateways.base import PaymentGateway
 from app.models import Event, EventSource, Invoice, InvoiceStatus, Merchant, Subscription, SubscriptionStatus
 from app.services.events import Actor
 from app.services.merchants import get_account_details, update_account_details
-from app.services.payments import TestGateway
 from app.services.portal_links import issue_link
 from pages.portal import LiveActions
 from tests.conftest import only_on
-from tests.hardening.support import CountingGateway, snapshot, ticking_clock
+from tests.hardening.support import snapshot, ticking_clock
+from tests.payment_support import RecordingGateway
 from tests.ui.conftest import log_in
 from tests.ui.portal_setup import acme, customer_with, link_path, subscription_of
 
@@ -188,7 +189,7 @@ def _unavailable_transaction(_self: Database) -> Iterator[Any]:
 # --- Double submits -----------------------------------------------------------------------------------------------
 
 
-def _live_actions(app_context: AppContext, customer_id: str, gateway: TestGateway | None = None) -> LiveActions:
+def _live_actions(app_context: AppContext, customer_id: str, gateway: PaymentGateway | None = None) -> LiveActions:
     """The actions of a portal page open on a fresh link, with a clock that moves like a real one."""
     context = replace(app_context, clock=ticking_clock())
     with context.database.transaction() as session:
@@ -201,7 +202,7 @@ def _live_actions(app_context: AppContext, customer_id: str, gateway: TestGatewa
             clock=context.clock,
         )
     token = link.url.rsplit("/portal/", 1)[1]
-    return LiveActions(context, token, Actor(source=EventSource.PORTAL), gateway or TestGateway())
+    return LiveActions(context, token, Actor(source=EventSource.PORTAL), gateway or context.gateway)
 
 
 def _twice_at_once(*calls: Callable[[], object]) -> list[BaseException | None]:
@@ -246,7 +247,7 @@ def test_two_tabs_paying_the_same_invoice_at_once_charge_and_pay_once(
         ).first()
         assert invoice is not None
         invoice_id, customer_id, total = invoice.id, invoice.customer_id, invoice.amount_due
-    gateway = CountingGateway()
+    gateway = RecordingGateway(app_context.gateway)
     tabs = [_live_actions(app_context, customer_id, gateway) for _ in range(2)]
     outcomes = _twice_at_once(*(lambda tab=tab: tab.pay_invoice(invoice_id) for tab in tabs))
     assert _settled(outcomes), outcomes
@@ -254,7 +255,7 @@ def test_two_tabs_paying_the_same_invoice_at_once_charge_and_pay_once(
     with database.transaction() as session:
         paid = session.get_one(Invoice, invoice_id)
         assert (paid.status, paid.amount_paid, paid.amount_due) == (InvoiceStatus.PAID, total, 0)
-    assert gateway.charges == 1
+    assert gateway.charged == 1, [(c.idempotency_key, c.last4) for c in gateway.charges]
     assert _count_events(database, invoice_id, "invoice.paid") == 1
 
 

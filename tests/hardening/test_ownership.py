@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import NotFound, ValidationFailed
+from app.gateways.base import PaymentGateway
 from app.models import Invoice, PaymentMethod, Price, Subscription
 from app.services import payments, portal
 from app.services.invoice_pdf import render_invoice_pdf
 from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
 from tests.hardening.support import snapshot
+from tests.payment_support import RecordingGateway
 from tests.unit.portal_support import ACTOR, access_to, set_portal_settings
 
 
@@ -51,29 +53,29 @@ def _clock() -> datetime:
     return DEMO_NOW
 
 
-Action = Callable[[Session, PortalAccess, Ids, Ids], object]
+Action = Callable[[Session, PortalAccess, Ids, Ids, PaymentGateway], object]
 # Each action aims at the other customer's object (`theirs`) with the caller's own remaining arguments (`mine`).
 ACTIONS: dict[str, tuple[Action, str]] = {
     "cancel": (
-        lambda s, a, mine, theirs: portal.cancel_subscription(
+        lambda s, a, mine, theirs, g: portal.cancel_subscription(
             session=s, access=a, subscription_id=theirs.subscription, actor=ACTOR, clock=_clock
         ),
         "subscription",
     ),
     "undo cancellation": (
-        lambda s, a, mine, theirs: portal.undo_cancellation(
+        lambda s, a, mine, theirs, g: portal.undo_cancellation(
             session=s, access=a, subscription_id=theirs.subscription, actor=ACTOR, clock=_clock
         ),
         "subscription",
     ),
     "preview plan change": (
-        lambda s, a, mine, theirs: portal.preview_plan_change(
+        lambda s, a, mine, theirs, g: portal.preview_plan_change(
             session=s, access=a, subscription_id=theirs.subscription, price_id=mine.price, quantity=2, clock=_clock
         ),
         "subscription",
     ),
     "change plan": (
-        lambda s, a, mine, theirs: portal.change_plan(
+        lambda s, a, mine, theirs, g: portal.change_plan(
             session=s,
             access=a,
             subscription_id=theirs.subscription,
@@ -85,28 +87,30 @@ ACTIONS: dict[str, tuple[Action, str]] = {
         "subscription",
     ),
     "invoice details": (
-        lambda s, a, mine, theirs: portal.get_invoice(session=s, access=a, invoice_id=theirs.invoice),
+        lambda s, a, mine, theirs, g: portal.get_invoice(session=s, access=a, invoice_id=theirs.invoice),
         "invoice",
     ),
     "invoice pdf": (
-        lambda s, a, mine, theirs: render_invoice_pdf(session=s, access=a, invoice_id=theirs.invoice, locale="en_US"),
+        lambda s, a, mine, theirs, g: render_invoice_pdf(
+            session=s, access=a, invoice_id=theirs.invoice, locale="en_US"
+        ),
         "invoice",
     ),
-    "pay invoice": (
-        lambda s, a, mine, theirs: payments.pay_invoice(
-            session=s, access=a, invoice_id=theirs.invoice, gateway=payments.TestGateway(), actor=ACTOR, clock=_clock
+    "confirm payment": (
+        lambda s, a, mine, theirs, g: payments.payment_authentication(
+            session=s, access=a, invoice_id=theirs.invoice, gateway=g
         ),
         "invoice",
     ),
     "set default card": (
-        lambda s, a, mine, theirs: payments.set_default_card(
+        lambda s, a, mine, theirs, g: payments.set_default_card(
             session=s, access=a, payment_method_id=theirs.payment_method, actor=ACTOR, clock=_clock
         ),
         "payment method",
     ),
     "remove card": (
-        lambda s, a, mine, theirs: payments.remove_card(
-            session=s, access=a, payment_method_id=theirs.payment_method, actor=ACTOR, clock=_clock
+        lambda s, a, mine, theirs, g: payments.remove_card(
+            session=s, access=a, payment_method_id=theirs.payment_method, gateway=g, actor=ACTOR, clock=_clock
         ),
         "payment method",
     ),
@@ -131,7 +135,12 @@ def everything_enabled(database: Database) -> PortalAccess:
 @pytest.mark.parametrize("owner", ["same merchant", "other merchant"])
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_someone_elses_object_is_refused_logged_and_nothing_changes(
-    database: Database, everything_enabled: PortalAccess, caplog: pytest.LogCaptureFixture, action: str, owner: str
+    database: Database,
+    everything_enabled: PortalAccess,
+    test_gateway: PaymentGateway,
+    caplog: pytest.LogCaptureFixture,
+    action: str,
+    owner: str,
 ) -> None:
     access = everything_enabled
     other = access_to(database, skip=1) if owner == "same merchant" else access_to(database, "Globex")
@@ -144,13 +153,39 @@ def test_someone_elses_object_is_refused_logged_and_nothing_changes(
         pytest.raises(NotFound),
         database.transaction() as session,
     ):
-        run(session, access, mine, theirs)
+        run(session, access, mine, theirs, test_gateway)
     assert snapshot(database) == before
     refusals = [record.getMessage() for record in caplog.records if record.name == "app.services.portal.access"]
     assert len(refusals) == 1
     assert (
         access.link_id in refusals[0] and kind in refusals[0] and getattr(theirs, kind.replace(" ", "_")) in refusals[0]
     )
+
+
+@pytest.mark.parametrize("owner", ["same merchant", "other merchant"])
+def test_paying_someone_elses_invoice_is_refused_logged_and_charges_nothing(
+    database: Database,
+    everything_enabled: PortalAccess,
+    gateway: PaymentGateway,
+    caplog: pytest.LogCaptureFixture,
+    owner: str,
+) -> None:
+    """Pay now talks to the gateway outside the transaction: ownership is checked before anything is charged."""
+    other = access_to(database, skip=1) if owner == "same merchant" else access_to(database, "Globex")
+    theirs = _ids(database, other)
+    recording = RecordingGateway(gateway)
+    before = snapshot(database)
+    with caplog.at_level(logging.WARNING, logger="app.services.portal"), pytest.raises(NotFound):
+        payments.pay_invoice(
+            database=database,
+            access=everything_enabled,
+            invoice_id=theirs.invoice,
+            gateway=recording,
+            actor=ACTOR,
+            clock=_clock,
+        )
+    assert snapshot(database) == before and recording.charges == []
+    assert any(theirs.invoice in record.getMessage() for record in caplog.records)
 
 
 def test_a_price_of_another_merchant_is_not_offered(database: Database, everything_enabled: PortalAccess) -> None:

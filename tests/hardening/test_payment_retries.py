@@ -1,19 +1,27 @@
-"""Pay now when things go wrong: a charge whose transaction was lost is not charged again; a decline can be retried."""
+"""Pay now when things go wrong: a charge whose outcome was lost is not charged again; a decline can be retried.
+
+Each attempt is a `Payment` written before the gateway is asked, and its id is the idempotency key: asking again
+after the answer could not be recorded uses the same key, which a gateway answers without charging again (the test
+gateway from its memory; Stripe from its idempotency store).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.db import Database
+from app.enums import PaymentStatus
 from app.errors import Unavailable
-from app.models import Invoice, InvoiceStatus, PaymentMethod, SubscriptionStatus
-from app.services.payments import pay_invoice
+from app.gateways.base import PaymentGateway
+from app.models import Invoice, InvoiceStatus, Payment, PaymentMethod, SubscriptionStatus
+from app.services import charges
+from app.services.payments import add_card, pay_invoice, start_card_setup
 from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
-from tests.hardening.support import CountingGateway
+from tests.payment_support import Browser, RecordingGateway
 from tests.unit.portal_support import ACTOR, access_to
 
 
@@ -28,41 +36,62 @@ def _open_invoice(database: Database, access: PortalAccess) -> str:
         ).first() or pytest.fail("the past-due demo customer has an open invoice")
 
 
-def _default_card_ends_in(database: Database, access: PortalAccess, last4: str) -> None:
+def _card(database: Database, access: PortalAccess, gateway: PaymentGateway, number: str) -> None:
+    """The customer's new default card, saved through the gateway."""
     with database.transaction() as session:
-        card = session.scalars(
-            select(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id, PaymentMethod.is_default)
-        ).one()
-        card.last4 = last4
-
-
-def _pay(database: Database, access: PortalAccess, invoice_id: str, gateway: CountingGateway) -> str:
+        secret = start_card_setup(session=session, access=access, gateway=gateway).client_secret
+    result = Browser(gateway).confirm_setup(secret, number)
     with database.transaction() as session:
-        paid = pay_invoice(
-            session=session, access=access, invoice_id=invoice_id, gateway=gateway, actor=ACTOR, clock=_clock
+        add_card(
+            session=session,
+            access=access,
+            setup_result=result,
+            cardholder_name="Pat Doe",
+            gateway=gateway,
+            actor=ACTOR,
+            clock=_clock,
+            make_default=True,
         )
-    return paid.status
 
 
-def test_a_charge_whose_transaction_was_lost_is_not_charged_again_on_retry(database: Database) -> None:
+def _pay(database: Database, access: PortalAccess, invoice_id: str, gateway: PaymentGateway) -> str:
+    outcome = pay_invoice(
+        database=database, access=access, invoice_id=invoice_id, gateway=gateway, actor=ACTOR, clock=_clock
+    )
+    return outcome.invoice.status
+
+
+def test_a_charge_whose_outcome_was_lost_is_asked_again_with_the_same_key(
+    database: Database, gateway: PaymentGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
-    invoice_id, gateway = _open_invoice(database, access), CountingGateway()
-    _default_card_ends_in(database, access, "4242")
-    with pytest.raises(Unavailable), database.transaction() as session:
-        pay_invoice(session=session, access=access, invoice_id=invoice_id, gateway=gateway, actor=ACTOR, clock=_clock)
-        raise Unavailable()  # the card was charged, then the commit failed: the invoice is still open
-    assert gateway.charges == 1
-    assert _pay(database, access, invoice_id, gateway) == "paid"  # the customer clicks Pay now again
-    assert gateway.charges == 1
+    with database.transaction() as session:
+        session.execute(delete(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id))
+    _card(database, access, gateway, "4242 4242 4242 4242")
+    invoice_id, recording = _open_invoice(database, access), RecordingGateway(gateway)
+    record = charges.apply_payment_result
+
+    def database_lost(**_arguments: object) -> None:
+        raise Unavailable()  # the card was charged, then recording it failed: the invoice is still open
+
+    monkeypatch.setattr(charges, "apply_payment_result", database_lost)
+    with pytest.raises(Unavailable):
+        _pay(database, access, invoice_id, recording)
+    monkeypatch.setattr(charges, "apply_payment_result", record)
+    assert _pay(database, access, invoice_id, recording) == "paid"  # the customer clicks Pay now again
+    assert len(recording.charges) == 2 and recording.charged == 1  # asked twice, with one idempotency key
+    with database.transaction() as session:
+        statuses = session.scalars(select(Payment.status).where(Payment.invoice_id == invoice_id)).all()
+    assert statuses == [PaymentStatus.SUCCEEDED]
 
 
-def test_after_a_decline_each_new_attempt_is_a_new_charge(database: Database) -> None:
+def test_after_a_decline_each_new_attempt_is_a_new_charge(database: Database, gateway: PaymentGateway) -> None:
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
-    invoice_id, gateway = _open_invoice(database, access), CountingGateway()
-    _default_card_ends_in(database, access, "0341")  # saved, but declined when charged
-    assert _pay(database, access, invoice_id, gateway) == "open"
-    assert _pay(database, access, invoice_id, gateway) == "open"  # asking the bank again, not its old answer
-    assert gateway.charges == 2
-    _default_card_ends_in(database, access, "4242")  # e.g. the customer fixed it with the bank
-    assert _pay(database, access, invoice_id, gateway) == "paid"
-    assert gateway.charges == 3
+    invoice_id, recording = _open_invoice(database, access), RecordingGateway(gateway)
+    _card(database, access, gateway, "4000 0000 0000 0341")  # saved, but declined when charged
+    assert _pay(database, access, invoice_id, recording) == "open"
+    assert _pay(database, access, invoice_id, recording) == "open"  # asking the bank again, not its old answer
+    assert recording.charged == 2
+    _card(database, access, gateway, "4242 4242 4242 4242")  # the customer adds a card that works
+    assert _pay(database, access, invoice_id, recording) == "paid"
+    assert recording.charged == 3

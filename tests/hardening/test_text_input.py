@@ -14,18 +14,21 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from app.config import load_settings
 from app.db import Database
 from app.errors import ValidationFailed
+from app.gateways import build_gateway
 from app.models import PaymentMethod, Subscription
 from app.services.merchants import get_account_details, update_account_details
-from app.services.payments import TestGateway, add_card
+from app.services.payments import add_card, start_card_setup
 from app.services.portal import cancel_subscription, update_billing_details, update_shipping
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import get_portal_settings, save_portal_settings
-from app.views import Address, BillingDetailsInput, CardInput, ShippingInput
-from tests.conftest import DEMO_NOW
+from app.views import Address, BillingDetailsInput, ShippingInput
+from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
 from tests.hardening.payloads import CONTROL_CHARACTER_PAYLOADS, XSS_PAYLOADS, fits, too_long
 from tests.hardening.support import snapshot
+from tests.payment_support import Browser
 from tests.unit.portal_support import ACTOR, access_to
 
 # Writes `value` into one field through its service and returns what was stored (raises ValidationFailed).
@@ -120,10 +123,23 @@ def cancellation_comment(database: Database, access: PortalAccess, value: str) -
     return comment
 
 
+GATEWAY = build_gateway(load_settings(secret_key=TEST_SECRET_KEY, _env_file=None))
+
+
 def cardholder_name(database: Database, access: PortalAccess, value: str) -> str:
-    card = CardInput(number="4242424242424242", expiry="12/30", cvc="123", cardholder_name=value)
     with database.transaction() as session:
-        method = add_card(session=session, access=access, card=card, gateway=TestGateway(), actor=ACTOR, clock=_clock)
+        secret = start_card_setup(session=session, access=access, gateway=GATEWAY).client_secret
+    result = Browser(GATEWAY).confirm_setup(secret, "4242 4242 4242 4242")
+    with database.transaction() as session:
+        method = add_card(
+            session=session,
+            access=access,
+            setup_result=result,
+            cardholder_name=value,
+            gateway=GATEWAY,
+            actor=ACTOR,
+            clock=_clock,
+        )
         stored = session.get_one(PaymentMethod, method.id)
         name = stored.cardholder_name
         session.delete(stored)  # the same card is added again with the next value

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from typing import ClassVar
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
+from app.enums import PaymentStatus
+from app.gateways.base import ChargeRequest, GatewayPayment, PaymentGateway
 from app.models import (
     Customer,
     Event,
@@ -19,6 +20,7 @@ from app.models import (
     InvoiceLine,
     InvoiceStatus,
     Merchant,
+    Payment,
     PaymentMethod,
     PortalSettings,
     Price,
@@ -27,33 +29,18 @@ from app.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from app.services.billing import RETRY_DELAYS, CardOnFile, ChargeResult, advance
+from app.services.billing import advance
+from app.services.charges import RETRY_DELAYS
+from app.services.events import SYSTEM
 from app.services.leases import acquire_lease
-from app.services.payments import TestGateway
+from app.services.payments import add_card, complete_payment, payment_authentication, start_card_setup
+from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
+from tests.payment_support import Browser, RecordingGateway
 
 PERIOD_END = DEMO_NOW + timedelta(days=10)
 # Monthly periods keep the day of the month: 6 Dec 2026, 6 Jan 2027, ...
 MONTH_STARTS = [PERIOD_END.replace(year=2026 + (11 + n) // 12, month=(11 + n) % 12 + 1) for n in range(4)]
-
-
-class CardGateway:
-    """Decides by the stored last 4 digits, like the test gateway; remembers every charge."""
-
-    FAILURES: ClassVar[dict[str, str]] = {
-        "0002": "Your card was declined.",
-        "9995": "Your card has insufficient funds.",
-    }
-
-    def __init__(self) -> None:
-        self.charges: list[tuple[str, int, str]] = []
-
-    def charge_card_on_file(
-        self, *, card: CardOnFile, amount_minor: int, currency: str, idempotency_key: str, now: datetime
-    ) -> ChargeResult:
-        self.charges.append((card.last4, amount_minor, idempotency_key))
-        failure = self.FAILURES.get(card.last4)
-        return ChargeResult(succeeded=failure is None, failure_message=failure or "")
 
 
 def add_subscription(
@@ -118,9 +105,11 @@ def event_types(database: Database, subscription_id: str) -> list[str]:
         )
 
 
-def test_cancel_at_period_end_keeps_the_subscription_active_until_the_period_ends(database: Database) -> None:
+def test_cancel_at_period_end_keeps_the_subscription_active_until_the_period_ends(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database, cancel_at_period_end=True)
-    gateway = CardGateway()
+    gateway = RecordingGateway(test_gateway)
 
     advance(database=database, now=PERIOD_END - timedelta(seconds=1), gateway=gateway)
     before = subscription_state(database, subscription_id)
@@ -133,16 +122,18 @@ def test_cancel_at_period_end_keeps_the_subscription_active_until_the_period_end
     assert not after.cancel_at_period_end
     assert invoices_of(database, subscription_id) == []
     assert event_types(database, subscription_id) == ["customer.subscription.deleted"]
-    assert not [charge for charge in gateway.charges if charge[0] == "4242" and charge[1] == 1800]
+    assert not [charge for charge in gateway.charges if charge.last4 == "4242" and charge.amount_minor == 1800]
 
 
-def test_renewal_with_a_good_card_pays_the_new_invoice_and_starts_the_next_period(database: Database) -> None:
+def test_renewal_with_a_good_card_pays_the_new_invoice_and_starts_the_next_period(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database)
     with database.transaction() as session:
         next_number = session.scalars(
             select(Merchant.next_invoice_number).where(Merchant.invoice_prefix == "ACME")
         ).one()
-    gateway = CardGateway()
+    gateway = RecordingGateway(test_gateway)
 
     result = advance(database=database, now=PERIOD_END + timedelta(minutes=1), gateway=gateway)
 
@@ -164,9 +155,11 @@ def test_renewal_with_a_good_card_pays_the_new_invoice_and_starts_the_next_perio
     ]
 
 
-def test_a_declined_card_is_retried_after_1_3_and_5_days_then_the_subscription_is_unpaid(database: Database) -> None:
+def test_a_declined_card_is_retried_after_1_3_and_5_days_then_the_subscription_is_unpaid(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database, last4="0002")
-    gateway = CardGateway()
+    gateway = RecordingGateway(test_gateway)
     advance(database=database, now=PERIOD_END, gateway=gateway)
     [invoice] = invoices_of(database, subscription_id)
     assert subscription_state(database, subscription_id).status == SubscriptionStatus.PAST_DUE
@@ -186,7 +179,8 @@ def test_a_declined_card_is_retried_after_1_3_and_5_days_then_the_subscription_i
     assert moment == PERIOD_END + timedelta(days=9)
     assert invoice.status == InvoiceStatus.OPEN and invoice.next_payment_attempt is None
     assert subscription.status == SubscriptionStatus.UNPAID
-    assert [key for last4, _, key in gateway.charges if last4 == "0002"] == [f"{invoice.id}:{n}" for n in range(1, 5)]
+    keys = [charge.idempotency_key for charge in gateway.charges if charge.metadata["invoice"] == invoice.id]
+    assert len(keys) == len(set(keys)) == 4  # a new attempt, and so a new key, for every retry
     types = event_types(database, subscription_id)
     assert types.count("invoice.payment_failed") == 4
     assert types[-1] == "customer.subscription.updated"  # past_due → unpaid
@@ -194,13 +188,14 @@ def test_a_declined_card_is_retried_after_1_3_and_5_days_then_the_subscription_i
 
 def test_after_the_last_failed_retry_the_subscription_is_canceled_when_the_merchant_chose_so(
     database: Database,
+    test_gateway: PaymentGateway,
 ) -> None:
     subscription_id = add_subscription(database, last4="9995")
     with database.transaction() as session:
         merchant_id = session.get_one(Subscription, subscription_id).merchant_id
         session.get_one(PortalSettings, merchant_id).failed_payment_action = FailedPaymentAction.CANCEL
 
-    advance(database=database, now=PERIOD_END + timedelta(days=9), gateway=CardGateway())
+    advance(database=database, now=PERIOD_END + timedelta(days=9), gateway=RecordingGateway(test_gateway))
 
     subscription = subscription_state(database, subscription_id)
     assert subscription.status == SubscriptionStatus.CANCELED
@@ -209,11 +204,11 @@ def test_after_the_last_failed_retry_the_subscription_is_canceled_when_the_merch
     assert event_types(database, subscription_id)[-1] == "customer.subscription.deleted"
 
 
-def test_a_trial_end_starts_the_first_paid_period(database: Database) -> None:
+def test_a_trial_end_starts_the_first_paid_period(database: Database, test_gateway: PaymentGateway) -> None:
     trial_end = DEMO_NOW + timedelta(days=3)
     subscription_id = add_subscription(database, status=SubscriptionStatus.TRIALING, trial_end=trial_end)
 
-    advance(database=database, now=trial_end, gateway=CardGateway())
+    advance(database=database, now=trial_end, gateway=RecordingGateway(test_gateway))
 
     subscription = subscription_state(database, subscription_id)
     [invoice] = invoices_of(database, subscription_id)
@@ -222,10 +217,10 @@ def test_a_trial_end_starts_the_first_paid_period(database: Database) -> None:
     assert invoice.period_start == trial_end and invoice.status == InvoiceStatus.PAID
 
 
-def test_running_twice_for_the_same_moment_changes_nothing(database: Database) -> None:
+def test_running_twice_for_the_same_moment_changes_nothing(database: Database, test_gateway: PaymentGateway) -> None:
     subscription_id = add_subscription(database, last4="0002")
     moment = PERIOD_END + timedelta(days=2)
-    gateway = CardGateway()
+    gateway = RecordingGateway(test_gateway)
 
     def snapshot() -> tuple[int, int, int, list[tuple[str, int]]]:
         with database.transaction() as session:
@@ -246,10 +241,10 @@ def test_running_twice_for_the_same_moment_changes_nothing(database: Database) -
     assert first[3][0][1] == 2  # the first charge and the retry after one day
 
 
-def test_advance_catches_up_period_by_period(database: Database) -> None:
+def test_advance_catches_up_period_by_period(database: Database, test_gateway: PaymentGateway) -> None:
     subscription_id = add_subscription(database)
 
-    advance(database=database, now=PERIOD_END + timedelta(days=95), gateway=CardGateway())
+    advance(database=database, now=PERIOD_END + timedelta(days=95), gateway=RecordingGateway(test_gateway))
 
     invoices = invoices_of(database, subscription_id)
     assert [invoice.period_start for invoice in invoices] == MONTH_STARTS
@@ -258,9 +253,11 @@ def test_advance_catches_up_period_by_period(database: Database) -> None:
     assert sorted(invoice.number for invoice in invoices) == [invoice.number for invoice in invoices]
 
 
-def test_one_invoice_per_subscription_period_is_enforced_by_the_database(database: Database) -> None:
+def test_one_invoice_per_subscription_period_is_enforced_by_the_database(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database)
-    advance(database=database, now=PERIOD_END, gateway=CardGateway())
+    advance(database=database, now=PERIOD_END, gateway=RecordingGateway(test_gateway))
     [invoice] = invoices_of(database, subscription_id)
 
     with pytest.raises(IntegrityError), database.transaction() as session:
@@ -277,19 +274,19 @@ def test_one_invoice_per_subscription_period_is_enforced_by_the_database(databas
         )
 
 
-def test_two_concurrent_runs_do_the_work_once(database: Database) -> None:
+def test_two_concurrent_runs_do_the_work_once(database: Database, test_gateway: PaymentGateway) -> None:
     subscription_id = add_subscription(database)
 
-    class BlockingGateway(CardGateway):
+    class BlockingGateway(RecordingGateway):
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__(test_gateway)
             self.charging = threading.Event()
             self.may_finish = threading.Event()
 
-        def charge_card_on_file(self, **kwargs: object) -> ChargeResult:
+        def charge(self, request: ChargeRequest) -> GatewayPayment:
             self.charging.set()
             assert self.may_finish.wait(10)
-            return super().charge_card_on_file(**kwargs)  # type: ignore[arg-type]
+            return super().charge(request)
 
     gateway = BlockingGateway()
     results = []
@@ -305,16 +302,19 @@ def test_two_concurrent_runs_do_the_work_once(database: Database) -> None:
     assert second.skipped
     assert len(results) == 1 and not results[0].skipped
     assert len(invoices_of(database, subscription_id)) == 1
-    assert len({key for _, _, key in gateway.charges}) == len(gateway.charges)
+    assert len({charge.idempotency_key for charge in gateway.charges}) == len(gateway.charges)
 
 
-def test_a_lease_left_by_a_crashed_run_expires(database: Database) -> None:
+def test_a_lease_left_by_a_crashed_run_expires(database: Database, test_gateway: PaymentGateway) -> None:
     held = acquire_lease(
         database=database, name="billing-clock", holder="crashed", now=DEMO_NOW, ttl=timedelta(minutes=5)
     )
-    blocked = advance(database=database, now=DEMO_NOW, gateway=CardGateway(), clock=lambda: DEMO_NOW)
+    blocked = advance(database=database, now=DEMO_NOW, gateway=RecordingGateway(test_gateway), clock=lambda: DEMO_NOW)
     later = advance(
-        database=database, now=DEMO_NOW, gateway=CardGateway(), clock=lambda: DEMO_NOW + timedelta(minutes=6)
+        database=database,
+        now=DEMO_NOW,
+        gateway=RecordingGateway(test_gateway),
+        clock=lambda: DEMO_NOW + timedelta(minutes=6),
     )
     assert held and blocked.skipped and not later.skipped
 
@@ -329,11 +329,11 @@ def test_a_lease_left_by_a_crashed_run_expires(database: Database) -> None:
     ],
 )
 def test_the_built_in_test_gateway_decides_renewals_by_the_stored_card(
-    database: Database, last4: str, status: SubscriptionStatus, failure: str | None
+    database: Database, test_gateway: PaymentGateway, last4: str, status: SubscriptionStatus, failure: str | None
 ) -> None:
     subscription_id = add_subscription(database, last4=last4)
 
-    advance(database=database, now=PERIOD_END, gateway=TestGateway())
+    advance(database=database, now=PERIOD_END, gateway=test_gateway)
 
     assert subscription_state(database, subscription_id).status == status
     with database.transaction() as session:
@@ -344,3 +344,73 @@ def test_the_built_in_test_gateway_decides_renewals_by_the_stored_card(
     assert [(data["object"]["last_payment_error"] or {}).get("message") for data in failures] == (
         [failure] if failure else []
     )
+
+
+def _subscription_with_gateway_card(database: Database, gateway: PaymentGateway, number: str) -> tuple[str, str]:
+    """A clock-test subscription whose only card was saved through `gateway` (as the portal saves it)."""
+    subscription_id = add_subscription(database)
+    with database.transaction() as session:
+        subscription = session.get_one(Subscription, subscription_id)
+        session.execute(delete(PaymentMethod).where(PaymentMethod.customer_id == subscription.customer_id))
+        access = PortalAccess("pl_test", subscription.merchant_id, subscription.customer_id, "")
+        secret = start_card_setup(session=session, access=access, gateway=gateway).client_secret
+    result = Browser(gateway).confirm_setup(secret, number)
+    with database.transaction() as session:
+        add_card(
+            session=session,
+            access=access,
+            setup_result=result,
+            cardholder_name="Clock Test",
+            gateway=gateway,
+            actor=SYSTEM,
+            clock=lambda: DEMO_NOW,
+        )
+    return subscription_id, subscription.customer_id
+
+
+def test_renewals_are_charged_off_session_with_each_gateway(database: Database, gateway: PaymentGateway) -> None:
+    paying, _ = _subscription_with_gateway_card(database, gateway, "4242 4242 4242 4242")
+    failing, _ = _subscription_with_gateway_card(database, gateway, "4000 0000 0000 0341")
+
+    advance(database=database, now=PERIOD_END, gateway=gateway)
+
+    assert [invoice.status for invoice in invoices_of(database, paying)] == [InvoiceStatus.PAID]
+    assert subscription_state(database, paying).status == SubscriptionStatus.ACTIVE
+    assert subscription_state(database, failing).status == SubscriptionStatus.PAST_DUE  # dunning starts
+    [invoice] = invoices_of(database, failing)
+    assert (invoice.status, invoice.attempt_count) == (InvoiceStatus.OPEN, 1)
+    assert invoice.next_payment_attempt == PERIOD_END + RETRY_DELAYS[0]
+    with database.transaction() as session:
+        payments = session.scalars(
+            select(Payment).where(Payment.invoice_id.in_([invoice.id, invoices_of(database, paying)[0].id]))
+        ).all()
+    assert sorted(payment.status for payment in payments) == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
+    assert all(payment.off_session for payment in payments)
+    # Stripe names the payment intent of a decline in its error; localstripe does not, so only the paid one has it.
+    assert all((p.gateway_payment_id or "").startswith("pi_") for p in payments if p.status == PaymentStatus.SUCCEEDED)
+
+
+def test_a_renewal_that_needs_3d_secure_waits_for_the_customer(database: Database, gateway: PaymentGateway) -> None:
+    subscription_id, customer_id = _subscription_with_gateway_card(database, gateway, "4000 0025 0000 3155")
+
+    advance(database=database, now=PERIOD_END, gateway=gateway)
+
+    assert subscription_state(database, subscription_id).status == SubscriptionStatus.PAST_DUE
+    [invoice] = invoices_of(database, subscription_id)
+    assert "invoice.payment_action_required" in event_types(database, subscription_id)
+    access = PortalAccess("pl_test", invoice.merchant_id, customer_id, "")
+    with database.transaction() as session:
+        authentication = payment_authentication(session=session, access=access, invoice_id=invoice.id, gateway=gateway)
+    confirmation = Browser(gateway).authenticate_payment(authentication.client_secret, approve=True)
+    done = complete_payment(
+        database=database,
+        access=access,
+        invoice_id=invoice.id,
+        confirmation=confirmation,
+        gateway=gateway,
+        actor=SYSTEM,
+        clock=lambda: PERIOD_END + timedelta(hours=1),
+    )
+    assert (done.status, done.subscription_status) == ("paid", SubscriptionStatus.ACTIVE)
+    advance(database=database, now=PERIOD_END + RETRY_DELAYS[0], gateway=gateway)  # nothing left to retry
+    assert [invoice.status for invoice in invoices_of(database, subscription_id)] == [InvoiceStatus.PAID]

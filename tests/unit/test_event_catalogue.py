@@ -18,15 +18,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.config import Settings, load_settings
 from app.db import Database
 from app.enums import CancelMode, EventType, PauseDuration, SubscriptionStatus
 from app.errors import LinkExpired
+from app.gateways import build_gateway
 from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, Price, Subscription
 from app.services.api_objects import EVENT_OBJECTS, InvoiceObject, SubscriptionObject
 from app.services.billing import advance
 from app.services.events import SYSTEM, event_data, record_event
-from app.services.payments import TestGateway, add_card, pay_invoice, remove_card, set_default_card
+from app.services.payments import pay_invoice, remove_card, set_default_card
 from app.services.portal import (
     cancel_scheduled_change,
     cancel_subscription,
@@ -46,12 +47,14 @@ from app.services.portal_links import (
     revoke_link,
 )
 from app.services.webhooks import event_payload
-from app.views import Address, BillingDetailsInput, CardInput, ShippingInput
-from tests.conftest import DEMO_NOW
+from app.views import Address, BillingDetailsInput, ShippingInput
+from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
+from tests.payment_support import add_card_through
 from tests.unit.portal_support import ACTOR, access_to, set_portal_settings
 from tests.unit.test_billing import PERIOD_END, add_subscription
 
 GOOD_CARD = "4242 4242 4242 4242"
+GATEWAY = build_gateway(load_settings(secret_key=TEST_SECRET_KEY, _env_file=None))  # the built-in test gateway
 
 
 def _clock() -> datetime:
@@ -81,7 +84,7 @@ def _billing_clock(database: Database) -> None:
     arguments: dict[str, Any] = {"access": access, "subscription_id": pausing, "actor": ACTOR}
     with database.transaction() as session:
         pause_subscription(session=session, **arguments, duration=PauseDuration.UNTIL_RESUMED, clock=_clock)
-    advance(database=database, now=PERIOD_END, gateway=TestGateway())
+    advance(database=database, now=PERIOD_END, gateway=GATEWAY)
     with database.transaction() as session:
         resume_subscription(session=session, **arguments, clock=lambda: PERIOD_END + timedelta(days=1))
 
@@ -125,7 +128,6 @@ def _portal_customer(database: Database) -> None:
     """Billing details, shipping, a card added as the default, the old default back, the new card removed."""
     access = access_to(database)
     berlin = Address(line1="Hauptstraße 5", city="Berlin", postal_code="10115", country="DE")
-    gateway = TestGateway()
     with database.transaction() as session:
         arguments: dict[str, Any] = {"session": session, "access": access, "actor": ACTOR, "clock": _clock}
         update_billing_details(**arguments, details=BillingDetailsInput(name="Jenny Rosen", address=berlin))
@@ -133,16 +135,17 @@ def _portal_customer(database: Database) -> None:
         old_default = session.scalars(
             select(PaymentMethod.id).where(PaymentMethod.customer_id == access.customer_id, PaymentMethod.is_default)
         ).one()
-        card = CardInput(number=GOOD_CARD, expiry="12/30", cvc="123", cardholder_name="Jenny Rosen")
-        added = add_card(**arguments, card=card, gateway=gateway, make_default=True)
+    added = add_card_through(GATEWAY, database, access, GOOD_CARD, make_default=True, clock=_clock)
+    with database.transaction() as session:
+        arguments = {"session": session, "access": access, "actor": ACTOR, "clock": _clock}
         set_default_card(**arguments, payment_method_id=old_default)
-        remove_card(**arguments, payment_method_id=added.id)
+        remove_card(**arguments, payment_method_id=added.id, gateway=GATEWAY)
 
 
 def _portal_payments(database: Database) -> None:
-    """A past-due customer's invoice: declined with one card, then paid with another (the subscription recovers)."""
+    """A past-due customer's invoice: its bank asks for 3-D Secure with one card, another is declined, a third pays
+    it (the subscription recovers)."""
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
-    gateway = TestGateway()
     with database.transaction() as session:
         invoice_id = session.scalars(
             select(Invoice.id).where(Invoice.customer_id == access.customer_id, Invoice.status == InvoiceStatus.OPEN)
@@ -151,12 +154,10 @@ def _portal_payments(database: Database) -> None:
             select(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id, PaymentMethod.is_default)
         ).one()
         card.exp_year = 2030
-    for last4 in ("0341", "4242"):
+    for last4 in ("3155", "0341", "4242"):
         with database.transaction() as session:
             session.get_one(PaymentMethod, card.id).last4 = last4
-            pay_invoice(
-                session=session, access=access, invoice_id=invoice_id, gateway=gateway, actor=ACTOR, clock=_clock
-            )
+        pay_invoice(database=database, access=access, invoice_id=invoice_id, gateway=GATEWAY, actor=ACTOR, clock=_clock)
 
 
 def _links(database: Database, settings: Settings) -> None:

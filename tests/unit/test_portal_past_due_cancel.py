@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.db import Database
 from app.enums import CancelMode, InvoiceStatus, SubscriptionStatus
 from app.models import Invoice, PortalSettings, Subscription
-from app.services.billing import RETRY_DELAYS, advance
+from app.services.billing import advance
+from app.services.charges import RETRY_DELAYS
 from app.services.portal import cancel_subscription, load_portal_data, undo_cancellation
 from app.services.portal_links import PortalAccess
 from tests.unit.portal_support import ACTOR

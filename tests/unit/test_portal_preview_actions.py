@@ -2,7 +2,7 @@ import pytest
 
 from app.errors import Forbidden, NotFound
 from app.services.portal import sample_invoices, sample_portal_data
-from app.views import BillingDetailsInput, CardInput, ShippingInput
+from app.views import BillingDetailsInput, ShippingInput
 from components.portal import PREVIEW_MESSAGE, PreviewActions
 from tests.conftest import DEMO_NOW
 
@@ -34,12 +34,15 @@ def test_without_a_full_invoice_list_the_first_page_is_what_there_is() -> None:
         lambda actions: actions.undo_cancellation("sub_sample2"),
         lambda actions: actions.preview_plan_change("sub_sample1", "price_sample_pro_month", 1),
         lambda actions: actions.change_plan("sub_sample1", "price_sample_pro_month", 1),
-        lambda actions: actions.add_card(CardInput("4242424242424242", "12/30", "123", "Jenny Rosen"), True),
+        lambda actions: actions.start_card_setup(),
+        lambda actions: actions.add_card("seti_sample", "Jenny Rosen", True),
         lambda actions: actions.set_default_card("pm_sample2"),
         lambda actions: actions.remove_card("pm_sample2"),
         lambda actions: actions.update_billing_details(BillingDetailsInput(name="J")),
         lambda actions: actions.update_shipping(ShippingInput(name="J")),
         lambda actions: actions.pay_invoice("in_sample1"),
+        lambda actions: actions.payment_authentication("in_sample1"),
+        lambda actions: actions.complete_payment("in_sample1", "pi_sample"),
         lambda actions: actions.invoice_pdf("in_sample1", "en_US"),
     ],
 )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.enums import PriceInterval
 from app.errors import Forbidden, NotFound, ValidationFailed
+from app.gateways.base import PaymentGateway
 from app.models import (
     CancelMode,
     Event,
@@ -22,7 +23,6 @@ from app.models import (
 )
 from app.periods import add_interval, prorate
 from app.services.billing import advance
-from app.services.payments import TestGateway
 from app.services.portal import (
     cancel_subscription,
     change_plan,
@@ -281,7 +281,9 @@ def test_switching_to_yearly_restarts_the_period_and_charges_the_full_year(datab
     assert view.current_period_start == DEMO_NOW and view.current_period_end == preview.next_renewal
 
 
-def test_downgrade_credit_is_taken_off_the_next_renewal_invoice(database: Database) -> None:
+def test_downgrade_credit_is_taken_off_the_next_renewal_invoice(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     access = access_to(database)
     prices = _prices(database, access.merchant_id)
     sub_id = _on_plan(database, access, prices["Business monthly"], 1)
@@ -295,7 +297,7 @@ def test_downgrade_credit_is_taken_off_the_next_renewal_invoice(database: Databa
         assert (
             list_invoices(session=session, access=access, status=None, page=1, page_size=100).invoices[0].id != draft.id
         )
-    advance(database=database, now=preview.next_renewal + timedelta(minutes=1), gateway=TestGateway())
+    advance(database=database, now=preview.next_renewal + timedelta(minutes=1), gateway=test_gateway)
     with database.transaction() as session:
         renewal = session.scalars(
             select(Invoice)

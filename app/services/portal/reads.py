@@ -31,6 +31,7 @@ from app.services.portal_settings import branding_image_url, get_portal_settings
 from app.services.resource_views import (
     customer_view,
     invoice_view,
+    invoices_awaiting_authentication,
     payment_method_view,
     price_view,
     subscription_view,
@@ -88,8 +89,9 @@ def _invoice_page(session: Session, access: PortalAccess, status: str | None, pa
             .limit(page_size + 1)
         )
     )
+    waiting = invoices_awaiting_authentication(session, rows[:page_size])
     return InvoicePage(
-        invoices=tuple(invoice_view(invoice) for invoice in rows[:page_size]),
+        invoices=tuple(invoice_view(invoice, requires_action=invoice.id in waiting) for invoice in rows[:page_size]),
         status_filter=status,
         page=page,
         has_next=len(rows) > page_size,
@@ -165,7 +167,9 @@ def list_invoices(
 def get_invoice(*, session: Session, access: PortalAccess, invoice_id: str) -> InvoiceView:
     """One of the customer's invoices with its lines."""
     enabled_settings(session=session, access=access, feature="invoice_history")
-    return invoice_view(owned_invoice(session, access, invoice_id), with_lines=True)
+    invoice = owned_invoice(session, access, invoice_id)
+    waiting = invoices_awaiting_authentication(session, (invoice,))
+    return invoice_view(invoice, with_lines=True, requires_action=invoice.id in waiting)
 
 
 def compose_portal_view(

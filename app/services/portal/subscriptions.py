@@ -27,7 +27,8 @@ from app.models import (
 )
 from app.periods import add_interval, prorate
 from app.services.api_objects import InvoiceObject, SubscriptionObject
-from app.services.billing import RETRY_DELAYS, allocate_invoice_number
+from app.services.billing import allocate_invoice_number
+from app.services.charges import RETRY_DELAYS
 from app.services.events import Actor
 from app.services.portal.access import (
     enabled_settings,
