@@ -442,6 +442,7 @@ class CardElementConfig:
     gateway: str  # "test" or "stripe"
     script_url: str  # the gateway's SDK to load first ("" for the built-in test gateway)
     publishable_key: str
+    stand_in: bool = False  # the SDK is a test server's stand-in (localstripe), loaded in a scope of its own
 
 
 @dataclass(frozen=True, slots=True)

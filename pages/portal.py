@@ -225,7 +225,7 @@ def register(context: AppContext) -> None:
             show_unavailable()
             return
         set_page_language(view.locale)
-        ui.add_head_html(head_html(gateway.script_url))
+        ui.add_head_html(head_html(payments.card_element(gateway)))
         with portal_frame(view):
             client = ui.context.client
             portal_view(

@@ -32,6 +32,9 @@ PUBLIC_PREFIXES = (
     "/media/",
     "/docs",
     "/openapi.json",
+    "/payments/",  # the card element's script, loaded by portal pages
+    "/test-gateway/",  # the built-in test gateway's tokenisation, called by the card element
+    "/webhooks/",  # the payment gateway's signed events
 )
 USER_KEY = "merchant_user_id"
 # In the (signed) session cookie between `/login/complete` and the next request, which moves the user into the new

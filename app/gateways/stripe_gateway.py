@@ -78,6 +78,7 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         self.publishable_key = publishable_key
         self.script_url = js_url
+        self.script_is_stand_in = js_url != STRIPE_JS
 
     def browser_sources(self) -> BrowserSources:
         if self.script_url == STRIPE_JS:  # what Stripe's CSP guide lists for Stripe.js with card Elements
@@ -208,10 +209,8 @@ class StripeGateway:
             raise InvalidWebhook(str(error)) from None
         subject = event.data.object
         if event.type in PAYMENT_EVENTS:
-            metadata = subject.get("metadata") or {}
-            return (
-                GatewayEvent(event.id, event.type, payment=_payment(subject), payment_id=metadata.get("payment", "")),
-            )
+            payment_id = str((subject.to_dict().get("metadata") or {}).get("payment", ""))
+            return (GatewayEvent(event.id, event.type, payment=_payment(subject), payment_id=payment_id),)
         if event.type in CARD_EVENTS:
             return (GatewayEvent(event.id, event.type, payment_method_id=subject.id),)
         return (GatewayEvent(event.id, event.type),)

@@ -132,6 +132,7 @@ class TestGateway:
     name = "test"
     script_url = ""  # the portal's own card element file has the test gateway's inputs
     publishable_key = ""
+    script_is_stand_in = False
     sends_webhooks = False
 
     def __init__(self, secret_key: str) -> None:

@@ -50,8 +50,12 @@ WEBHOOK_PATH = "/webhooks/{gateway}"
 
 
 def card_element(gateway: PaymentGateway) -> CardElementConfig:
+    """What the portal's pages load for the gateway's card element."""
     return CardElementConfig(
-        gateway=gateway.name, script_url=gateway.script_url, publishable_key=gateway.publishable_key
+        gateway=gateway.name,
+        script_url=gateway.script_url,
+        publishable_key=gateway.publishable_key,
+        stand_in=gateway.script_is_stand_in,
     )
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from nicegui import context, run, ui
+from nicegui import Client, context, run, ui
 
 from app.colors import LIGHT_TEXT, readable_color_on, readable_text_on
 from app.errors import DomainError, Forbidden, NotFound, Unavailable, ValidationFailed
@@ -82,6 +82,11 @@ class Portal:
         self.theme = PortalTheme.of(view.settings)
         self._on_change = on_change
         self._client = context.client
+
+    @property
+    def client(self) -> Client:
+        """The page's client, which outlives the dialog or section an action started in."""
+        return self._client
 
     def notify(self, message: str, kind: NotifyKind = "positive") -> None:
         """Tell the customer how an action went; works after the dialog that started it was closed and removed."""

@@ -16,6 +16,35 @@ window.portalCardElement = (() => {
     throw new Error(`card element host ${id} not found`);
   }
 
+  const standIns = {}; // script URL -> its loading
+
+  function loadStandIn(url) {
+    // A stand-in Stripe.js (localstripe's mock, for tests) declares a global `class Element`, which as a <script>
+    // would shadow the DOM's Element for every script on the page (Quasar checks `instanceof Element`); so it is
+    // evaluated in a function scope, where it still defines window.Stripe. The real Stripe.js is a <script> tag.
+    if (!standIns[url]) {
+      standIns[url] = fetch(url)
+        .then((response) => response.text())
+        .then((source) => {
+          const scoped = new Proxy(document, {
+            get: (target, key) =>
+              key === "currentScript"
+                ? { src: url }
+                : typeof target[key] === "function"
+                  ? target[key].bind(target)
+                  : target[key],
+          });
+          new Function("document", source)(scoped);
+        });
+    }
+    return standIns[url];
+  }
+
+  async function stripe(config) {
+    if (config.stand_in_script) await loadStandIn(config.stand_in_script);
+    return Stripe(config.publishable_key);
+  }
+
   function failure(error) {
     const known = error && typeof error === "object" ? error : {};
     return { error: { code: known.code || "", decline_code: known.decline_code || "" } };
@@ -122,7 +151,7 @@ window.portalCardElement = (() => {
       element.replaceChildren();
       const state = { config };
       if (config.gateway === "stripe") {
-        state.stripe = Stripe(config.publishable_key);
+        state.stripe = await stripe(config);
         state.card = state.stripe.elements().create("card");
         state.card.mount(element);
       } else {
@@ -145,8 +174,7 @@ window.portalCardElement = (() => {
 
     async confirmPayment(config, clientSecret, paymentMethod) {
       if (config.gateway !== "stripe") return confirmTestPayment(clientSecret);
-      const stripe = Stripe(config.publishable_key);
-      const result = await stripe.confirmCardPayment(clientSecret, { payment_method: paymentMethod });
+      const result = await (await stripe(config)).confirmCardPayment(clientSecret, { payment_method: paymentMethod });
       // The app asks Stripe itself how the payment stands; the browser's word is not taken for it.
       return result.error ? failure(result.error) : { confirmation: result.paymentIntent.id };
     },

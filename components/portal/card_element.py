@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from nicegui import ui
+from nicegui import Client, ui
 
 from app.views import CardElementConfig
 
@@ -30,9 +30,12 @@ class CardResult:
     decline_code: str = ""
 
 
-def head_html(script_url: str) -> str:
-    """The script tags a page with a card element needs: the gateway's SDK (if any), then the card element file."""
-    sdk = f'<script src="{_attribute(script_url)}"></script>' if script_url else ""
+def head_html(config: CardElementConfig) -> str:
+    """The script tags a page with a card element needs: the gateway's SDK (a stand-in is loaded by the card element
+    itself), then the card element's own file."""
+    sdk = (
+        f'<script src="{_attribute(config.script_url)}"></script>' if config.script_url and not config.stand_in else ""
+    )
     return f'{sdk}<script src="{SCRIPT_URL}"></script>'
 
 
@@ -73,9 +76,11 @@ class CardElement(ui.element):
         return _result(answer, "setup_result")
 
 
-async def confirm_payment(config: CardElementConfig, client_secret: str, payment_method_id: str) -> CardResult:
+async def confirm_payment(
+    client: Client, config: CardElementConfig, client_secret: str, payment_method_id: str
+) -> CardResult:
     """Let the customer authenticate a payment with their bank (3-D Secure), in the browser, with the gateway."""
-    answer = await ui.run_javascript(
+    answer = await client.run_javascript(
         f"return await portalCardElement.confirmPayment({_config_json(config)}, {json.dumps(client_secret)}, "
         f"{json.dumps(payment_method_id)})",
         timeout=CONFIRM_TIMEOUT,
@@ -84,4 +89,7 @@ async def confirm_payment(config: CardElementConfig, client_secret: str, payment
 
 
 def _config_json(config: CardElementConfig) -> str:
-    return json.dumps({"gateway": config.gateway, "publishable_key": config.publishable_key})
+    stand_in = config.script_url if config.stand_in else ""
+    return json.dumps(
+        {"gateway": config.gateway, "publishable_key": config.publishable_key, "stand_in_script": stand_in}
+    )

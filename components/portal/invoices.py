@@ -176,27 +176,38 @@ async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button, dialog: 
 async def _authenticate(
     portal: Portal, invoice: InvoiceView, button: ui.button, dialog: ui.dialog | None = None
 ) -> None:
-    """Confirm Payment: the customer answers their bank's 3-D Secure check in the browser, then it is recorded."""
+    """Confirm payment: the customer answers their bank's 3-D Secure check in the browser, then it is recorded.
+
+    The invoice's dialog closes first, since the bank's check overlays the page; `button` may go with it.
+    """
     done, authentication = await portal.act(
-        lambda: portal.actions.payment_authentication(invoice.id), buttons=(button,)
+        lambda: portal.actions.payment_authentication(invoice.id), buttons=_alive(button)
     )
     if not done or authentication is None:
         return
     if dialog is not None:
         dialog.close()
-    button.disable()
+    guarded = _alive(button)
+    for element in guarded:
+        element.disable()
     try:
         result = await confirm_payment(
-            authentication.element, authentication.client_secret, authentication.payment_method_id
+            portal.client, authentication.element, authentication.client_secret, authentication.payment_method_id
         )
     finally:
-        if not button.is_deleted:
-            button.enable()
+        for element in guarded:
+            if not element.is_deleted:
+                element.enable()
     done, outcome = await portal.act(
-        lambda: portal.actions.complete_payment(invoice.id, result.value), buttons=(button,)
+        lambda: portal.actions.complete_payment(invoice.id, result.value), buttons=_alive(button)
     )
     if done and outcome is not None:
         _report(portal, invoice, outcome, button)
+
+
+def _alive(button: ui.button) -> tuple[ui.button, ...]:
+    """The button to guard against a second click, unless its dialog has been closed and removed."""
+    return () if button.is_deleted else (button,)
 
 
 def _report(portal: Portal, invoice: InvoiceView, outcome: ChargeOutcome, button: ui.button) -> None:

@@ -85,13 +85,19 @@ class Screen:
 
 
 # The portal's states and dialogs: name, whose portal, what to open.
+def card_element(page: Page) -> None:
+    expect(page.get_by_role("region", name="Payment method").get_by_label("Card number")).to_be_visible()
+
+
 PORTAL_STATES: list[tuple[str, Callable[[Site], str], tuple[Callable[[Page], None], ...]]] = [
     ("active", portal, ()),
     ("paused", paused_portal, ()),
     ("cancel", portal, (click("Cancel subscription", within="Subscriptions"),)),
     ("switch-plan", portal, (click("Update subscription", within="Subscriptions"),)),
     ("pause", portal, (click("Pause subscription", within="Subscriptions"),)),
-    ("add-card", portal, (click("Add payment method", within="Payment method"),)),
+    # The add-card form opens in place (a modal would trap the focus away from the bank's 3-D Secure page), with
+    # the gateway's card element mounted in it.
+    ("add-card", portal, (click("Add payment method", within="Payment method", opens_dialog=False), card_element)),
     ("billing-details", portal, (click("Update billing details", within="Billing details"),)),
     ("shipping", portal, (click("Update shipping information", within="Shipping information"),)),
     ("invoice", portal, (click("View invoice", within="Invoice history"),)),

@@ -98,19 +98,20 @@ def test_customer_cancels_undoes_updates_cards_and_details(
     expect(subscriptions.get_by_text(re.compile(r"^Canceled on "))).to_be_visible()
     expect(subscriptions.get_by_role("button", name="Cancel subscription")).to_have_count(0)
 
-    # A declined card is explained and not saved; a good one is.
+    # A declined card is explained and not saved; a good one is (the test gateway's card element; both gateways
+    # in test_payments_e2e.py).
     cards = page.get_by_role("region", name="Payment method")
     cards.get_by_role("button", name="Add payment method").click()
-    dialog.get_by_label("Card number").fill("4000 0000 0000 0002")
-    dialog.get_by_label("Expiry (MM/YY)").fill("12/34")
-    dialog.get_by_label("CVC").fill("123")
-    dialog.get_by_label("Cardholder name").fill("Pat Doe")
-    dialog.get_by_label("Postal code").fill("10115")
-    dialog.get_by_role("button", name="Add card").click()
-    expect(dialog.get_by_role("alert")).to_have_text("Your card was declined.")  # said once, under the number
-    dialog.get_by_label("Card number").fill("4242 4242 4242 4242")
-    dialog.get_by_role("button", name="Add card").click()
-    expect(dialog).to_be_hidden()
+    cards.get_by_label("Card number").fill("4000 0000 0000 0002")
+    cards.get_by_label("Expiry (MM/YY)").fill("12/34")
+    cards.get_by_label("CVC").fill("123")
+    cards.get_by_label("Postal code").fill("10115")
+    cards.get_by_label("Cardholder name").fill("Pat Doe")
+    cards.get_by_role("button", name="Add card").click()
+    expect(cards.get_by_role("alert")).to_have_text("Your card was declined.")  # said once, under the card
+    cards.get_by_label("Card number").fill("4242 4242 4242 4242")
+    cards.get_by_role("button", name="Add card").click()
+    expect(cards.get_by_role("heading", name="Add payment method")).to_be_hidden()
     expect(cards.get_by_text("Visa •••• 4242")).to_be_visible()
     expect(cards.get_by_text("Expires 12/2034")).to_be_visible()
 
