@@ -35,10 +35,10 @@ from app.clock import system_clock
 from app.config import load_settings
 from app.context import AppContext
 from app.db import Database, migrate
+from app.gateways import build_gateway
 from app.models import Customer, Event, EventSource, Subscription, SubscriptionStatus
 from app.services.demo_data import load_demo_data
 from app.services.events import Actor
-from app.services.payments import TestGateway
 from app.services.portal_links import issue_link
 from app.views import Address, BillingDetailsInput, ShippingInput
 from benchmarks.http_load import BROWSER_HEADERS, running_server
@@ -94,9 +94,8 @@ def _prepare(data_dir: Path, customers: int, port: int) -> tuple[AppContext, lis
     migrate(database.engine)
     with database.transaction() as session:
         load_demo_data(session=session, password=PASSWORD, now=system_clock())
-    context = AppContext(settings=settings, database=database)
+    context = AppContext(settings=settings, database=database, gateway=build_gateway(settings))
     simulated: list[SimulatedCustomer] = []
-    gateway = TestGateway()
     with database.transaction() as session:
         subscriptions = list(session.scalars(select(Subscription).order_by(Subscription.id).limit(customers)))
         for subscription in subscriptions:  # every customer starts active, with nothing pending
@@ -114,7 +113,7 @@ def _prepare(data_dir: Path, customers: int, port: int) -> tuple[AppContext, lis
                     customer_id=customer_id,
                     subscription_id=subscription_id,
                     url=f"http://127.0.0.1:{port}/portal/{token}",
-                    actions=LiveActions(context, token, actor, gateway),
+                    actions=LiveActions(context, token, actor, context.gateway),
                 )
             )
     return context, simulated

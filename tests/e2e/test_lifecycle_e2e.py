@@ -15,9 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from app.config import load_settings
+from app.gateways import build_gateway
 from app.models import Invoice, InvoiceStatus, Subscription, SubscriptionStatus
 from app.services.billing import advance
-from app.services.payments import TestGateway
+from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.site import Site, customer_id, own_site, portal_link
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
@@ -68,7 +70,11 @@ def test_customer_pauses_the_clock_pauses_and_resumes_and_the_customer_resumes(p
     shoot(page, "pause-scheduled")
 
     # The billing clock at the end of the paid period: paused, no invoice.
-    advance(database=site.database, now=subscription.current_period_end, gateway=TestGateway())
+    advance(
+        database=site.database,
+        now=subscription.current_period_end,
+        gateway=build_gateway(load_settings(secret_key=TEST_SECRET_KEY, _env_file=None)),
+    )
     page.reload()
     expect(card.get_by_text("Paused", exact=True)).to_be_visible()
     expect(

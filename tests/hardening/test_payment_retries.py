@@ -18,10 +18,10 @@ from app.errors import Unavailable
 from app.gateways.base import PaymentGateway
 from app.models import Invoice, InvoiceStatus, Payment, PaymentMethod, SubscriptionStatus
 from app.services import charges
-from app.services.payments import add_card, pay_invoice, start_card_setup
+from app.services.payments import pay_invoice
 from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
-from tests.payment_support import Browser, RecordingGateway
+from tests.payment_support import RecordingGateway, add_card_through
 from tests.unit.portal_support import ACTOR, access_to
 
 
@@ -34,24 +34,6 @@ def _open_invoice(database: Database, access: PortalAccess) -> str:
         return session.scalars(
             select(Invoice.id).where(Invoice.customer_id == access.customer_id, Invoice.status == InvoiceStatus.OPEN)
         ).first() or pytest.fail("the past-due demo customer has an open invoice")
-
-
-def _card(database: Database, access: PortalAccess, gateway: PaymentGateway, number: str) -> None:
-    """The customer's new default card, saved through the gateway."""
-    with database.transaction() as session:
-        secret = start_card_setup(session=session, access=access, gateway=gateway).client_secret
-    result = Browser(gateway).confirm_setup(secret, number)
-    with database.transaction() as session:
-        add_card(
-            session=session,
-            access=access,
-            setup_result=result,
-            cardholder_name="Pat Doe",
-            gateway=gateway,
-            actor=ACTOR,
-            clock=_clock,
-            make_default=True,
-        )
 
 
 def _pay(database: Database, access: PortalAccess, invoice_id: str, gateway: PaymentGateway) -> str:
@@ -67,7 +49,7 @@ def test_a_charge_whose_outcome_was_lost_is_asked_again_with_the_same_key(
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
     with database.transaction() as session:
         session.execute(delete(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id))
-    _card(database, access, gateway, "4242 4242 4242 4242")
+    add_card_through(gateway, database, access, "4242 4242 4242 4242", make_default=True)
     invoice_id, recording = _open_invoice(database, access), RecordingGateway(gateway)
     record = charges.apply_payment_result
 
@@ -88,10 +70,14 @@ def test_a_charge_whose_outcome_was_lost_is_asked_again_with_the_same_key(
 def test_after_a_decline_each_new_attempt_is_a_new_charge(database: Database, gateway: PaymentGateway) -> None:
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
     invoice_id, recording = _open_invoice(database, access), RecordingGateway(gateway)
-    _card(database, access, gateway, "4000 0000 0000 0341")  # saved, but declined when charged
+    add_card_through(
+        gateway, database, access, "4000 0000 0000 0341", make_default=True
+    )  # saved, but declined when charged
     assert _pay(database, access, invoice_id, recording) == "open"
     assert _pay(database, access, invoice_id, recording) == "open"  # asking the bank again, not its old answer
     assert recording.charged == 2
-    _card(database, access, gateway, "4242 4242 4242 4242")  # the customer adds a card that works
+    add_card_through(
+        gateway, database, access, "4242 4242 4242 4242", make_default=True
+    )  # the customer adds a card that works
     assert _pay(database, access, invoice_id, recording) == "paid"
     assert recording.charged == 3

@@ -20,7 +20,6 @@ from app.errors import ValidationFailed
 from app.gateways import build_gateway
 from app.models import PaymentMethod, Subscription
 from app.services.merchants import get_account_details, update_account_details
-from app.services.payments import add_card, start_card_setup
 from app.services.portal import cancel_subscription, update_billing_details, update_shipping
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import get_portal_settings, save_portal_settings
@@ -28,7 +27,7 @@ from app.views import Address, BillingDetailsInput, ShippingInput
 from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
 from tests.hardening.payloads import CONTROL_CHARACTER_PAYLOADS, XSS_PAYLOADS, fits, too_long
 from tests.hardening.support import snapshot
-from tests.payment_support import Browser
+from tests.payment_support import add_card_through
 from tests.unit.portal_support import ACTOR, access_to
 
 # Writes `value` into one field through its service and returns what was stored (raises ValidationFailed).
@@ -127,19 +126,8 @@ GATEWAY = build_gateway(load_settings(secret_key=TEST_SECRET_KEY, _env_file=None
 
 
 def cardholder_name(database: Database, access: PortalAccess, value: str) -> str:
+    method = add_card_through(GATEWAY, database, access, "4242 4242 4242 4242", cardholder_name=value, clock=_clock)
     with database.transaction() as session:
-        secret = start_card_setup(session=session, access=access, gateway=GATEWAY).client_secret
-    result = Browser(GATEWAY).confirm_setup(secret, "4242 4242 4242 4242")
-    with database.transaction() as session:
-        method = add_card(
-            session=session,
-            access=access,
-            setup_result=result,
-            cardholder_name=value,
-            gateway=GATEWAY,
-            actor=ACTOR,
-            clock=_clock,
-        )
         stored = session.get_one(PaymentMethod, method.id)
         name = stored.cardholder_name
         session.delete(stored)  # the same card is added again with the next value

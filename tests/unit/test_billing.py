@@ -33,10 +33,10 @@ from app.services.billing import advance
 from app.services.charges import RETRY_DELAYS
 from app.services.events import SYSTEM
 from app.services.leases import acquire_lease
-from app.services.payments import add_card, complete_payment, payment_authentication, start_card_setup
+from app.services.payments import complete_payment, payment_authentication
 from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
-from tests.payment_support import Browser, RecordingGateway
+from tests.payment_support import Browser, RecordingGateway, add_card_through
 
 PERIOD_END = DEMO_NOW + timedelta(days=10)
 # Monthly periods keep the day of the month: 6 Dec 2026, 6 Jan 2027, ...
@@ -353,18 +353,7 @@ def _subscription_with_gateway_card(database: Database, gateway: PaymentGateway,
         subscription = session.get_one(Subscription, subscription_id)
         session.execute(delete(PaymentMethod).where(PaymentMethod.customer_id == subscription.customer_id))
         access = PortalAccess("pl_test", subscription.merchant_id, subscription.customer_id, "")
-        secret = start_card_setup(session=session, access=access, gateway=gateway).client_secret
-    result = Browser(gateway).confirm_setup(secret, number)
-    with database.transaction() as session:
-        add_card(
-            session=session,
-            access=access,
-            setup_result=result,
-            cardholder_name="Clock Test",
-            gateway=gateway,
-            actor=SYSTEM,
-            clock=lambda: DEMO_NOW,
-        )
+    add_card_through(gateway, database, access, number, clock=lambda: DEMO_NOW)
     return subscription_id, subscription.customer_id
 
 

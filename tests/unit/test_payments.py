@@ -51,7 +51,7 @@ from app.services.payments import (
 from app.services.portal import get_invoice
 from app.services.portal_links import PortalAccess
 from tests.conftest import DEMO_NOW
-from tests.payment_support import Browser, CardRefusedInBrowser
+from tests.payment_support import Browser, CardRefusedInBrowser, add_card_through
 from tests.unit.portal_support import ACTOR, access_to, set_portal_settings
 
 GOOD = "4242 4242 4242 4242"
@@ -82,8 +82,7 @@ def _save(database: Database, access: PortalAccess, gateway: PaymentGateway, res
 
 def _add(database: Database, access: PortalAccess, gateway: PaymentGateway, number: str = GOOD, **browser):
     """A card added as the portal adds it: setup, the browser confirms it with the gateway, the result is saved."""
-    result = Browser(gateway).confirm_setup(_setup(database, access, gateway), number, **browser)
-    return _save(database, access, gateway, result)
+    return add_card_through(gateway, database, access, number, cardholder_name="Jenny Rosen", clock=_clock, **browser)
 
 
 def _cards(database: Database, access: PortalAccess) -> list[tuple[str, str, bool]]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.enums import CancelMode, InvoiceStatus, PauseDuration, PriceInterval, SubscriptionStatus
 from app.errors import Forbidden, ValidationFailed
+from app.gateways.base import PaymentGateway
 from app.models import Event, Merchant, PortalSettings, Subscription
 from app.periods import add_interval
 from app.services.billing import advance
@@ -19,7 +20,6 @@ from app.services.portal_links import PortalAccess
 from tests.unit.portal_support import ACTOR
 from tests.unit.test_billing import (
     PERIOD_END,
-    CardGateway,
     add_subscription,
     event_types,
     invoices_of,
@@ -61,10 +61,12 @@ def _resume(database: Database, access: PortalAccess, subscription_id: str, now)
         )
 
 
-def test_a_two_period_pause_skips_two_invoices_and_resumes_with_a_fresh_period(database: Database) -> None:
+def test_a_two_period_pause_skips_two_invoices_and_resumes_with_a_fresh_period(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database)
     access = _access(database, subscription_id)
-    gateway = CardGateway()
+    gateway = test_gateway
 
     view = _pause(database, access, subscription_id, PauseDuration.TWO_PERIODS)
     assert view.status == SubscriptionStatus.ACTIVE and view.pause_scheduled
@@ -104,10 +106,12 @@ def test_a_two_period_pause_skips_two_invoices_and_resumes_with_a_fresh_period(d
     assert len(invoices_of(database, subscription_id)) == 1
 
 
-def test_until_resumed_stays_paused_until_the_customer_resumes(database: Database) -> None:
+def test_until_resumed_stays_paused_until_the_customer_resumes(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database)
     access = _access(database, subscription_id)
-    gateway = CardGateway()
+    gateway = test_gateway
     view = _pause(database, access, subscription_id, PauseDuration.UNTIL_RESUMED)
     assert view.pause_resumes_at is None and view.next_invoice_amount is None
 
@@ -129,13 +133,13 @@ def test_until_resumed_stays_paused_until_the_customer_resumes(database: Databas
     assert _resume(database, access, subscription_id, resumed_at) == view  # resuming again changes nothing
 
 
-def test_dont_pause_drops_a_pause_that_has_not_begun(database: Database) -> None:
+def test_dont_pause_drops_a_pause_that_has_not_begun(database: Database, test_gateway: PaymentGateway) -> None:
     subscription_id = add_subscription(database)
     access = _access(database, subscription_id)
     _pause(database, access, subscription_id, PauseDuration.ONE_PERIOD)
     view = _resume(database, access, subscription_id, PERIOD_END - timedelta(days=1))
     assert view.status == SubscriptionStatus.ACTIVE and view.pause_starts_at is None
-    advance(database=database, now=PERIOD_END, gateway=CardGateway())
+    advance(database=database, now=PERIOD_END, gateway=test_gateway)
     assert subscription_state(database, subscription_id).status == SubscriptionStatus.ACTIVE
     assert len(invoices_of(database, subscription_id)) == 1  # renewed as usual
 
@@ -162,11 +166,13 @@ def test_pausing_is_refused_when_off_not_offered_or_not_possible(database: Datab
     assert subscription_state(database, subscription_id).pause_starts_at is None
 
 
-def test_a_paused_subscription_is_canceled_at_once_and_a_pending_pause_is_dropped(database: Database) -> None:
+def test_a_paused_subscription_is_canceled_at_once_and_a_pending_pause_is_dropped(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
     subscription_id = add_subscription(database)
     access = _access(database, subscription_id, cancel_mode=CancelMode.AT_PERIOD_END)
     _pause(database, access, subscription_id, PauseDuration.ONE_PERIOD)
-    advance(database=database, now=PERIOD_END, gateway=CardGateway())
+    advance(database=database, now=PERIOD_END, gateway=test_gateway)
     with database.transaction() as session:
         view = cancel_subscription(
             session=session,
@@ -176,7 +182,7 @@ def test_a_paused_subscription_is_canceled_at_once_and_a_pending_pause_is_droppe
             clock=lambda: PERIOD_END + timedelta(days=3),
         )
     assert view.status == SubscriptionStatus.CANCELED and view.pause_starts_at is None
-    advance(database=database, now=MONTH_1, gateway=CardGateway())
+    advance(database=database, now=MONTH_1, gateway=test_gateway)
     assert invoices_of(database, subscription_id) == []
 
 
