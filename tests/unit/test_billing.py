@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.config import load_settings
 from app.db import Database
 from app.enums import PaymentStatus
+from app.gateways import build_gateway
 from app.gateways.base import ChargeRequest, GatewayPayment, PaymentGateway
 from app.models import (
     Customer,
@@ -35,12 +37,19 @@ from app.services.events import SYSTEM
 from app.services.leases import acquire_lease
 from app.services.payments import complete_payment, payment_authentication
 from app.services.portal_links import PortalAccess
-from tests.conftest import DEMO_NOW
+from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
 from tests.payment_support import Browser, RecordingGateway, add_card_through
 
 PERIOD_END = DEMO_NOW + timedelta(days=10)
 # Monthly periods keep the day of the month: 6 Dec 2026, 6 Jan 2027, ...
 MONTH_STARTS = [PERIOD_END.replace(year=2026 + (11 + n) // 12, month=(11 + n) % 12 + 1) for n in range(4)]
+
+
+class CardGateway(RecordingGateway):
+    """The built-in test gateway, which decides by the stored card's last 4 digits, recording every charge."""
+
+    def __init__(self) -> None:
+        super().__init__(build_gateway(load_settings(secret_key=TEST_SECRET_KEY, _env_file=None)))
 
 
 def add_subscription(

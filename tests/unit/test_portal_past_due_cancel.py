@@ -48,7 +48,7 @@ def test_canceling_at_period_end_stops_retries_now_and_keeps_the_invoice_payable
 
     gateway = CardGateway()
     advance(database=database, now=PERIOD_END + sum(RETRY_DELAYS, timedelta()), gateway=gateway)
-    assert not [charge for charge in gateway.charges if charge[2].startswith(invoice.id)]
+    assert not [charge for charge in gateway.charges if charge.metadata["invoice"] == invoice.id]
     assert invoices_of(database, subscription_id)[0].attempt_count == 1
     with database.transaction() as session:
         data = load_portal_data(session=session, access=access)
