@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "billing-clock"
 LEASE_TTL = timedelta(minutes=5)
 CYCLE = "subscription_cycle"
+DUE_BATCH = 1000  # subscriptions read at a time
 MAX_STEPS_PER_SUBSCRIPTION = 1000  # a guard against a bug looping forever, far above years of monthly periods
 
 
@@ -99,29 +101,43 @@ def advance(
     )
 
 
-def _due_subscription_ids(database: Database, now: datetime) -> list[str]:
-    with database.transaction() as session:
-        period_ends = select(Subscription.id).where(
-            Subscription.status.in_(SubscriptionStatus.on_the_clock()), Subscription.current_period_end <= now
-        )
-        trial_ends = select(Subscription.id).where(
-            Subscription.status == SubscriptionStatus.TRIALING, Subscription.trial_end <= now
-        )
-        retries = (
-            select(Invoice.subscription_id)
-            .join(Subscription, Subscription.id == Invoice.subscription_id)
-            .where(
-                Invoice.status == InvoiceStatus.OPEN,
-                Invoice.next_payment_attempt <= now,
-                Subscription.status.in_(SubscriptionStatus.on_the_clock()),
+def _due_subscription_ids(database: Database, now: datetime) -> Iterator[str]:
+    """The subscriptions with something due, in id order, read DUE_BATCH at a time: memory stays the same however
+    many fall due at once, and one processed is never read again (the next batch starts after it)."""
+    after = ""
+    while True:
+        with database.transaction() as session:
+            period_ends = select(Subscription.id).where(
+                Subscription.status.in_(SubscriptionStatus.on_the_clock()), Subscription.current_period_end <= now
             )
-        )
-        resumes = select(Subscription.id).where(
-            Subscription.status == SubscriptionStatus.PAUSED, Subscription.pause_resumes_at <= now
-        )
-        ids = {*session.scalars(period_ends), *session.scalars(trial_ends), *session.scalars(retries)}
-        ids.update(session.scalars(resumes))
-    return sorted(i for i in ids if i)
+            trial_ends = select(Subscription.id).where(
+                Subscription.status == SubscriptionStatus.TRIALING, Subscription.trial_end <= now
+            )
+            retries = (
+                select(Invoice.subscription_id)
+                .join(Subscription, Subscription.id == Invoice.subscription_id)
+                .where(
+                    Invoice.status == InvoiceStatus.OPEN,
+                    Invoice.next_payment_attempt <= now,
+                    Subscription.status.in_(SubscriptionStatus.on_the_clock()),
+                )
+            )
+            resumes = select(Subscription.id).where(
+                Subscription.status == SubscriptionStatus.PAUSED, Subscription.pause_resumes_at <= now
+            )
+            ids: set[str] = set()
+            for query, column in (
+                (period_ends, Subscription.id),
+                (trial_ends, Subscription.id),
+                (retries, Invoice.subscription_id),
+                (resumes, Subscription.id),
+            ):
+                ids.update(session.scalars(query.where(column > after).order_by(column).limit(DUE_BATCH)))
+        batch = sorted(i for i in ids if i)[:DUE_BATCH]
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1]
 
 
 def _advance_subscription(
