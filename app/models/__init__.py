@@ -233,7 +233,7 @@ class Customer(Base):
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
     tax_id_type: Mapped[str] = mapped_column(String(20), default="")
     tax_id_value: Mapped[str] = mapped_column(String(40), default="")
-    # The customer at the payment gateway (a Stripe `cus_…`), made on first use; `gateway` says whose id it is.
+    # The customer at the payment gateway (Stripe's `cus_…`), made on first use; `gateway` says whose id it is.
     gateway: Mapped[str] = mapped_column(String(20), default="", server_default="")
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -244,7 +244,7 @@ class Customer(Base):
 
 
 class PaymentMethod(Base):
-    """A card on file: only brand, last 4 and expiry, never the number or CVC."""
+    """A card on file: its id at the gateway that saved it (only that one can charge it), brand, last 4, expiry."""
 
     __tablename__ = "payment_methods"
     # Serves the portal's and details page's order (default card first, then oldest) without a sort.
@@ -260,7 +260,6 @@ class PaymentMethod(Base):
     exp_year: Mapped[int] = mapped_column(Integer)
     cardholder_name: Mapped[str] = mapped_column(String(120), default="")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The card's id at the gateway that saved it (`pm_…`); only that gateway can charge it.
     gateway: Mapped[str] = mapped_column(String(20), default="test", server_default="test")
     gateway_payment_method_id: Mapped[str] = mapped_column(String(255), default="", server_default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -471,8 +470,7 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
-# The API's and webhooks' tables, and the payments', live in their own modules; imported here so that `app.models`
-# names every table.
+# The API's, webhooks' and payments' tables live in their own modules; imported here: `app.models` names every table.
 from app.models.developers import ApiKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
 
