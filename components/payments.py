@@ -37,6 +37,7 @@ def gateway_card(gateway: GatewayStatusView, time_zone: str) -> None:
         ui.label(f"Webhook endpoint to register with the gateway: {gateway.webhook_url}").classes(
             "text-body2 break-all"
         )
+        ui.label(f"Its events: {', '.join(gateway.webhook_events)}.").classes("text-body2")
         if gateway.last_webhook_at is None:
             ui.label("No webhook received yet.").classes("text-body2 text-negative").mark("last-webhook")
         else:

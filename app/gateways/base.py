@@ -147,6 +147,11 @@ class PaymentGateway(Protocol):
     @property
     def sends_webhooks(self) -> bool: ...
 
+    @property
+    def webhook_event_types(self) -> tuple[str, ...]:
+        """The event types to register for the gateway's webhook endpoint (the ones the portal applies)."""
+        ...
+
     def browser_sources(self) -> BrowserSources: ...
 
     def router(self) -> APIRouter | None:

@@ -70,6 +70,7 @@ class StripeGateway:
 
     name = "stripe"
     sends_webhooks = True
+    webhook_event_types = (*PAYMENT_EVENTS, *CARD_EVENTS)
 
     def __init__(
         self, *, secret_key: str, publishable_key: str, webhook_secret: str, api_base: str, js_url: str

@@ -134,6 +134,7 @@ class TestGateway:
     publishable_key = ""
     script_is_stand_in = False
     sends_webhooks = False
+    webhook_event_types: tuple[str, ...] = ()
 
     def __init__(self, secret_key: str) -> None:
         self._signer = URLSafeTimedSerializer(secret_key, salt="test-gateway")

@@ -380,5 +380,6 @@ def gateway_status(*, session: Session, gateway: PaymentGateway, public_url: str
         name=gateway.name,
         sends_webhooks=gateway.sends_webhooks,
         webhook_url=public_url + WEBHOOK_PATH.format(gateway=gateway.name),
+        webhook_events=gateway.webhook_event_types,
         last_webhook_at=last,
     )

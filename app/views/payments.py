@@ -71,4 +71,5 @@ class GatewayStatusView:
     name: str
     sends_webhooks: bool
     webhook_url: str
+    webhook_events: tuple[str, ...]  # to register with the gateway for that URL
     last_webhook_at: datetime | None

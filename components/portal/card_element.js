@@ -113,7 +113,9 @@ window.portalCardElement = (() => {
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = label;
-        button.style.cssText = "margin:4px;padding:8px 12px;font:inherit";
+        button.style.cssText = answer
+          ? "margin:4px;padding:8px 12px;font:inherit;border:1px solid #0a2540;border-radius:4px;background:#0a2540;color:#fff;cursor:pointer"
+          : "margin:4px;padding:8px 12px;font:inherit;border:1px solid #0a2540;border-radius:4px;background:#fff;color:#0a2540;cursor:pointer";
         button.addEventListener("click", () => {
           overlay.remove();
           resolve(answer);

@@ -119,6 +119,11 @@ def test_a_succeeded_payment_intent_pays_the_invoice_once(database: Database, st
         "https://billing.example.com/webhooks/stripe",
         DEMO_NOW,
     )
+    assert status.webhook_events == (
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_method.detached",
+    )
 
 
 def test_a_webhook_that_overtakes_the_charges_answer_finds_the_payment_by_its_metadata(
