@@ -44,6 +44,7 @@ test-postgres: $(STAMP) chromium fonts
 		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
 		tests/hardening/test_webhook_ssrf.py tests/hardening/test_sign_in_grants.py \
 		tests/hardening/test_invoice_pdf_locale.py tests/hardening/test_login_lockout.py \
+		tests/hardening/test_link_tokens.py tests/hardening/test_plan_quantity.py \
 		tests/e2e/test_scale_out_e2e.py
 
 # Performance: 100,000 customers, HTTP load, memory, preview latency and the billing clock over 100,000 due

@@ -10,9 +10,13 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-# ASCII control characters other than tab and line breaks: never typed, and PostgreSQL refuses NUL in text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS_MESSAGE = "Remove the invisible control characters."
+# ASCII control characters: never typed into a single-line field (PostgreSQL refuses NUL in text, and a line break
+# in a name or an address line breaks layouts, CSV exports and mail headers). A multi-line field allows tab and line
+# breaks.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+MULTILINE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = "Remove the line breaks, tabs and other invisible control characters."
+MULTILINE_CONTROL_CHARACTERS_MESSAGE = "Remove the invisible control characters."
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
 COUNTRY_NAMES: dict[str, str] = {
     code: name
@@ -62,10 +66,13 @@ def check_color(value: str) -> str | None:
     return None
 
 
-def check_length(value: str, maximum: int, *, required: bool = False) -> str | None:
+def check_length(value: str, maximum: int, *, required: bool = False, multiline: bool = False) -> str | None:
+    """Required, length and control characters: a single-line field refuses tabs and line breaks too."""
     if required and not value.strip():
         return "This field is required."
-    if CONTROL_CHARACTERS.search(value):
+    if multiline and MULTILINE_CONTROL_CHARACTERS.search(value):
+        return MULTILINE_CONTROL_CHARACTERS_MESSAGE
+    if not multiline and CONTROL_CHARACTERS.search(value):
         return CONTROL_CHARACTERS_MESSAGE
     if len(value) > maximum:
         return f"Use at most {maximum} characters ({len(value)} now)."

@@ -9,6 +9,7 @@ from server import background_loops, client_pruning, log_hygiene, request_limits
 from server.merchant_sign_in import MerchantSignInMiddleware
 from server.nicegui_internals import apply_patches
 from server.page_limits import LivePageLimitMiddleware
+from server.same_origin import SameOriginSocketMiddleware
 from server.security_headers import SecurityHeadersMiddleware, content_security_policy
 
 
@@ -27,6 +28,7 @@ def install(context: AppContext) -> None:
         per_link=context.settings.max_pages_per_portal_link,
         per_address=context.settings.max_pages_per_client_address,
     )
+    app.add_middleware(SameOriginSocketMiddleware, public_url=context.settings.effective_public_url)
     # Added last, so outermost: sign-in redirects get the headers too.
     app.add_middleware(
         SecurityHeadersMiddleware,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from app.services.resource_views import link_status
 from app.views import PortalLinkView
 
 TOKEN_SALT = "customer-portal-link"  # noqa: S105 - a purpose label, not a secret
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,8 @@ def open_link(
     *, session: Session, settings: Settings, token: str, actor: Actor | None = None, clock: Clock = system_clock
 ) -> PortalAccess:
     """Verify a token and its row; record the use. Raises LinkExpired, LinkRevoked or LinkInvalid."""
+    if not is_canonical_token(token):
+        raise LinkInvalid()
     serializer = signed_serializer(settings, clock)
     try:
         link_id = serializer.loads(token, max_age=settings.portal_link_ttl_seconds)
@@ -159,6 +164,22 @@ def get_portal_session(
     if link is None or link.merchant_id != merchant_id:
         raise NotFound("portal link")
     return PortalSessionObject.from_row(link, now=clock(), url=url)
+
+
+def is_canonical_token(token: str) -> bool:
+    """Whether `token` is written exactly as it was issued: three parts of unpadded URL-safe base64.
+
+    Decoding forgives padding (`=`) and the unused low bits of a last character, so `token=` or `token` with its last
+    character swapped for a sibling verified too: one link, many spellings (and log or rate-limit keys). Only the
+    spelling that re-encodes to itself is accepted.
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_BASE64URL.fullmatch(part) for part in parts):
+        return False
+    try:
+        return all(base64_encode(base64_decode(part)).decode() == part for part in parts)
+    except BadData:
+        return False
 
 
 def _link_row(session: Session, payload: object, serializer: URLSafeTimedSerializer) -> PortalLink | None:

@@ -101,7 +101,8 @@ def branding_image_url(settings: PortalSettingsView, kind: str) -> str | None:
 def validate_portal_settings(draft: PortalSettingsView) -> dict[str, str]:
     """Field errors of the settings page's draft (empty when it can be saved); keys are the view's field names."""
     errors: dict[str, str | None] = {
-        name: check_length(getattr(draft, name), limit) for name, limit in TEXT_LIMITS.items()
+        name: check_length(getattr(draft, name), limit, multiline=name == "address")
+        for name, limit in TEXT_LIMITS.items()
     }
     if draft.support_email:
         errors["support_email"] = check_email(draft.support_email)

@@ -21,6 +21,16 @@ _Actions = preset(ui.row, classes="gap-2 q-mt-sm")
 _CancelButton = preset(ui.button, props="outline no-caps color=negative")
 
 
+def whole_number(value: object) -> int:
+    """The quantity field's value as a count; 0 (which the plan change refuses) when it is not a whole number.
+
+    The browser's number field rounds, but a client can send any number over the websocket: 1.7 must not become 1.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return 0
+
+
 def price_text(t: PortalText, price: PriceView, quantity: int = 1) -> str:
     """`$29.00 per month`, `$870.00 every 3 months`; with a quantity, the total of all seats."""
     amount = t.money(price.unit_amount * quantity, price.currency)
@@ -259,7 +269,7 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
         confirm.disable()
         latest["request"] += 1
         request = latest["request"]
-        count = int(quantity.value or 0)
+        count = whole_number(quantity.value)
         summary.clear()
         if price_select.value == subscription.price.id and count == subscription.quantity:
             with summary:
@@ -300,7 +310,7 @@ def _switch_dialog(portal: Portal, subscription: SubscriptionView) -> None:
 
     async def change() -> None:
         done, changed = await portal.act(
-            lambda: portal.actions.change_plan(subscription.id, price_select.value, int(quantity.value or 1)),
+            lambda: portal.actions.change_plan(subscription.id, price_select.value, whole_number(quantity.value)),
             buttons=(confirm,),
         )
         if done:

@@ -19,6 +19,8 @@ XSS_PAYLOADS: tuple[str, ...] = (
 )
 # Control characters are never typed; PostgreSQL refuses NUL in text, so they are refused with a message.
 CONTROL_CHARACTER_PAYLOADS: tuple[str, ...] = ("nul\x00byte", "bell\x07and\x1bescape")
+# Line breaks and tabs: refused in single-line fields (names, address lines), kept in multi-line ones.
+LINE_BREAK_PAYLOADS: tuple[str, ...] = ("two\nlines", "carriage\rreturn", "crlf\r\nforged: header", "tab\tseparated")
 
 
 def too_long(limit: int) -> str:

@@ -134,3 +134,14 @@ async def test_a_plain_http_site_never_sends_hsts(user: User) -> None:
     for path in ("/login", "/healthz", "/customers"):
         response = await user.http_client.get(path)
         assert "strict-transport-security" not in response.headers, path
+
+
+async def test_the_api_docs_may_load_swagger_ui_and_nothing_else_may(user: User) -> None:
+    """/docs rendered blank: the CSP blocked Swagger UI's CDN. That page alone may load it."""
+    docs = await user.http_client.get("/docs")
+    scripts = re.findall(r'<script src="([^"]+)"', docs.text)
+    assert scripts and all(src.startswith("https://cdn.jsdelivr.net/") for src in scripts)
+    assert "https://cdn.jsdelivr.net" in csp_directives(docs)["script-src"].split()
+    assert "https://cdn.jsdelivr.net" in csp_directives(docs)["style-src"].split()
+    for path in ("/login", "/openapi.json", "/docs/anything"):
+        assert "cdn.jsdelivr.net" not in (await user.http_client.get(path)).headers["content-security-policy"]

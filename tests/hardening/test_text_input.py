@@ -23,9 +23,16 @@ from app.services.merchants import get_account_details, update_account_details
 from app.services.portal import cancel_subscription, update_billing_details, update_shipping
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import get_portal_settings, save_portal_settings
+from app.validation import CONTROL_CHARACTERS_MESSAGE
 from app.views import Address, BillingDetailsInput, ShippingInput
 from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
-from tests.hardening.payloads import CONTROL_CHARACTER_PAYLOADS, XSS_PAYLOADS, fits, too_long
+from tests.hardening.payloads import (
+    CONTROL_CHARACTER_PAYLOADS,
+    LINE_BREAK_PAYLOADS,
+    XSS_PAYLOADS,
+    fits,
+    too_long,
+)
 from tests.hardening.support import snapshot
 from tests.payment_support import add_card_through
 from tests.unit.portal_support import ACTOR, access_to
@@ -171,6 +178,28 @@ def test_free_text_is_stored_as_typed_within_its_length(database: Database, fiel
         (message,) = failed.value.field_errors.values()
         assert "at most" in message or "control characters" in message
     assert snapshot(database) == before
+
+
+MULTI_LINE = ("settings address", "cancellation comment")
+
+
+@pytest.mark.parametrize("field", [field for field in FREE_TEXT if field not in MULTI_LINE])
+def test_single_line_fields_refuse_line_breaks_and_tabs(database: Database, field: str) -> None:
+    """SECURITY.md says control characters are refused: tab, line feed and carriage return are control characters."""
+    write, _limit = FREE_TEXT[field]
+    access = access_to(database)
+    before = snapshot(database)
+    for payload in LINE_BREAK_PAYLOADS:
+        with pytest.raises(ValidationFailed) as failed:
+            write(database, access, payload)
+        assert list(failed.value.field_errors.values()) == [CONTROL_CHARACTERS_MESSAGE], payload
+    assert snapshot(database) == before
+
+
+@pytest.mark.parametrize("field", MULTI_LINE)
+def test_multi_line_fields_keep_their_line_breaks(database: Database, field: str) -> None:
+    write, _limit = FREE_TEXT[field]
+    assert write(database, access_to(database), "Main Street 1\nBerlin\tDE") == "Main Street 1\nBerlin\tDE"
 
 
 # Structured fields: no payload is a valid email, phone number, https URL, postal code or tax ID.

@@ -80,7 +80,7 @@ def cancel_subscription(
         errors = {}
         if reason and reason not in set(CancellationReason):
             errors["reason"] = N_("Choose one of the reasons.")
-        if message := check_length(comment, MAX_COMMENT_LENGTH):
+        if message := check_length(comment, MAX_COMMENT_LENGTH, multiline=True):
             errors["comment"] = message
         if errors:
             raise ValidationFailed(errors)
@@ -172,7 +172,8 @@ def _plan_change(
         or price.currency != item.price.currency
     ):
         errors["price_id"] = N_("Choose one of the plans offered.")
-    if not 1 <= quantity <= MAX_QUANTITY:
+    # A whole number: 1.7 (which the websocket can carry) is refused, not cut to 1.
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         errors["quantity"] = f"Choose a quantity between 1 and {MAX_QUANTITY}."
     if errors or price is None:
         raise ValidationFailed(errors)
