@@ -98,7 +98,7 @@ def targets_table(targets: list[Target]) -> str:
     ]
     for target in targets:
         baseline = str(target.baseline) if target.baseline is not None else "none: independent of machine speed"
-        ratio = f"{target.value:.3g}" if target.baseline is not None else ""
+        ratio = _number(target.value) if target.baseline is not None else ""
         verdict = "yes" if target.met else "**NO**"
         row = (target.family, str(target.measured), baseline, ratio, target.limit_text, verdict)
         lines.append("| " + " | ".join(row) + " |")

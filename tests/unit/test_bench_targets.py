@@ -7,7 +7,16 @@ import pytest
 
 from benchmarks.queries import QueryResult
 from benchmarks.run import judge
-from benchmarks.targets import Calibration, Figure, Run, Target, append_history, exit_code, history_section
+from benchmarks.targets import (
+    Calibration,
+    Figure,
+    Run,
+    Target,
+    append_history,
+    exit_code,
+    history_section,
+    targets_table,
+)
 
 QUERY = "portal view load"
 
@@ -118,16 +127,27 @@ def run(date: str, targets: list[Target], note: str = "") -> Run:
 
 def test_a_history_section_records_the_ratios_the_absolute_figures_and_the_calibration() -> None:
     section = history_section(
-        run("2026-12-02 07:00 UTC", [query_target(3.4, 0.34), query_target(6.8, 0.34)], note="two busy loops")
+        run("2026-12-02 07:00 UTC", [query_target(3.0, 0.25), query_target(6.0, 0.25)], note="two busy loops")
     )
 
     assert section.startswith("### 2026-12-02 07:00 UTC · quick run · 1 of 2 targets missed\n")
     assert "10,000 customers" in section
     assert "took 31 ms (CPU 31 ms) at the start and 65 ms (CPU 33 ms) at the end" in section
     assert "Conditions: two busy loops." in section
-    row = "| database | portal view load p95: 3.4 CPU ms | primary-key lookup p95: 0.34 CPU ms | 10 | ≤ 14 | yes |"
+    row = "| database | portal view load p95: 3 CPU ms | primary-key lookup p95: 0.25 CPU ms | 12.0 | ≤ 14 | yes |"
     assert row in section
-    assert "| 20 | ≤ 14 | **NO** |" in section
+    assert "| 24.0 | ≤ 14 | **NO** |" in section
+
+
+def test_large_ratios_are_written_out_in_full() -> None:
+    clock = Target(
+        "billing clock",
+        Figure("2,000 subscriptions renewed", 250, "s"),
+        48,
+        baseline=Figure("bulk insert of 2,000 invoice rows", 0.245, "s"),
+    )
+
+    assert "| 1,020 | ≤ 48 | **NO** |" in targets_table([clock])
 
 
 def test_each_run_is_appended_after_the_history_already_written(tmp_path: Path) -> None:
