@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | seed-demo | create-merchant | billing run | webhooks deliver` (--help)."""
+"""Command line: `python -m app migrate | seed-demo | create-merchant | billing run | webhooks | emails` (--help)."""
 
 from __future__ import annotations
 

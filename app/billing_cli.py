@@ -1,4 +1,4 @@
-"""Command line for time-driven work: `python -m app billing run [--now ISO]` and `python -m app webhooks deliver`."""
+"""Command line for time-driven work: `python -m app billing run [--now ISO]`, `webhooks deliver`, `emails send`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.config import Settings, load_settings
 from app.db import Database, ensure_migrated
 from app.gateways import build_gateway
 from app.services.billing import advance
+from app.services.emails import send_due
 from app.services.webhooks import deliver_due, dispatch_events
 
 
@@ -60,6 +61,19 @@ def _webhooks_deliver(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _emails_send(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.smtp_url:
+        print("SMTP_URL is not set: mails are kept in the local outbox (the Emails page), nothing to send.")
+        return 0
+    database = _open_database(settings)
+    now: datetime | None = args.now
+    result = send_due(database=database, settings=settings, clock=(lambda: now) if now else system_clock, limit=10_000)
+    database.dispose()
+    print(f"{result.sent} mails sent, {result.retrying} to retry later, {result.failed} given up.")
+    return 0
+
+
 def add_commands(commands: Any) -> None:
     """Add the `billing` and `webhooks` commands to the CLI's subparsers."""
     billing = commands.add_parser("billing", help="the billing clock").add_subparsers(dest="billing", required=True)
@@ -72,3 +86,7 @@ def add_commands(commands: Any) -> None:
     webhooks.add_parser("deliver", help="queue new events and send the deliveries that are due").set_defaults(
         handler=_webhooks_deliver
     )
+    emails = commands.add_parser("emails", help="the mail queue").add_subparsers(dest="emails", required=True)
+    send = emails.add_parser("send", help="send the queued mails that are due now (SMTP_URL)")
+    send.add_argument("--now", type=aware_datetime, help="as if it were this moment (retries due by then go too)")
+    send.set_defaults(handler=_emails_send)

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="portal-demo", min_length=8)
     smtp_url: str = ""
     mail_from: str = "portal@localhost"
+    # How often the background sender looks for queued mails (independent of the billing clock); 0 = never.
+    email_poll_seconds: float = Field(default=2.0, ge=0)
     allow_insecure_webhooks: bool = False
     billing_clock_interval_seconds: int = Field(default=60, ge=0)
     reconnect_timeout_seconds: float = Field(default=20.0, gt=0)

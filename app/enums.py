@@ -314,3 +314,13 @@ _EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
         "portal_session",
     ),
 }
+
+
+class EmailStatus(StrEnum):
+    """Where a mail is on its way: queued for the sender, being sent (claimed), sent, given up, or kept locally."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    OUTBOX = "outbox"  # no SMTP server configured: kept in the local outbox (the Emails page), never sent

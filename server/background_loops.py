@@ -1,8 +1,10 @@
-"""Background work inside the app: the billing clock every BILLING_CLOCK_INTERVAL_SECONDS and webhook delivery.
+"""Background work inside the app: the billing clock every BILLING_CLOCK_INTERVAL_SECONDS, webhook delivery, and
+the mail queue every EMAIL_POLL_SECONDS (a few seconds, whatever the billing clock's interval).
 
-Both run in worker threads so the UI never waits on them, stop at shutdown, and are safe with several processes: the
-billing clock takes a database lease, webhook deliveries are claimed one by one. An interval of 0 disables both
-(the tests do; `python -m app billing run` and `python -m app webhooks deliver` still work).
+All run in worker threads so the UI never waits on them, stop at shutdown, and are safe with several processes: the
+billing clock takes a database lease, webhook deliveries and mails are claimed one by one. A billing interval of 0
+disables the clock and webhooks (the tests do; `python -m app billing run` and `python -m app webhooks deliver` still
+work); EMAIL_POLL_SECONDS=0 disables the mail sender (`python -m app emails send` still works).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from nicegui import app, background_tasks
 
 from app.context import AppContext
 from app.services.billing import advance
+from app.services.emails import send_due
 from app.services.webhooks import deliver_due, dispatch_events
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,8 @@ WEBHOOK_POLL_SECONDS = 5.0
 
 def install(context: AppContext) -> None:
     interval = context.settings.billing_clock_interval_seconds
-    if interval <= 0:
+    email_poll = context.settings.email_poll_seconds
+    if interval <= 0 and (email_poll <= 0 or not context.settings.smtp_url):
         return
     stopping = threading.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -44,6 +48,13 @@ def install(context: AppContext) -> None:
             allow_loopback=context.settings.allow_insecure_webhooks,
         )
 
+    def run_emails() -> None:
+        result = send_due(
+            database=context.database, settings=context.settings, clock=context.clock, should_stop=stopping.is_set
+        )
+        if result.retrying or result.failed:
+            log.info("Mail queue: %s", result)
+
     async def repeat(work: Callable[[], None], every: float, name: str) -> None:
         while not stopping.is_set():
             try:
@@ -53,12 +64,15 @@ def install(context: AppContext) -> None:
             await asyncio.sleep(every)
 
     def start() -> None:
-        tasks.append(background_tasks.create(repeat(run_billing, interval, "Billing clock"), name="billing-clock"))
-        tasks.append(
-            background_tasks.create(
-                repeat(run_webhooks, min(WEBHOOK_POLL_SECONDS, interval), "Webhook delivery"), name="webhooks"
+        if interval > 0:
+            tasks.append(background_tasks.create(repeat(run_billing, interval, "Billing clock"), name="billing-clock"))
+            tasks.append(
+                background_tasks.create(
+                    repeat(run_webhooks, min(WEBHOOK_POLL_SECONDS, interval), "Webhook delivery"), name="webhooks"
+                )
             )
-        )
+        if email_poll > 0 and context.settings.smtp_url:
+            tasks.append(background_tasks.create(repeat(run_emails, email_poll, "Mail sender"), name="emails"))
 
     def stop() -> None:
         stopping.set()

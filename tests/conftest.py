@@ -20,6 +20,7 @@ from app.db import Database, migrate
 from app.gateways import build_gateway
 from app.gateways.base import PaymentGateway
 from app.services.demo_data import load_demo_data
+from tests.mail_support import smtp_server, smtp_settings  # noqa: F401 - fixtures for every test
 from tests.payment_support import GATEWAYS, gateway_settings
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

@@ -19,7 +19,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -441,25 +440,6 @@ class Event(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
 
 
-class EmailMessage(Base):
-    """A mail the portal sent (or would send): the local outbox when no SMTP server is configured."""
-
-    __tablename__ = "email_messages"
-    __table_args__ = (
-        Index("ix_email_messages_merchant_created", "merchant_id", "created_at"),
-        Index("ix_email_messages_customer_created", "customer_id", "created_at"),
-    )
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("em"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-
 class Lease(Base):
     """A named lock with an expiry, so a background job runs in one process at a time."""
 
@@ -470,8 +450,9 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
-# The API's, webhooks' and payments' tables live in their own modules; imported here: `app.models` names every table.
+# The API's, webhooks', mails' and payments' tables live in their own modules; `app.models` names every table.
 from app.models.developers import ApiKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
+from app.models.emails import EmailMessage  # noqa: E402
 from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
 
 __all__ = [

@@ -86,6 +86,21 @@ def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: st
     return _render(invoice, customer, merchant, settings, logo, reader_locale)
 
 
+def render_invoice_pdf_for_mail(*, session: Session, invoice_id: str) -> tuple[str, bytes]:
+    """An invoice's PDF (file name, bytes) in its customer's language, for a receipt mail; NotFound when it is gone."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound("invoice")
+    customer = session.get(Customer, invoice.customer_id)
+    merchant = session.get(Merchant, invoice.merchant_id)
+    settings = session.get(PortalSettings, invoice.merchant_id)
+    if customer is None or merchant is None or settings is None:
+        raise NotFound("invoice")
+    logo = settings.logo_png if settings.has_logo else None
+    pdf = _render(invoice, customer, merchant, settings, logo, negotiate_locale(customer.locale, ""))
+    return f"{invoice.number or invoice.id}.pdf", pdf
+
+
 @dataclass(frozen=True, slots=True)
 class _Formats:
     """The invoice's words, money and dates in the reader's locale and the merchant's time zone."""

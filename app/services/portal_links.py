@@ -266,7 +266,7 @@ def request_new_link(
 ) -> NewLinkOutcome:
     """Email a fresh link to the address on file for the customer an expired or revoked link was issued to.
 
-    The caller never learns the address. Raises DeliveryFailed when SMTP is configured and refuses the mail.
+    The caller never learns the address. The mail is queued (see app/services/emails.py) and sent within seconds.
     """
     if error.merchant_id is None or error.customer_id is None or isinstance(error, LinkInvalid):
         return NewLinkOutcome.NO_EMAIL

@@ -9,6 +9,7 @@ from datetime import datetime
 from app.enums import (
     BillingField,
     CancelMode,
+    EmailStatus,
     EventSource,
     InvoiceStatus,
     PauseDuration,
@@ -386,7 +387,10 @@ class EmailView:
     subject: str
     body: str
     created_at: datetime
-    sent_at: datetime | None  # None: kept in the local outbox (no SMTP server configured)
+    sent_at: datetime | None  # None: queued, or kept in the local outbox (no SMTP server configured)
+    status: EmailStatus = EmailStatus.OUTBOX
+    kind: str = ""
+    html_body: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.context import AppContext
+from app.enums import EmailStatus
 from app.formatting import format_datetime
 from app.services.emails import list_emails
 from app.views import EmailView
@@ -34,7 +35,10 @@ def emails_page(page: MerchantPage) -> None:
         older.set_visibility(next_cursor is not None)
 
     if page.context.settings.smtp_url:
-        ui.label("Emails are sent through your SMTP server; these are copies.").classes("text-body2 q-mb-md")
+        ui.label(
+            "Emails are queued and sent through your SMTP server within a few seconds; failed sends are retried. "
+            "These are copies."
+        ).classes("text-body2 q-mb-md")
     else:
         ui.label(
             "No SMTP server is configured (SMTP_URL), so emails are not delivered: they are kept here, "
@@ -53,6 +57,15 @@ def emails_page(page: MerchantPage) -> None:
     older.set_visibility(next_cursor is not None)
 
 
+_STATUS_BADGES: dict[EmailStatus, tuple[str, Tone]] = {
+    EmailStatus.OUTBOX: ("In outbox", Tone.NEUTRAL),
+    EmailStatus.QUEUED: ("Queued", Tone.INFO),
+    EmailStatus.SENDING: ("Sending", Tone.INFO),
+    EmailStatus.SENT: ("Sent", Tone.POSITIVE),
+    EmailStatus.FAILED: ("Not delivered", Tone.NEGATIVE),
+}
+
+
 def _email_item(email: EmailView, time_zone: str) -> None:
     with ui.expansion().classes("w-full") as item:
         with item.add_slot("header"), ui.column().classes("w-full gap-0 q-py-xs"):
@@ -61,8 +74,6 @@ def _email_item(email: EmailView, time_zone: str) -> None:
                 ui.label(format_datetime(email.created_at, LOCALE, time_zone)).classes("text-caption text-grey-8")
             with ui.row().classes("items-center gap-2"):
                 ui.label(f"To {email.to_address}").classes("text-caption text-grey-8 break-all")
-                if email.sent_at is None:
-                    status_badge("In outbox", Tone.NEUTRAL)
-                else:
-                    status_badge("Sent", Tone.POSITIVE)
+                label, tone = _STATUS_BADGES[email.status]
+                status_badge(label, tone)
         ui.label(email.body).classes("whitespace-pre-wrap break-all text-body2 font-mono q-pa-sm bg-grey-1")
