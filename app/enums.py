@@ -104,8 +104,15 @@ class ChargeStatus(StrEnum):
 
 
 class PriceInterval(StrEnum):
+    DAY = "day"
+    WEEK = "week"
     MONTH = "month"
     YEAR = "year"
+
+    @property
+    def max_count(self) -> int:
+        """The longest billing cycle is a year, as at Stripe: 365 days, 52 weeks, 12 months or 1 year."""
+        return {"day": 365, "week": 52, "month": 12, "year": 1}[self.value]
 
 
 class CancelMode(StrEnum):

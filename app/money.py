@@ -42,3 +42,13 @@ def format_money(amount_minor: int, currency: str, locale: str = "en_US") -> str
     code = currency.upper()
     value = Decimal(amount_minor).scaleb(-get_currency_precision(code))
     return format_currency(value, code, locale=locale)
+
+
+def parse_money(text: str, currency: str) -> int | None:
+    """`"29.90", "USD"` -> 2990 minor units; None when `text` is not an amount of that currency (`1.234` USD, `-1`,
+    `1e3`, `12.5` JPY). Thousands separators (`1,299.00`) and spaces are allowed."""
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    if not cleaned or not all(ch.isdigit() or ch == "." for ch in cleaned) or cleaned.count(".") > 1:
+        return None
+    value = Decimal(cleaned).scaleb(get_currency_precision(currency.upper()))
+    return int(value) if value == value.to_integral_value() else None

@@ -9,7 +9,11 @@ from app.enums import PriceInterval
 
 
 def add_interval(start: datetime, interval: PriceInterval, count: int = 1) -> datetime:
-    """`start` plus `count` calendar months or years; the day is clamped (31 Jan + 1 month = 28/29 Feb)."""
+    """`start` plus `count` days, weeks, calendar months or years; the day is clamped (31 Jan + 1 month = 28/29 Feb)."""
+    if interval == PriceInterval.DAY:
+        return start + timedelta(days=count)
+    if interval == PriceInterval.WEEK:
+        return start + timedelta(weeks=count)
     months = count * (12 if interval == PriceInterval.YEAR else 1)
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from babel import Locale, UnknownLocaleError
 from nicegui import ui
 
-from app.enums import PriceInterval, SubscriptionStatus
+from app.enums import SubscriptionStatus
 from app.formatting import format_date, format_datetime
 from app.money import format_money
 from app.views import (
@@ -77,8 +77,7 @@ def price_text(subscription: SubscriptionView) -> str:
     """`$58.00 / month (2 × Team monthly)`."""
     price = subscription.price
     amount = format_money(price.unit_amount * subscription.quantity, price.currency, LOCALE)
-    unit = "month" if price.interval == PriceInterval.MONTH else "year"
-    every = f"/ {unit}" if price.interval_count == 1 else f"every {price.interval_count} {unit}s"
+    every = f"/ {price.interval}" if price.interval_count == 1 else f"every {price.interval_count} {price.interval}s"
     seats = f"{subscription.quantity} × " if subscription.quantity > 1 else ""
     return f"{amount} {every} ({seats}{price.nickname or price.product_name})"
 

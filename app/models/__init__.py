@@ -274,8 +274,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-    prices: Mapped[list[Price]] = relationship(back_populates="product")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Price(Base):
@@ -292,8 +291,9 @@ class Price(Base):
     interval: Mapped[PriceInterval] = mapped_column(_enum(PriceInterval))
     interval_count: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    product: Mapped[Product] = relationship(back_populates="prices")
+    product: Mapped[Product] = relationship()
 
 
 class Subscription(Base):

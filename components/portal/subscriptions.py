@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.enums import CancellationReason, CancelMode, PriceInterval, SubscriptionStatus
+from app.i18n import N_
 from app.views import PriceView, SubscriptionView
 from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, section
@@ -35,14 +36,23 @@ def price_text(t: PortalText, price: PriceView, quantity: int = 1) -> str:
     """`$29.00 per month`, `$870.00 every 3 months`; with a quantity, the total of all seats."""
     amount = t.money(price.unit_amount * quantity, price.currency)
     if price.interval_count == 1:
-        per = t("{amount} per month") if price.interval == PriceInterval.MONTH else t("{amount} per year")
-        return per.format(amount=amount)
-    every = (
-        t("{amount} every {count} months")
-        if price.interval == PriceInterval.MONTH
-        else t("{amount} every {count} years")
-    )
-    return every.format(amount=amount, count=price.interval_count)
+        return t(_PER[price.interval]).format(amount=amount)
+    return t(_EVERY[price.interval]).format(amount=amount, count=price.interval_count)
+
+
+# Literal msgids marked with N_ (not built from the interval's name), so that the translation check finds each one.
+_PER = {
+    PriceInterval.DAY: N_("{amount} per day"),
+    PriceInterval.WEEK: N_("{amount} per week"),
+    PriceInterval.MONTH: N_("{amount} per month"),
+    PriceInterval.YEAR: N_("{amount} per year"),
+}
+_EVERY = {
+    PriceInterval.DAY: N_("{amount} every {count} days"),
+    PriceInterval.WEEK: N_("{amount} every {count} weeks"),
+    PriceInterval.MONTH: N_("{amount} every {count} months"),
+    PriceInterval.YEAR: N_("{amount} every {count} years"),
+}
 
 
 def subscriptions_section(portal: Portal) -> None:
