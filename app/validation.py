@@ -24,6 +24,25 @@ COUNTRY_NAMES: dict[str, str] = {
     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 }
 TIME_ZONES = frozenset(available_timezones())
+HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+HANDLE_MAX_LENGTH = 40
+
+
+def check_handle(value: str) -> str | None:
+    """A merchant's handle names its sign-in address (/p/login/{handle}): lower-case letters, digits and hyphens."""
+    if not value:
+        return "Choose a handle for your sign-in address."
+    if len(value) < 2 or len(value) > HANDLE_MAX_LENGTH:
+        return f"Use 2 to {HANDLE_MAX_LENGTH} characters."
+    if not HANDLE.fullmatch(value):
+        return "Use only lower-case letters, digits and hyphens, starting and ending with a letter or digit."
+    return None
+
+
+def handle_from_name(name: str) -> str:
+    """A handle suggested by a business name: "Acme Cloud, Inc." -> "acme-cloud-inc" (may be empty)."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return "-".join(words)[:HANDLE_MAX_LENGTH].strip("-")
 
 
 def check_email(value: str) -> str | None:

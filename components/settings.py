@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from app.validation import HEX_COLOR
-from components.dialogs import Handler, confirm_dialog
+from components.dialogs import Handler, confirm_dialog, copy_text
 
 PREVIEW_MARKER = "portal-preview"
 # On wide screens the toolbar stays in view below the fixed one-line header (65 px), and the preview below the
@@ -135,3 +135,13 @@ def color_swatch(color: str, label: str) -> None:
         if HEX_COLOR.fullmatch(color):
             dot.style(f"background-color: {color}")
         ui.label(f"{label} {color}").classes("text-caption")
+
+
+def copyable_address(label: str, address: str, *, copy_label: str) -> ui.input:
+    """A read-only address with a copy button (for the merchant to paste into their website)."""
+    field = ui.input(label, value=address).props("outlined dense readonly").classes("w-full")
+    with field.add_slot("append"):
+        ui.button(icon="content_copy", on_click=lambda: copy_text(address, "Copied to the clipboard")).props(
+            f'flat round dense aria-label="{copy_label}"'
+        )
+    return field

@@ -90,6 +90,7 @@ class Merchant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("acct"))
     public_business_name: Mapped[str] = mapped_column(String(60))
+    handle: Mapped[str] = mapped_column(String(40), unique=True, default=lambda: f"m-{secrets.token_hex(5)}")
     legal_name: Mapped[str] = mapped_column(String(120), default="")
     support_email: Mapped[str] = mapped_column(String(254), default="")
     support_phone: Mapped[str] = mapped_column(String(32), default="")
@@ -163,7 +164,6 @@ class PortalSettings(Base):
 
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # Branding
     icon_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     logo_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     has_icon: Mapped[bool] = mapped_column(Boolean, default=False)

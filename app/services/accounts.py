@@ -16,6 +16,7 @@ from app.clock import Clock, system_clock
 from app.config import Settings
 from app.errors import LoginLocked, ValidationFailed
 from app.models import LoginFailure, Merchant, MerchantUser, PortalSettings, SignInGrant
+from app.services.merchants import unused_handle
 from app.services.portal_links import signed_serializer
 from app.validation import check_email, check_length, normalize_email
 from app.views import SignedInUser
@@ -188,7 +189,7 @@ def create_merchant(*, session: Session, business_name: str, email: str, passwor
         errors["email"] = "A merchant user with this email already exists."
     if errors:
         raise ValidationFailed(errors)
-    merchant = Merchant(public_business_name=business_name.strip())
+    merchant = Merchant(public_business_name=business_name.strip(), handle=unused_handle(session, business_name))
     session.add(merchant)
     session.flush()
     session.add(PortalSettings(merchant_id=merchant.id))

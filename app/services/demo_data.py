@@ -103,6 +103,7 @@ def _describe_merchant(
     session: Session, merchant_id: str, legal_name: str, prefix: str, email: str, time_zone: str
 ) -> None:
     merchant = session.get_one(Merchant, merchant_id)
+    merchant.handle = "globex" if prefix == "GLX" else "acme"  # their sign-in pages: /p/login/acme, /p/login/globex
     merchant.legal_name = legal_name
     merchant.invoice_prefix = prefix
     merchant.support_email = email

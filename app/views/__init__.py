@@ -33,6 +33,7 @@ class AccountDetails:
 
     merchant_id: str
     public_business_name: str
+    handle: str = ""  # the sign-in address's last part: /p/login/{handle}
     legal_name: str = ""
     support_email: str = ""
     support_phone: str = ""

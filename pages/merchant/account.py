@@ -9,6 +9,7 @@ from nicegui import ui
 from app.context import AppContext
 from app.services.merchants import (
     SUPPORTED_CURRENCIES,
+    sign_in_address,
     update_account_details,
     validate_account_details,
 )
@@ -60,6 +61,16 @@ def account_page(page: MerchantPage) -> None:
             "text-caption text-grey-7"
         )
         form.add("public_business_name", text_field("Public business name", saved.public_business_name, max_length=60))
+        form.add(
+            "handle",
+            text_field(
+                "Handle",
+                saved.handle,
+                max_length=40,
+                hint=f"Lower-case letters, digits and hyphens. Customers sign in at "
+                f"{sign_in_address(page.context.settings, '<handle>')}",
+            ),
+        )
         form.add("legal_name", text_field("Legal business name", saved.legal_name, max_length=120))
         with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
             form.add("support_email", text_field("Support email", saved.support_email, input_type="email"))

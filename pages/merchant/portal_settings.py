@@ -14,6 +14,7 @@ from app.context import AppContext
 from app.enums import BillingField, CancelMode, PauseDuration
 from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
 from app.services.customers import list_customers
+from app.services.merchants import sign_in_address
 from app.services.portal import merchant_prices
 from app.services.portal_preview import (
     PreviewCustomer,
@@ -38,6 +39,7 @@ from components.portal.text import PortalText
 from components.settings import (
     SettingsToolbar,
     color_swatch,
+    copyable_address,
     portal_preview_region,
     settings_card,
     settings_layout,
@@ -260,6 +262,13 @@ class PortalSettingsEditor(SettingsEditor):
         with settings_card("Business name", "Customers see your public business name in the portal."):
             ui.label(self.page.account.public_business_name).classes("text-body1 text-weight-medium")
             ui.link("Go to Account details", "/settings/account")
+        with settings_card(
+            "Sign-in page",
+            "Customers enter their email on this page and get a link to their portal. Put it on your website.",
+        ):
+            address = sign_in_address(self.page.context.settings, self.page.account.handle)
+            copyable_address("Sign-in address", address, copy_label="Copy the sign-in address")
+            ui.label("Change the handle at its end in Account details.").classes("text-caption text-grey-8")
 
     def _functionality(self) -> None:
         draft = self.draft

@@ -32,3 +32,21 @@ async def test_saving_changes_the_business_name_in_the_header(user: User) -> Non
     await user.should_see("Saved")
     await user.open("/settings/account")
     await user.should_see(kind=ui.label, content="Acme Hosting")
+
+
+async def test_a_taken_or_bad_handle_is_refused_with_a_clear_error(user: User) -> None:
+    await log_in(user)
+    (save,) = user.find(kind=ui.button, content="Save").elements
+    user.find("Handle").clear().type("acme_cloud")
+    assert "lower-case letters" in (_error_of(user, "Handle") or "")
+    assert not save.enabled
+    user.find("Handle").clear().type("globex")
+    assert _error_of(user, "Handle") is None
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("This handle is taken. Choose another one.")
+    user.find("Handle").clear().type("acme-hosting")
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Saved")
+    await user.open("/settings/portal")
+    (address,) = user.find(kind=ui.input, content="Sign-in address").elements
+    assert address.value.endswith("/p/login/acme-hosting")
