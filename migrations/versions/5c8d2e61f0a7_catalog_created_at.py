@@ -1,7 +1,7 @@
 """products and prices record when they were made (lists newest first; day and week intervals need no schema change)
 
 Revision ID: 5c8d2e61f0a7
-Revises: a8d3f5c2e917
+Revises: a8d3f5c2e917, e7c2a9d4b813 (also joins the two heads that landed at once)
 Create Date: 2026-12-02 13:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models
 
 revision: str = "5c8d2e61f0a7"
-down_revision: str | None = "a8d3f5c2e917"
+down_revision: str | tuple[str, ...] | None = ("a8d3f5c2e917", "e7c2a9d4b813")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
