@@ -203,7 +203,10 @@ class EventType(StrEnum):
     changed fields' old values) on `*.updated` events; `resource` names the object (`data.object.object`).
     """
 
+    CUSTOMER_CREATED = "customer.created"
     CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_DELETED = "customer.deleted"
+    CUSTOMER_SUBSCRIPTION_CREATED = "customer.subscription.created"
     CUSTOMER_SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     CUSTOMER_SUBSCRIPTION_DELETED = "customer.subscription.deleted"
     CUSTOMER_SUBSCRIPTION_PAUSED = "customer.subscription.paused"
@@ -249,10 +252,25 @@ class EventType(StrEnum):
 
 
 _EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
+    EventType.CUSTOMER_CREATED: (
+        "Customer created",
+        "A customer was added: through the API, the dashboard or an import.",
+        "customer",
+    ),
     EventType.CUSTOMER_UPDATED: (
         "Customer updated",
-        "A customer changed their billing details, shipping information or default card.",
+        "A customer's details changed: billing details, shipping, default card or metadata, in the portal or by you.",
         "customer",
+    ),
+    EventType.CUSTOMER_DELETED: (
+        "Customer deleted",
+        "A customer was deleted: their portal links stop working and live subscriptions end; history is kept.",
+        "customer",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_CREATED: (
+        "Subscription created",
+        "A subscription was started for a customer: trialing, active, or incomplete until its first invoice is paid.",
+        "subscription",
     ),
     EventType.CUSTOMER_SUBSCRIPTION_UPDATED: (
         "Subscription updated",

@@ -10,7 +10,16 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    """The object does not exist, or does not belong to whoever asked (never tell which)."""
+    """The object does not exist, or does not belong to whoever asked (never tell which).
+
+    `kind` names what was looked for ("customer"); `param` the input that named it, when it was one (the API's
+    error says which).
+    """
+
+    def __init__(self, kind: str = "", *, param: str | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.param = param
 
 
 class Forbidden(DomainError):

@@ -123,40 +123,6 @@ class MerchantUser(Base):
     merchant: Mapped[Merchant] = relationship(back_populates="users")
 
 
-class LoginFailure(Base):
-    """One failed merchant login; recent rows for an email and client address lock that client out for a while,
-    recent rows for an email from all addresses slow its sign-ins down."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_email_created", "email", "created_at"),
-        Index("ix_login_failures_email_client_created", "email", "client_address", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    # The client's IP address (from X-Forwarded-For behind a trusted proxy); 45 characters fit any IPv6 address.
-    client_address: Mapped[str] = mapped_column(String(45), default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class SignInGrant(Base):
-    """One sign-in on its way from the password form to a new session; each step can be taken once.
-
-    The grant (`/login/complete?grant=…`) names this row, and so does the hand-over that `/login/complete` leaves in
-    the new session's cookie: `redeemed_at` records the grant's use, `handed_over_at` the new session taking the
-    user over (or a sign-out that revoked it), so neither a grant nor a cookie captured on the way works twice.
-    """
-
-    __tablename__ = "sign_in_grants"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=lambda: secrets.token_urlsafe(32))
-    user_id: Mapped[str] = mapped_column(ForeignKey("merchant_users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
-    redeemed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    handed_over_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-
 class PortalSettings(Base):
     """How a merchant's customer portal looks and what customers may do in it."""
 
@@ -232,6 +198,8 @@ class Customer(Base):
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
     tax_id_type: Mapped[str] = mapped_column(String(20), default="")
     tax_id_value: Mapped[str] = mapped_column(String(40), default="")
+    # The merchant's own key-value pairs (`metadata` in the API; the attribute name is SQLAlchemy's).
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict, server_default="{}")
     # The customer at the payment gateway (Stripe's `cus_…`), made on first use; `gateway` says whose id it is.
     gateway: Mapped[str] = mapped_column(String(20), default="", server_default="")
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
@@ -298,10 +266,15 @@ class Price(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (Index("ix_subscriptions_customer_created", "customer_id", "created_at"),)
+    # Newest first per customer, merchant and status, as the API lists them (keyset pages without a sort).
+    __table_args__ = (
+        Index("ix_subscriptions_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_subscriptions_merchant_created", "merchant_id", "created_at", "id"),
+        Index("ix_subscriptions_merchant_status_created", "merchant_id", "status", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("sub"))
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
     current_period_start: Mapped[datetime] = mapped_column()
@@ -346,7 +319,9 @@ class Invoice(Base):
         # Newest first with the id as tie-breaker, as the invoice lists page through them: no sort needed.
         Index("ix_invoices_customer_created", "customer_id", "created_at", "id"),
         Index("ix_invoices_customer_status_created", "customer_id", "status", "created_at", "id"),
-        Index("ix_invoices_subscription", "subscription_id"),
+        Index("ix_invoices_subscription", "subscription_id", "created_at", "id"),
+        Index("ix_invoices_merchant_created", "merchant_id", "created_at", "id"),
+        Index("ix_invoices_merchant_status_created", "merchant_id", "status", "created_at", "id"),
         # The billing clock creates at most one invoice per subscription period, however often it runs.
         UniqueConstraint("subscription_id", "billing_reason", "period_start", name="uq_invoices_subscription_period"),
     )
@@ -450,10 +425,11 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
-# The API's, webhooks', mails' and payments' tables live in their own modules; `app.models` names every table.
-from app.models.developers import ApiKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
+# The API's, webhooks', mails', payments' and sign-in tables live in their own modules; `app.models` names every table.
+from app.models.developers import ApiKey, IdempotencyKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from app.models.emails import EmailMessage  # noqa: E402
 from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
+from app.models.sign_in import LoginFailure, SignInGrant  # noqa: E402
 
 __all__ = [
     "ApiKey",
@@ -461,6 +437,7 @@ __all__ = [
     "Customer",
     "EmailMessage",
     "Event",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "Lease",
@@ -474,6 +451,7 @@ __all__ = [
     "Price",
     "ProcessedGatewayEvent",
     "Product",
+    "SignInGrant",
     "Subscription",
     "SubscriptionItem",
     "WebhookDelivery",

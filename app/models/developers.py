@@ -1,10 +1,10 @@
-"""Tables of the merchant's integrations: API keys and webhook endpoints with their deliveries."""
+"""Tables of the merchant's integrations: API keys, idempotent API requests, webhook endpoints and deliveries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import WebhookDeliveryStatus
@@ -23,6 +23,28 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class IdempotencyKey(Base):
+    """A `POST` sent with an `Idempotency-Key`: the request's fingerprint and, once answered, the answer to repeat.
+
+    A row without `status_code` is a request still being answered; keys are the merchant's own, kept for 24 hours.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "key", name="uq_idempotency_keys_merchant_key"),
+        Index("ix_idempotency_keys_merchant_created", "merchant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the method, path and the body's JSON in canonical form.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WebhookEndpoint(Base):

@@ -8,7 +8,7 @@ text a resource does not have is `null`, never "".
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,6 +88,7 @@ class CustomerObject(ApiObject):
     tax_id: TaxIdObject | None
     preferred_locales: tuple[str, ...] = Field(description='The language chosen in the portal, e.g. ["de_DE"].')
     invoice_settings: InvoiceSettingsObject
+    metadata: dict[str, str] = Field(description="Your own key-value pairs, e.g. your system's user id.")
 
     @classmethod
     def from_row(cls, customer: Customer, *, default_payment_method: str | None) -> CustomerObject:
@@ -110,6 +111,7 @@ class CustomerObject(ApiObject):
             else None,
             preferred_locales=(customer.locale,) if customer.locale else (),
             invoice_settings=InvoiceSettingsObject(default_payment_method=default_payment_method),
+            metadata=dict(customer.metadata_ or {}),
         )
 
 
@@ -394,6 +396,19 @@ class PortalSessionObject(ApiObject):
             last_used_at=link.last_used_at,
             revoked_at=link.revoked_at,
         )
+
+
+# --- Lists ------------------------------------------------------------------------------------------------------
+
+ObjectT = TypeVar("ObjectT", bound=ApiObject)
+
+
+class ListObject(_Part, Generic[ObjectT]):
+    """One page of a list, newest first: ask for the next with `starting_after` = the last object's id."""
+
+    object: Literal["list"] = "list"
+    data: tuple[ObjectT, ...]
+    has_more: bool = Field(description="More objects follow this page.")
 
 
 EVENT_OBJECTS: dict[str, type[ApiObject]] = {

@@ -271,7 +271,9 @@ def _mark_paid(session: Session, invoice: Invoice, moment: datetime, actor: Acto
     still_open = session.scalar(
         select(Invoice.id).where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.OPEN)
     )
-    if subscription.status in SubscriptionStatus.delinquent() and still_open is None:
+    # Paid up: a delinquent subscription recovers, and a new one whose first invoice this was (incomplete) starts.
+    recovers = (*SubscriptionStatus.delinquent(), SubscriptionStatus.INCOMPLETE)
+    if subscription.status in recovers and still_open is None:
         before = SubscriptionObject.from_row(subscription)
         subscription.status = SubscriptionStatus.ACTIVE
         record_subscription_change(session, subscription, before, moment, actor=actor)
@@ -329,7 +331,7 @@ def load_subscription(session: Session, subscription_id: str) -> Subscription:
     return session.scalars(query).one()
 
 
-def end_subscription(session: Session, subscription: Subscription, moment: datetime) -> None:
+def end_subscription(session: Session, subscription: Subscription, moment: datetime, *, actor: Actor = SYSTEM) -> None:
     subscription.status = SubscriptionStatus.CANCELED
     subscription.canceled_at = subscription.canceled_at or moment
     subscription.ended_at = moment
@@ -341,7 +343,7 @@ def end_subscription(session: Session, subscription: Subscription, moment: datet
         .values(next_payment_attempt=None)
     )
     ended = SubscriptionObject.from_row(subscription)
-    record_at(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended, moment)
+    record_at(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended, moment, actor=actor)
 
 
 def record_subscription_change(

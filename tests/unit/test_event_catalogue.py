@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, load_settings
 from app.db import Database
-from app.enums import CancelMode, EventType, PauseDuration, SubscriptionStatus
+from app.enums import CancelMode, EventSource, EventType, PauseDuration, SubscriptionStatus
 from app.errors import LinkExpired
 from app.gateways import build_gateway
 from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, Price, Subscription
 from app.services.api_objects import EVENT_OBJECTS, InvoiceObject, SubscriptionObject
 from app.services.billing import advance
-from app.services.events import SYSTEM, event_data, record_event
+from app.services.customer_records import create_customer, delete_customer, update_customer
+from app.services.events import SYSTEM, Actor, event_data, record_event
 from app.services.payments import pay_invoice, remove_card, set_default_card
 from app.services.portal import (
     cancel_scheduled_change,
@@ -46,8 +47,10 @@ from app.services.portal_links import (
     revoke_all_links,
     revoke_link,
 )
+from app.services.subscription_records import start_subscription
 from app.services.webhooks import event_payload
 from app.views import Address, BillingDetailsInput, ShippingInput
+from app.views.inputs import CustomerInput, SubscriptionInput, SubscriptionItemInput
 from tests.conftest import DEMO_NOW, TEST_SECRET_KEY
 from tests.payment_support import add_card_through
 from tests.unit.portal_support import ACTOR, access_to, set_portal_settings
@@ -182,6 +185,34 @@ def _links(database: Database, settings: Settings) -> None:
         request_new_link(session=session, settings=settings, error=expired, actor=SYSTEM, clock=_clock)
 
 
+def _merchant_records(database: Database) -> None:
+    """A customer made, changed and deleted by the merchant, with a subscription started and canceled."""
+    access = access_to(database)
+    api = Actor(source=EventSource.API)
+    with database.transaction() as session:
+        arguments: dict[str, Any] = {
+            "session": session,
+            "merchant_id": access.merchant_id,
+            "actor": api,
+            "clock": _clock,
+        }
+        created = create_customer(**arguments, details=CustomerInput(email="records@example.com"))
+        update_customer(**arguments, customer_id=created.id, details=CustomerInput(metadata={"user_id": "4711"}))
+        price = session.scalars(select(Price.id).where(Price.merchant_id == access.merchant_id).limit(1)).one()
+    started = start_subscription(
+        database=database,
+        merchant_id=access.merchant_id,
+        subscription=SubscriptionInput(customer_id=created.id, items=(SubscriptionItemInput(price),)),
+        gateway=GATEWAY,
+        actor=api,
+        clock=_clock,
+    )
+    with database.transaction() as session:
+        delete_customer(
+            session=session, merchant_id=access.merchant_id, customer_id=started.customer, actor=api, clock=_clock
+        )
+
+
 @pytest.fixture
 def recorded_events(database: Database, settings: Settings) -> list[Event]:
     _billing_clock(database)
@@ -189,6 +220,7 @@ def recorded_events(database: Database, settings: Settings) -> list[Event]:
     _portal_customer(database)
     _portal_payments(database)
     _links(database, settings)
+    _merchant_records(database)
     with database.transaction() as session:
         return list(session.scalars(select(Event).order_by(Event.created_at)))
 

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 _ADDRESS_LIMITS = {"line1": 120, "line2": 120, "city": 80, "postal_code": 20, "state": 80}
 
 
-def _address_errors(address: Address, prefix: str) -> dict[str, str]:
+def address_errors(address: Address, prefix: str) -> dict[str, str]:
     """Errors keyed `<prefix>.line1` etc.; an address needs a street, city, country and (where used) postal code."""
     errors = {
         f"{prefix}.{name}": message
@@ -68,7 +68,7 @@ def _address_errors(address: Address, prefix: str) -> dict[str, str]:
     return errors
 
 
-def _clean_address(address: Address) -> Address:
+def clean_address(address: Address) -> Address:
     return Address(
         line1=address.line1.strip(),
         line2=address.line2.strip(),
@@ -79,7 +79,7 @@ def _clean_address(address: Address) -> Address:
     )
 
 
-def _tax_id_errors(tax_type: str, value: str) -> dict[str, str]:
+def tax_id_errors(tax_type: str, value: str) -> dict[str, str]:
     if not tax_type and not value:
         return {}
     if tax_type not in TAX_ID_TYPES:
@@ -127,14 +127,14 @@ def update_billing_details(
         else:
             changes["phone"] = format_phone(phone) if phone else ""
     if details.address is not None:
-        address = _clean_address(details.address)
+        address = clean_address(details.address)
         if not address.is_empty:
-            errors.update(_address_errors(address, "address"))
+            errors.update(address_errors(address, "address"))
         changes.update(address_columns("address", address))
     if given[BillingField.TAX_ID]:
         tax_type = (details.tax_id_type or "").strip()
         value = (details.tax_id_value or "").strip().upper()
-        errors.update(_tax_id_errors(tax_type, value))
+        errors.update(tax_id_errors(tax_type, value))
         changes.update(tax_id_type=tax_type, tax_id_value=value)
     if errors:
         raise ValidationFailed(errors)
@@ -171,12 +171,12 @@ def update_shipping(
     customer = owned_customer(session, access)
     billing = customer_view(customer)
     name, phone = shipping.name.strip(), shipping.phone.strip()
-    address = _clean_address(shipping.address)
+    address = clean_address(shipping.address)
     if shipping.same_as_billing:
         if billing.address.is_empty:
             raise ValidationFailed({"same_as_billing": N_("Add a billing address first.")})
         address, name, phone = billing.address, name or billing.name, phone or billing.phone
-    errors = _address_errors(address, "address")
+    errors = address_errors(address, "address")
     if message := check_length(name, 120, required=True):
         errors["name"] = message
     if phone and (message := check_phone(phone)):

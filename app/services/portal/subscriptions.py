@@ -20,14 +20,10 @@ from app.errors import ValidationFailed
 from app.i18n import N_
 from app.models import (
     Invoice,
-    InvoiceLine,
     Price,
     Subscription,
-    new_id,
 )
-from app.periods import add_interval, prorate
 from app.services.api_objects import InvoiceObject, SubscriptionObject
-from app.services.billing import allocate_invoice_number
 from app.services.charges import RETRY_DELAYS
 from app.services.events import Actor
 from app.services.portal.access import (
@@ -37,8 +33,8 @@ from app.services.portal.access import (
     record_subscription_update,
 )
 from app.services.portal_links import PortalAccess
+from app.services.prorations import apply_plan_change, prorate_plan_change
 from app.services.resource_views import (
-    price_view,
     subscription_view,
 )
 from app.validation import (
@@ -147,16 +143,7 @@ def undo_cancellation(
 def _plan_change(
     session: Session, access: PortalAccess, subscription_id: str, price_id: str, quantity: int, now: datetime
 ) -> tuple[Subscription, Price, ProrationView]:
-    """Check a plan change and compute its proration.
-
-    When the merchant schedules downgrades, a cheaper total on the same billing cycle is not prorated: it is
-    scheduled for the period end (`scheduled`), and nothing is due now. Otherwise, proration, all in integer minor
-    units rounded half up per line: the credit is the current plan's total times
-    the unused share of the period (to the microsecond); the charge is the new plan's total times the same share
-    when the billing interval stays, or the full new total when it changes (the period then restarts now, as Stripe
-    does). Amount due now = charge - credit when positive; otherwise nothing is due now and the difference is a
-    credit on the next invoice. Trials are not prorated: the new plan starts with the next invoice.
-    """
+    """Check a plan change the customer asks for and compute its proration (see `prorate_plan_change`)."""
     settings = enabled_settings(session=session, access=access, feature="plan_switching")
     subscription = owned_subscription(session, access, subscription_id)
     errors: dict[str, str] = {}
@@ -177,36 +164,8 @@ def _plan_change(
         errors["quantity"] = f"Choose a quantity between 1 and {MAX_QUANTITY}."
     if errors or price is None:
         raise ValidationFailed(errors)
-    old_total, new_total = item.price.unit_amount * item.quantity, price.unit_amount * quantity
-    same_cycle = (price.interval, price.interval_count) == (item.price.interval, item.price.interval_count)
-    trialing = subscription.status == SubscriptionStatus.TRIALING
-    period = subscription.current_period_end - subscription.current_period_start
-    remaining = subscription.current_period_end - now
-    # A cheaper plan (or fewer seats) on the same cycle waits for the period end when the merchant says so.
-    scheduled = settings.downgrades_at_period_end and same_cycle and not trialing and new_total < old_total
-    if trialing or scheduled:
-        credit = charge = 0
-    else:
-        credit = prorate(old_total, remaining, period)
-        charge = prorate(new_total, remaining, period) if same_cycle else new_total
-    renewal = (
-        subscription.current_period_end
-        if same_cycle or trialing
-        else add_interval(now, price.interval, price.interval_count)
-    )
-    view = ProrationView(
-        subscription_id=subscription.id,
-        price=price_view(price),
-        quantity=quantity,
-        currency=price.currency,
-        credit=credit,
-        charge=charge,
-        amount_due_now=max(charge - credit, 0),
-        next_invoice_credit=max(credit - charge, 0),
-        next_renewal=renewal,
-        next_renewal_amount=new_total,
-        proration_date=now,
-        scheduled=scheduled,
+    view = prorate_plan_change(
+        subscription, price, quantity, now, downgrades_at_period_end=settings.downgrades_at_period_end
     )
     return subscription, price, view
 
@@ -232,7 +191,7 @@ def change_plan(
     actor: Actor,
     clock: Clock,
 ) -> SubscriptionView:
-    """Switch plan/quantity now and bill the proration (see `_plan_change`) on a new invoice.
+    """Switch plan/quantity now and bill the proration (see `prorate_plan_change`) on a new invoice.
 
     When something is due, an open invoice is issued for it now (paid with "Pay now" or by the billing clock's
     collection; recorded as `invoice.created` after the subscription's update). When the credit covers the charge,
@@ -248,14 +207,7 @@ def change_plan(
     if proration.scheduled:
         return _schedule_change(session, access, subscription, price, quantity, actor, clock)
     before = SubscriptionObject.from_row(subscription)
-    subscription.scheduled_price_id = subscription.scheduled_quantity = None  # a change now replaces a scheduled one
-    old_price, old_quantity = item.price, item.quantity
-    invoice = None
-    if proration.credit or proration.charge:
-        invoice = _proration_invoice(session, subscription, old_price, old_quantity, price, proration)
-    item.price, item.price_id, item.quantity = price, price.id, quantity
-    if proration.next_renewal != subscription.current_period_end:
-        subscription.current_period_start, subscription.current_period_end = now, proration.next_renewal
+    invoice = apply_plan_change(session, subscription, price, quantity, proration)
     record_subscription_update(session, access, subscription, before, actor, clock)
     if invoice is not None and invoice.status == InvoiceStatus.OPEN:
         record_portal_event(session, access, EventType.INVOICE_CREATED, InvoiceObject.from_row(invoice), actor, clock)
@@ -294,61 +246,3 @@ def cancel_scheduled_change(
         subscription.scheduled_price = None
         record_subscription_update(session, access, subscription, before, actor, clock)
     return subscription_view(subscription)
-
-
-def _proration_invoice(
-    session: Session,
-    subscription: Subscription,
-    old_price: Price,
-    old_quantity: int,
-    price: Price,
-    proration: ProrationView,
-) -> Invoice:
-    now = proration.proration_date
-    total = proration.charge - proration.credit
-    invoice = Invoice(
-        id=new_id("in")(),
-        merchant_id=subscription.merchant_id,
-        customer_id=subscription.customer_id,
-        subscription_id=subscription.id,
-        status=InvoiceStatus.OPEN if total > 0 else InvoiceStatus.DRAFT,
-        billing_reason="subscription_update",
-        currency=proration.currency,
-        subtotal=total,
-        tax=0,
-        total=total,
-        amount_due=max(total, 0),
-        amount_paid=0,
-        period_start=now,
-        period_end=proration.next_renewal,
-        created_at=now,
-        due_at=now if total > 0 else None,
-    )
-    # Drafts are never shown to customers and are merged into the renewal invoice, so they take no number.
-    invoice.number = allocate_invoice_number(session, subscription.merchant_id) if total > 0 else f"draft-{invoice.id}"
-    lines = [
-        (f"Unused time on {old_quantity} × {_plan_name(old_price)}", old_quantity, -proration.credit, old_price),
-        (f"Remaining time on {proration.quantity} × {_plan_name(price)}", proration.quantity, proration.charge, price),
-    ]
-    for position, (description, quantity, amount, line_price) in enumerate(lines):
-        if amount:
-            invoice.lines.append(
-                InvoiceLine(
-                    position=position,
-                    description=description,
-                    quantity=quantity,
-                    unit_amount=line_price.unit_amount,
-                    amount=amount,
-                    price_id=line_price.id,
-                    proration=True,
-                    period_start=now,
-                    period_end=proration.next_renewal,
-                )
-            )
-    session.add(invoice)
-    session.flush()
-    return invoice
-
-
-def _plan_name(price: Price) -> str:
-    return price.nickname or price.product.name

@@ -1,0 +1,54 @@
+"""Pages of the API's lists: newest first, `limit` objects after the object named by `starting_after`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.errors import NotFound, ValidationFailed
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+class Listed(Protocol):
+    """A table the API lists: the merchant's rows, each with its creation time and id."""
+
+    id: InstrumentedAttribute[str]
+    merchant_id: InstrumentedAttribute[str]
+    created_at: InstrumentedAttribute[datetime]
+
+
+RowT = TypeVar("RowT")
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed({"limit": f"Ask for between 1 and {MAX_LIMIT} objects."})
+
+
+def newest_first_page(
+    session: Session,
+    statement: Select[tuple[RowT]],
+    table: type[Listed],
+    *,
+    merchant_id: str,
+    limit: int,
+    starting_after: str | None,
+) -> tuple[list[RowT], bool]:
+    """The rows of `statement` (already scoped to the merchant and filtered), newest first with the id as tie-breaker
+    (the order of the lists' indexes), and whether more follow. `starting_after` must name one of the merchant's
+    rows of `table` (a deleted customer still marks a place): NotFound otherwise, as for any id not theirs."""
+    check_limit(limit)
+    if starting_after is not None:
+        created_at = session.scalar(
+            select(table.created_at).where(table.id == starting_after, table.merchant_id == merchant_id)
+        )
+        if created_at is None:
+            raise NotFound("object", param="starting_after")
+        statement = statement.where(tuple_(table.created_at, table.id) < tuple_(created_at, starting_after))
+    rows = list(session.scalars(statement.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit

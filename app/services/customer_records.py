@@ -1,0 +1,266 @@
+"""Creating, changing and deleting the merchant's customers: one set of rules for the API, dashboard and import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.enums import EventType, SubscriptionStatus
+from app.errors import Conflict, ValidationFailed
+from app.i18n import SUPPORTED_LOCALES, supported_locale
+from app.models import Customer, PaymentMethod, Subscription
+from app.services.api_lists import DEFAULT_LIMIT, newest_first_page
+from app.services.api_objects import CustomerObject, ListObject
+from app.services.charges import end_subscription, load_subscription
+from app.services.events import Actor, record_event
+from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
+from app.services.portal_links import merchant_customer, revoke_all_links
+from app.services.resource_views import address_columns
+from app.validation import CONTROL_CHARACTERS, check_email, check_length, check_phone, format_phone, normalize_email
+from app.views import Address
+from app.views.inputs import CustomerInput, ShippingDetails
+
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+
+
+def create_customer(
+    *, session: Session, merchant_id: str, details: CustomerInput, actor: Actor, clock: Clock
+) -> CustomerObject:
+    """Add a customer (`customer.created`). The email is required and, among the merchant's customers that are not
+    deleted, unique: another customer with it is a Conflict that names them (the import updates that one instead)."""
+    if details.email is None:
+        raise ValidationFailed({"email": "Enter the customer's email address."})
+    changes = customer_changes(details)
+    _check_email_is_free(session, merchant_id, str(changes["email"]), None)
+    customer = Customer(merchant_id=merchant_id, created_at=clock(), **_columns(changes))
+    session.add(customer)
+    session.flush()
+    created = CustomerObject.from_row(customer, default_payment_method=None)
+    _record(session, customer, EventType.CUSTOMER_CREATED, created, actor, clock)
+    return created
+
+
+def update_customer(
+    *, session: Session, merchant_id: str, customer_id: str, details: CustomerInput, actor: Actor, clock: Clock
+) -> CustomerObject:
+    """Change the fields given (see CustomerInput); `customer.updated` with what changed, no event when nothing did."""
+    customer = merchant_customer(session, merchant_id, customer_id)
+    changes = _columns(customer_changes(details))
+    if "email" in changes and changes["email"] != customer.email:
+        _check_email_is_free(session, merchant_id, str(changes["email"]), customer.id)
+    default_card = _default_cards(session, [customer.id]).get(customer.id)
+    before = CustomerObject.from_row(customer, default_payment_method=default_card)
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    after = CustomerObject.from_row(customer, default_payment_method=default_card)
+    if after != before:
+        _record(session, customer, EventType.CUSTOMER_UPDATED, after, actor, clock, previous=before)
+    return after
+
+
+def delete_customer(
+    *, session: Session, merchant_id: str, customer_id: str, actor: Actor, clock: Clock
+) -> CustomerObject:
+    """Soft delete: the customer's portal links stop working (revoked), live subscriptions end now (nothing more is
+    charged), and they leave lists and searches; invoices, payments and events stay. `customer.deleted`."""
+    customer = merchant_customer(session, merchant_id, customer_id)
+    now = clock()
+    revoke_all_links(session=session, merchant_id=merchant_id, customer_id=customer.id, actor=actor, clock=clock)
+    live = session.scalars(
+        select(Subscription.id).where(
+            Subscription.customer_id == customer.id, Subscription.status.not_in(SubscriptionStatus.ended())
+        )
+    ).all()
+    for subscription_id in live:
+        end_subscription(session, load_subscription(session, subscription_id), now, actor=actor)
+    default_card = _default_cards(session, [customer.id]).get(customer.id)
+    customer.deleted_at = now
+    deleted = CustomerObject.from_row(customer, default_payment_method=default_card)
+    _record(session, customer, EventType.CUSTOMER_DELETED, deleted, actor, clock)
+    return deleted
+
+
+def get_customer(*, session: Session, merchant_id: str, customer_id: str) -> CustomerObject:
+    customer = merchant_customer(session, merchant_id, customer_id)
+    return CustomerObject.from_row(
+        customer, default_payment_method=_default_cards(session, [customer.id]).get(customer.id)
+    )
+
+
+def list_customer_objects(
+    *,
+    session: Session,
+    merchant_id: str,
+    email: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+) -> ListObject[CustomerObject]:
+    """The merchant's customers (not deleted), newest first; `email` finds those with this address (any case)."""
+    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None))
+    if email is not None:
+        statement = statement.where(Customer.email == email.strip().lower())
+    customers, has_more = newest_first_page(
+        session, statement, Customer, merchant_id=merchant_id, limit=limit, starting_after=starting_after
+    )
+    cards = _default_cards(session, [customer.id for customer in customers])
+    return ListObject[CustomerObject](
+        data=tuple(CustomerObject.from_row(c, default_payment_method=cards.get(c.id)) for c in customers),
+        has_more=has_more,
+    )
+
+
+def customer_changes(details: CustomerInput) -> dict[str, object]:
+    """The validated, normalised values of the fields given, keyed by the API's names (`address`, `shipping`,
+    `tax_id`, …; an address as an `Address`, metadata as a dict); ValidationFailed names every bad field the way the
+    API does (`address.country`, `shipping.name`, `metadata`). The import checks its rows with it before writing."""
+    errors: dict[str, str] = {}
+    changes: dict[str, object] = {}
+    if details.email is not None:
+        email = details.email.strip()
+        if message := check_email(email) if email else "Enter the customer's email address.":
+            errors["email"] = message
+        else:
+            changes["email"] = normalize_email(email)
+    if details.name is not None:
+        name = details.name.strip()
+        errors.update({"name": message} if (message := check_length(name, 120)) else {})
+        changes["name"] = name
+    if details.phone is not None:
+        errors.update(_phone("phone", details.phone, changes))
+    if details.locale is not None:
+        locale = supported_locale(details.locale.strip()) if details.locale.strip() else ""
+        if locale is None:
+            errors["locale"] = f"Choose one of the portal's languages: {', '.join(SUPPORTED_LOCALES)}."
+        else:
+            changes["locale"] = locale
+    if details.address is not None:
+        address = clean_address(details.address)
+        errors.update(address_errors(address, "address") if not address.is_empty else {})
+        changes["address"] = address
+    if details.shipping is not None:
+        errors.update(_shipping(details.shipping, changes))
+    if details.tax_id_type is not None or details.tax_id_value is not None:
+        tax_type = (details.tax_id_type or "").strip()
+        value = (details.tax_id_value or "").strip().upper()
+        tax_errors = tax_id_errors(tax_type, value)
+        errors.update({name.replace("tax_id_", "tax_id."): message for name, message in tax_errors.items()})
+        if tax_type and not value and not tax_errors:
+            errors["tax_id.value"] = "Enter the tax ID."
+        changes["tax_id"] = (tax_type, value)
+    if details.metadata is not None:
+        if message := metadata_error(details.metadata):
+            errors["metadata"] = message
+        changes["metadata"] = dict(details.metadata)
+    if errors:
+        raise ValidationFailed(errors)
+    return changes
+
+
+def metadata_error(metadata: Mapping[str, str]) -> str | None:
+    """Metadata is up to 50 pairs of text: keys of 1–40 characters without control characters, values up to 500."""
+    if len(metadata) > MAX_METADATA_KEYS:
+        return f"Use at most {MAX_METADATA_KEYS} keys."
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            return "Keys and values are text."
+        if not 1 <= len(key) <= MAX_METADATA_KEY_LENGTH or CONTROL_CHARACTERS.search(key):
+            return f"Keys have 1 to {MAX_METADATA_KEY_LENGTH} characters, without line breaks or tabs."
+        if len(value) > MAX_METADATA_VALUE_LENGTH:
+            return f"Values have at most {MAX_METADATA_VALUE_LENGTH} characters."
+    return None
+
+
+def _phone(field: str, raw: str, changes: dict[str, object]) -> dict[str, str]:
+    phone = raw.strip()
+    if phone and (message := check_phone(phone)):
+        return {field: message}
+    changes[field] = format_phone(phone) if phone else ""
+    return {}
+
+
+def _shipping(shipping: ShippingDetails, changes: dict[str, object]) -> dict[str, str]:
+    """Shipping needs a name and an address; all of it blank removes it."""
+    address = clean_address(shipping.address)
+    name = shipping.name.strip()
+    if address.is_empty and not name and not shipping.phone.strip():
+        changes["shipping"] = ShippingDetails()
+        return {}
+    errors = address_errors(address, "shipping.address")
+    if message := check_length(name, 120, required=True):
+        errors["shipping.name"] = message
+    shipping_changes: dict[str, object] = {}
+    errors.update(_phone("shipping.phone", shipping.phone, shipping_changes))
+    changes["shipping"] = ShippingDetails(
+        name=name, phone=str(shipping_changes.get("shipping.phone", "")), address=address
+    )
+    return errors
+
+
+def _columns(changes: Mapping[str, object]) -> dict[str, object]:
+    """Customer columns for validated changes."""
+    columns: dict[str, object] = {}
+    for name, value in changes.items():
+        if isinstance(value, Address):
+            columns.update(address_columns("address", value))
+        elif isinstance(value, ShippingDetails):
+            columns.update(shipping_name=value.name, shipping_phone=value.phone)
+            columns.update(address_columns("shipping", value.address))
+        elif name == "tax_id":
+            columns["tax_id_type"], columns["tax_id_value"] = value  # type: ignore[misc]
+        elif name == "metadata":
+            columns["metadata_"] = value
+        else:
+            columns[name] = value
+    return columns
+
+
+def _check_email_is_free(session: Session, merchant_id: str, email: str, customer_id: str | None) -> None:
+    other = session.scalar(
+        select(Customer.id).where(
+            Customer.merchant_id == merchant_id,
+            Customer.email == email,
+            Customer.deleted_at.is_(None),
+            Customer.id != (customer_id or ""),
+        )
+    )
+    if other is not None:
+        raise Conflict(f"Customer {other} has this email address already.")
+
+
+def _default_cards(session: Session, customer_ids: Iterable[str]) -> dict[str, str]:
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(PaymentMethod.customer_id, PaymentMethod.id).where(
+            PaymentMethod.customer_id.in_(ids), PaymentMethod.is_default
+        )
+    )
+    return {customer_id: method_id for customer_id, method_id in rows}
+
+
+def _record(
+    session: Session,
+    customer: Customer,
+    event_type: EventType,
+    resource: CustomerObject,
+    actor: Actor,
+    clock: Clock,
+    *,
+    previous: CustomerObject | None = None,
+) -> None:
+    record_event(
+        session=session,
+        merchant_id=customer.merchant_id,
+        customer_id=customer.id,
+        event_type=event_type,
+        resource=resource,
+        previous=previous,
+        actor=actor,
+        clock=clock,
+    )
