@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.context import AppContext
-from app.enums import EventSource
-from app.errors import NotFound
+from app.enums import EventSource, PortalFlow
+from app.errors import NotFound, ValidationFailed
 from app.services.api_keys import ApiCaller, authenticate_api_key
 from app.services.api_objects import PortalSessionObject
 from app.services.events import Actor
-from app.services.portal_links import get_portal_session, issue_link
+from app.services.portal.flows import check_task, task_query
+from app.services.portal_links import PortalAccess, get_portal_session, issue_link
 from app.validation import check_https_url
 
 API_ACTOR = Actor(source=EventSource.API)
@@ -23,6 +24,20 @@ _UNAUTHORIZED = HTTPException(
     detail="Send a valid API key as `Authorization: Bearer sk_…` (create one under Account details).",
     headers={"WWW-Authenticate": "Bearer"},
 )
+
+
+class PortalFlowData(BaseModel):
+    """Open the portal at one task, like Stripe's `flow_data` (the link's address gets `?flow=…`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: PortalFlow = Field(description="The task the portal opens at.")
+    subscription: str | None = Field(
+        default=None, max_length=32, description="For `subscription_cancel`: the customer's subscription (`sub_…`)."
+    )
+    invoice: str | None = Field(
+        default=None, max_length=32, description="For `invoice`: the customer's invoice to view or pay (`in_…`)."
+    )
 
 
 class PortalSessionCreate(BaseModel):
@@ -37,6 +52,7 @@ class PortalSessionCreate(BaseModel):
         description="Where the portal's back link goes; https only. Defaults to the portal settings' return URL.",
         examples=["https://example.com/account"],
     )
+    flow: PortalFlowData | None = Field(default=None, description="Open the portal at one task instead of its start.")
 
     @field_validator("return_url")
     @classmethod
@@ -48,6 +64,10 @@ class PortalSessionCreate(BaseModel):
 
 class ErrorMessage(BaseModel):
     detail: str
+
+
+class FlowRefused(Exception):
+    """The requested flow does not fit the customer (rolls the new link back with it)."""
 
 
 def build_router(context: AppContext) -> APIRouter:
@@ -70,6 +90,7 @@ def build_router(context: AppContext) -> APIRouter:
         summary="Create a portal link for a customer",
         responses={
             status.HTTP_401_UNAUTHORIZED: {"model": ErrorMessage, "description": "Missing, wrong or revoked key"},
+            status.HTTP_400_BAD_REQUEST: {"model": ErrorMessage, "description": "A flow that does not fit"},
             status.HTTP_404_NOT_FOUND: {"model": ErrorMessage, "description": "No such customer for this key"},
         },
     )
@@ -88,9 +109,30 @@ def build_router(context: AppContext) -> APIRouter:
                     actor=API_ACTOR,
                     clock=context.clock,
                 )
+                url = link.url
+                if body.flow is not None:
+                    # Checked like the portal checks it: the customer's own object, with the feature switched on.
+                    access = PortalAccess(
+                        link_id=link.id, merchant_id=caller.merchant_id, customer_id=body.customer, return_url=""
+                    )
+                    try:
+                        task = check_task(
+                            session=session,
+                            access=access,
+                            flow=body.flow.type,
+                            subscription=body.flow.subscription or "",
+                            invoice=body.flow.invoice or "",
+                        )
+                    except NotFound as missing:
+                        raise FlowRefused(f"No such {missing} for this customer.") from None
+                    except ValidationFailed as failed:
+                        raise FlowRefused(" ".join(failed.field_errors.values())) from None
+                    url += task_query(task)
                 return get_portal_session(
-                    session=session, merchant_id=caller.merchant_id, link_id=link.id, url=link.url, clock=context.clock
+                    session=session, merchant_id=caller.merchant_id, link_id=link.id, url=url, clock=context.clock
                 )
+        except FlowRefused as refused:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(refused)) from None
         except NotFound:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No such customer: {body.customer}") from None
 

@@ -349,3 +349,11 @@ class EmailStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     OUTBOX = "outbox"  # no SMTP server configured: kept in the local outbox (the Emails page), never sent
+
+
+class PortalFlow(StrEnum):
+    """A task a portal link can open straight at (`?flow=…`), like Stripe's portal `flow_data`."""
+
+    PAYMENT_METHOD_UPDATE = "payment_method_update"
+    SUBSCRIPTION_CANCEL = "subscription_cancel"  # with `subscription=sub_…`
+    INVOICE = "invoice"  # with `invoice=in_…`: view it, pay it or confirm its payment

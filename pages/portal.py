@@ -19,6 +19,7 @@ from app.i18n import N_, is_supported
 from app.services import payments, portal
 from app.services.events import Actor
 from app.services.invoice_pdf import render_invoice_pdf
+from app.services.portal.flows import resolve_task
 from app.services.portal_links import PortalAccess, open_link
 from app.views import (
     BillingDetailsInput,
@@ -204,8 +205,11 @@ def register(context: AppContext) -> None:
     gateway = context.gateway
 
     @ui.page("/portal/{token}", title="Customer portal")
-    def portal_page(token: str, request: Request, lang: str = "") -> None:
-        """`lang`: the language the customer last chose with the switch (kept in the address across reloads)."""
+    def portal_page(
+        token: str, request: Request, lang: str = "", flow: str = "", subscription: str = "", invoice: str = ""
+    ) -> None:
+        """`lang`: the language the customer last chose with the switch (kept in the address across reloads).
+        `flow` (with `subscription` or `invoice`): a deep link's task, opened at once when it is the customer's."""
         actor = portal_actor(request)
         try:
             with context.database.transaction() as session:
@@ -218,6 +222,9 @@ def register(context: AppContext) -> None:
                     locale=lang if is_supported(lang) else None,
                     accept_language=request.headers.get("accept-language", ""),
                 )
+                task = resolve_task(
+                    session=session, access=access, flow=flow, subscription=subscription, invoice=invoice
+                )
         except LinkError as error:
             show_link_problem(context, error)
             return
@@ -229,7 +236,7 @@ def register(context: AppContext) -> None:
         with portal_frame(view):
             client = ui.context.client
             portal_view(
-                view,
+                replace(view, task=task),
                 LiveActions(context, token, actor, gateway),
                 on_locale=lambda locale: remember_locale(client, locale),
             )

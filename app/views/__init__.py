@@ -13,6 +13,7 @@ from app.enums import (
     EventSource,
     InvoiceStatus,
     PauseDuration,
+    PortalFlow,
     PortalLinkStatus,
     PriceInterval,
     SubscriptionStatus,
@@ -241,6 +242,16 @@ class PortalView:
     time_zone: str
     return_url: str | None
     is_preview: bool = False
+    task: PortalTask | None = None  # a deep link's task, opened once when the portal shows
+
+
+@dataclass(frozen=True, slots=True)
+class PortalTask:
+    """The one task a deep link opens the portal at: checked to be the customer's own and switched on."""
+
+    flow: PortalFlow
+    subscription_id: str = ""
+    invoice_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

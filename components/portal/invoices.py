@@ -6,7 +6,7 @@ import re
 
 from nicegui import ui
 
-from app.enums import ChargeStatus, InvoiceStatus
+from app.enums import ChargeStatus, InvoiceStatus, PortalFlow
 from app.views import ChargeOutcome, InvoicePage, InvoiceView
 from components.badges import INVOICE_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, TextButton, section
@@ -65,6 +65,9 @@ def invoices_section(portal: Portal) -> None:
             page_label = ui.label().classes("text-body2 text-grey-8")
             following = portal.secondary_button(t("Next"))
     show_list()
+    task = portal.view.task
+    if task is not None and task.flow == PortalFlow.INVOICE:
+        ui.timer(0, lambda: _details(portal, task.invoice_id, None), once=True)  # a deep link opens the invoice
     status.on_value_change(lambda event: load(event.value, 1))
     previous.on_click(lambda: load(status.value, state["page"].page - 1, previous))
     following.on_click(lambda: load(status.value, state["page"].page + 1, following))
@@ -86,9 +89,10 @@ def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
 
 
-async def _details(portal: Portal, invoice_id: str, opener: ui.button) -> None:
+async def _details(portal: Portal, invoice_id: str, opener: ui.button | None) -> None:
     t = portal.text
-    done, invoice = await portal.act(lambda: portal.actions.get_invoice(invoice_id), buttons=(opener,))
+    openers = (opener,) if opener is not None else ()
+    done, invoice = await portal.act(lambda: portal.actions.get_invoice(invoice_id), buttons=openers)
     if not done or invoice is None:
         return
     with portal.dialog(t("Invoice {number}", number=invoice.number)) as dialog:

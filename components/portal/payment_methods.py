@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from nicegui import ui
 
+from app.enums import PortalFlow
 from app.views import PaymentMethodView
 from components.badges import Tone, status_badge
 from components.forms import FieldGroup, text_field
@@ -40,6 +41,8 @@ def payment_methods_section(portal: Portal) -> None:
         area = ui.element().classes("w-full")
         add = portal.secondary_button(t("Add payment method")).props("icon=add").classes("self-start")
         add.on_click(lambda: _add_card(portal, area, add))
+        if portal.view.task is not None and portal.view.task.flow == PortalFlow.PAYMENT_METHOD_UPDATE:
+            ui.timer(0, lambda: _add_card(portal, area, add), once=True)  # a deep link opens the form at once
 
 
 def _card_row(portal: Portal, method: PaymentMethodView) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.enums import CancellationReason, CancelMode, PriceInterval, SubscriptionStatus
+from app.enums import CancellationReason, CancelMode, PortalFlow, PriceInterval, SubscriptionStatus
 from app.i18n import N_
 from app.views import PriceView, SubscriptionView
 from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
@@ -107,6 +107,9 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
                     _CancelButton(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).mark(
                         f"cancel-{subscription.id}"
                     )
+                    task = portal.view.task
+                    if task and task.flow == PortalFlow.SUBSCRIPTION_CANCEL and task.subscription_id == subscription.id:
+                        ui.timer(0, lambda: _cancel_dialog(portal, subscription), once=True)  # a deep link's task
 
 
 def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:

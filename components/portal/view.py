@@ -96,6 +96,7 @@ class PortalScreen:
                 self._sections = {part: ui.element("div").classes("w-full") for part in _SECTION_SWITCHES}
         self._apply_theme(theme)
         self._build(view, actions)
+        self.view = replace(self.view, task=None)  # a deep link's task opens once, not again after each action
 
     def show(self, view: PortalView, actions: PortalActions | None = None) -> None:
         """Show `view` (and new `actions`, e.g. the preview's for another customer)."""
