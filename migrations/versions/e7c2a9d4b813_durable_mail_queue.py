@@ -1,7 +1,7 @@
 """Mails are queued with their delivery state (status, attempts, next attempt), an HTML part and an attachment
 
 Revision ID: e7c2a9d4b813
-Revises: 5c8d2e61f0a7
+Revises: 2a64ca470bef
 Create Date: 2026-12-02 13:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e7c2a9d4b813"
-down_revision: str | None = "5c8d2e61f0a7"
+down_revision: str | None = "2a64ca470bef"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
