@@ -31,7 +31,6 @@ if __name__ in {"__main__", "__mp_main__"}:
         reload=False,
         show=False,
         reconnect_timeout=settings.reconnect_timeout_seconds,
-        fastapi_docs={"title": "Customer portal API", "version": "1"},
         # Level 6 instead of Starlette's 9: much less time per page for slightly more bytes
         # (figures: benchmarks/results/history.md, "Figures behind the tuning in the code").
         gzip_middleware_factory=partial(GZipMiddleware, minimum_size=500, compresslevel=6),

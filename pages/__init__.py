@@ -7,7 +7,7 @@ from nicegui import app
 from app import api
 from app.context import AppContext
 from components.theme import install_styles
-from pages import errors, health, media, payments, portal
+from pages import api_docs, errors, health, media, payments, portal
 from pages.merchant import (
     account,
     activity,
@@ -40,3 +40,4 @@ def register(context: AppContext) -> None:
     billing.register(context)
     developers.register(context)
     app.include_router(api.build_router(context))
+    api_docs.register(context)

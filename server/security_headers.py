@@ -40,20 +40,6 @@ def content_security_policy(gateway: BrowserSources | None = None) -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
-# FastAPI's /docs page loads Swagger UI from its CDN and its icon from FastAPI's site: that page alone may.
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
-
-
-def docs_policy(policy: str) -> str:
-    """`policy` with Swagger UI's CDN allowed for scripts and styles, and FastAPI's site for its icon."""
-    return (
-        policy.replace("script-src 'self'", f"script-src 'self' {SWAGGER_CDN}", 1)
-        .replace("style-src 'self'", f"style-src 'self' {SWAGGER_CDN}", 1)
-        .replace("img-src 'self'", "img-src 'self' https://fastapi.tiangolo.com", 1)
-    )
-
-
 PORTAL_PREFIX = "/portal/"
 # Responses that set their own caching (versioned static files and branding images).
 CACHEABLE_PREFIXES = ("/_nicegui/", "/media/")
@@ -65,7 +51,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 def add_security_headers(
     headers: MutableHeaders, path: str, *, https_only: bool, policy: str = CONTENT_SECURITY_POLICY
 ) -> None:
-    headers.setdefault("Content-Security-Policy", docs_policy(policy) if path in DOCS_PATHS else policy)
+    headers.setdefault("Content-Security-Policy", policy)
     if https_only:
         headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
