@@ -13,6 +13,7 @@ from components.portal.base import PortalTheme
 
 MERCHANT_NAV = (
     ("Customers", "/customers", "group"),
+    ("Products", "/products", "inventory_2"),
     ("Emails", "/emails", "mail"),
     ("Activity", "/activity", "history"),
     ("Customer portal", "/settings/portal", "web"),

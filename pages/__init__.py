@@ -19,6 +19,7 @@ from pages.merchant import (
     emails,
     login,
     portal_settings,
+    products,
 )
 
 
@@ -31,6 +32,7 @@ def register(context: AppContext) -> None:
     login.register(context)
     account.register(context)
     customers.register(context)
+    products.register(context)
     emails.register(context)
     portal.register(context)
     payments.register(context)
