@@ -91,9 +91,9 @@ def product_card(
                 ui.button("Edit", on_click=lambda: on_edit(product)).props("flat dense no-caps")
                 action = "Archive" if product.active else "Restore"
                 _label(
-                    ui.button(action, on_click=lambda: on_set_active(product, not product.active)).props(
-                        f"flat dense no-caps {'color=negative' if product.active else ''}"
-                    ).mark(f"set-active-{product.id}"),
+                    ui.button(action, on_click=lambda: on_set_active(product, not product.active))
+                    .props(f"flat dense no-caps {'color=negative' if product.active else ''}")
+                    .mark(f"set-active-{product.id}"),
                     f"{action} {product.name}",
                 )
         if product.description:
