@@ -158,7 +158,7 @@ def product_dialog(product: CatalogProduct | None, on_save: SaveHandler) -> None
             .props("outlined dense autogrow counter maxlength=500")
             .classes("w-full"),
         )
-        _form_buttons(dialog, fields, "Create product" if product is None else "Save", on_save)
+        form_buttons(dialog, fields, "Create product" if product is None else "Save", on_save)
 
 
 def price_dialog(product: CatalogProduct, default_currency: str, on_save: SaveHandler) -> None:
@@ -196,17 +196,18 @@ def price_dialog(product: CatalogProduct, default_currency: str, on_save: SaveHa
                 .classes("col"),
             )
         fields.add("nickname", text_field("Nickname (optional)", "", max_length=120, hint="For example “Pro monthly”"))
-        _form_buttons(dialog, fields, "Add price", on_save)
+        form_buttons(dialog, fields, "Add price", on_save)
 
 
-def _form_buttons(dialog: ui.dialog, fields: FieldGroup, action: str, on_save: SaveHandler) -> None:
+def form_buttons(dialog: ui.dialog, fields: FieldGroup, action: str, on_save: SaveHandler) -> None:
     with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
         ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
         save = ui.button(action).props("unelevated no-caps").mark("dialog-save")
     form = OpenForm(fields, dialog, save)
     save.on_click(lambda: on_save(form))
-    # Enter in a one-line field saves, as in any form.
-    for element in fields.fields.values():
+    # Enter in a one-line field saves, as in any form; tests find each field by its name.
+    for name, element in fields.fields.items():
+        element.mark(f"field-{name}")
         if isinstance(element, ui.input):
             element.on("keydown.enter", lambda: on_save(form))
 

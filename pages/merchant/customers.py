@@ -29,6 +29,7 @@ from components.event_table import event_table
 from components.pager import pager
 from components.payments import payments_table
 from pages.actors import MERCHANT
+from pages.merchant.customer_actions import edit_customer, new_customer, start_subscription_dialog
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
 CUSTOMER_GONE = "This customer no longer exists."
@@ -61,6 +62,13 @@ def customer_page(page: MerchantPage, customer_id: str) -> None:
         return
     name = details.customer.name or details.customer.email or details.customer.id
     with page.frame(name):
+        with ui.row().classes("w-full gap-2 q-mb-md"):
+            ui.button("Edit", icon="edit", on_click=lambda: edit_customer(page, details.customer)).props(
+                "outline no-caps"
+            )
+            ui.button(
+                "Start subscription", icon="add", on_click=lambda: start_subscription_dialog(page, details)
+            ).props("unelevated no-caps")
         CustomerLinks(page, customer_id, name, links).build()
         _details_sections(details, page.time_zone)
 
@@ -74,13 +82,21 @@ class CustomerList:
         self.cursors: list[str | None] = [None]  # the `after` of every page up to the current one
 
     def build(self) -> None:
+        with ui.row().classes("w-full items-start justify-between gap-2"):
+            self.search_box()
+            with ui.row().classes("gap-2"):
+                ui.button("New customer", icon="person_add", on_click=lambda: new_customer(self.page)).props(
+                    "unelevated no-caps"
+                )
+        self.results()
+
+    def search_box(self) -> None:
         ui.input(
             "Search customers",
             placeholder="Name or email",
             value=self.query,
             on_change=lambda event: self.search(event.value or ""),
-        ).props("outlined dense clearable debounce=300 type=search autofocus").classes("w-full max-w-md q-mb-md")
-        self.results()
+        ).props("outlined dense clearable debounce=300 type=search autofocus").classes("col-grow max-w-md q-mb-md")
 
     def search(self, text: str) -> None:
         self.query = text.strip()[:MAX_QUERY_LENGTH]
@@ -121,8 +137,12 @@ class CustomerList:
                     ui.icon("group", size="lg", color="grey-6").props('aria-hidden="true"')
                     heading("No customers yet")
                     ui.label(
-                        "Customers appear here when they subscribe. You can then send them a link to manage "
-                        "their subscription."
+                        "Add your first customer with New customer (or import a CSV file, or create them through "
+                        "the API). Then start a subscription on their page and send them their portal link with "
+                        "Copy url."
+                    ).classes("max-w-lg")
+                    ui.button("New customer", icon="person_add", on_click=lambda: new_customer(self.page)).props(
+                        "flat no-caps"
                     )
             return
         customer_table(page.customers, time_zone=self.page.time_zone)
