@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from app import billing_cli
+from app import billing_cli, import_cli
 from app.clock import system_clock
 from app.config import load_settings
 from app.db import Database, ensure_migrated, migrate
@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--json", action="store_true", help="print id, url, expires_at and customer as JSON")
     link.set_defaults(handler=_portal_link)
     billing_cli.add_commands(commands)
+    import_cli.add_commands(commands)
     return parser
 
 
