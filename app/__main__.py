@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | seed-demo | create-merchant | billing run | webhooks | emails` (--help)."""
+"""Command line: `python -m app migrate | seed-demo | create-merchant | api-keys | billing run | webhooks | emails`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from app.clock import system_clock
 from app.config import load_settings
 from app.db import Database, ensure_migrated, migrate
 from app.enums import EventSource
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.formatting import format_datetime
 from app.services.accounts import create_merchant
+from app.services.api_keys import create_api_key_for_login
 from app.services.customers import find_customer
 from app.services.demo_data import DEMO_OWNER_EMAIL, has_any_merchant, load_demo_data
 from app.services.events import Actor
@@ -94,6 +95,25 @@ def _portal_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api_keys_create(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    ensure_migrated(database.engine)
+    try:
+        with database.transaction() as session:
+            merchant_id, created = create_api_key_for_login(session=session, email=args.email, name=args.name)
+    except NotFound:
+        print(f"No merchant login is {args.email!r}.", file=sys.stderr)
+        return 1
+    except ValidationFailed as error:
+        for field, message in error.field_errors.items():
+            print(f"{field}: {message}", file=sys.stderr)
+        return 2
+    print(f"Created API key {created.key.id} for merchant {merchant_id}; it is shown only now:")
+    print(created.secret)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Subscription customer portal tools.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--merchant", metavar="ID", help="the merchant (acct_…) when several have this email")
     link.add_argument("--json", action="store_true", help="print id, url, expires_at and customer as JSON")
     link.set_defaults(handler=_portal_link)
+    keys = commands.add_parser("api-keys", help="secret keys of the REST API").add_subparsers(
+        dest="keys", required=True
+    )
+    create_key = keys.add_parser("create", help="create a secret key; prints it as the last line (shown only once)")
+    create_key.add_argument("--email", required=True, help="a login of the merchant the key is for")
+    create_key.add_argument("--name", default="", help="what the key is for (shown on Account details)")
+    create_key.set_defaults(handler=_api_keys_create)
     billing_cli.add_commands(commands)
     import_cli.add_commands(commands)
     return parser

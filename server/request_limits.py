@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 from starlette.types import Message, Receive, Scope, Send
 
+from app.api.errors import error_response
 from app.images import MAX_UPLOAD_BYTES
 from server.http_middleware import HttpMiddleware
 from server.nicegui_internals import SOCKET_PATH_PREFIX, upload_client_id
@@ -40,7 +41,8 @@ def body_limit(path: str) -> int | None:
 
 
 def too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": f"The request body is larger than {limit // 1024:,} KB."}, status_code=413)
+    """413, in the REST API's error shape (which says the same to any other caller)."""
+    return error_response(413, "invalid_request_error", f"The request body is larger than {limit // 1024:,} KB.")
 
 
 class RequestBodyLimitMiddleware(HttpMiddleware):

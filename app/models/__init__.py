@@ -171,7 +171,7 @@ class PortalSettings(Base):
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
-        Index("ix_customers_merchant_email", "merchant_id", "email"),
+        Index("ix_customers_merchant_email", "merchant_id", "email", "created_at", "id"),
         Index("ix_customers_merchant_name", "merchant_id", "name"),
         Index("ix_customers_merchant_created", "merchant_id", "created_at", "id"),
     )

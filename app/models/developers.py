@@ -19,6 +19,7 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("key"))
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
     prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(60), default="", server_default="")  # what the merchant uses it for
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -30,6 +30,13 @@ def check_limit(limit: int) -> None:
         raise ValidationFailed({"limit": f"Ask for between 1 and {MAX_LIMIT} objects."})
 
 
+def require_owned(session: Session, table: type[Listed], object_id: str, merchant_id: str, *, param: str) -> None:
+    """NotFound (naming `param`) unless `object_id` is one of the merchant's rows of `table`. A list filtered by it
+    can then select by that id alone, which lets the database use the id's own newest-first index."""
+    if session.scalar(select(table.id).where(table.id == object_id, table.merchant_id == merchant_id)) is None:
+        raise NotFound(param, param=param)
+
+
 def newest_first_page(
     session: Session,
     statement: Select[tuple[RowT]],

@@ -83,7 +83,7 @@ def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: st
         raise NotFound("merchant")
     logo = settings.logo_png if settings.has_logo else None
     reader_locale = supported_locale(locale) or negotiate_locale(customer.locale, "")
-    return _render(invoice, customer, merchant, settings, logo, reader_locale)
+    return render_pdf(invoice, customer, merchant, settings, logo, reader_locale)
 
 
 def render_invoice_pdf_for_mail(*, session: Session, invoice_id: str) -> tuple[str, bytes]:
@@ -97,7 +97,7 @@ def render_invoice_pdf_for_mail(*, session: Session, invoice_id: str) -> tuple[s
     if customer is None or merchant is None or settings is None:
         raise NotFound("invoice")
     logo = settings.logo_png if settings.has_logo else None
-    pdf = _render(invoice, customer, merchant, settings, logo, negotiate_locale(customer.locale, ""))
+    pdf = render_pdf(invoice, customer, merchant, settings, logo, negotiate_locale(customer.locale, ""))
     return f"{invoice.number or invoice.id}.pdf", pdf
 
 
@@ -110,7 +110,7 @@ class _Formats:
     date: Callable[[datetime], str]
 
 
-def _render(
+def render_pdf(
     invoice: Invoice,
     customer: Customer,
     merchant: Merchant,
@@ -118,6 +118,7 @@ def _render(
     logo: bytes | None,
     locale: str,
 ) -> bytes:
+    """The invoice as a PDF, in `locale` and the merchant's time zone (the portal's and the API's)."""
     _ = translator(locale)
     formats = _Formats(
         translate=_,

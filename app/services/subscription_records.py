@@ -19,7 +19,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.gateways.base import GatewayUnavailable, PaymentGateway
 from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, Price, Subscription, SubscriptionItem
 from app.periods import add_interval
-from app.services.api_lists import DEFAULT_LIMIT, newest_first_page
+from app.services.api_lists import DEFAULT_LIMIT, newest_first_page, require_owned
 from app.services.api_objects import InvoiceObject, ListObject, SubscriptionObject
 from app.services.billing import allocate_invoice_number
 from app.services.charges import RETRY_DELAYS, charge_invoice, end_subscription, load_subscription, record_at
@@ -315,17 +315,17 @@ def list_subscription_objects(
     limit: int = DEFAULT_LIMIT,
     starting_after: str | None = None,
 ) -> ListObject[SubscriptionObject]:
-    """The merchant's subscriptions, newest first, of one customer and/or in one status."""
-    statement = (
-        select(Subscription)
-        .where(Subscription.merchant_id == merchant_id)
-        .options(
-            selectinload(Subscription.items).selectinload(SubscriptionItem.price),
-            selectinload(Subscription.scheduled_price),
-        )
+    """The merchant's subscriptions, newest first, of one customer and/or in one status (NotFound for a customer
+    not the merchant's)."""
+    statement = select(Subscription).options(
+        selectinload(Subscription.items).selectinload(SubscriptionItem.price),
+        selectinload(Subscription.scheduled_price),
     )
     if customer_id is not None:
+        require_owned(session, Customer, customer_id, merchant_id, param="customer")
         statement = statement.where(Subscription.customer_id == customer_id)
+    else:
+        statement = statement.where(Subscription.merchant_id == merchant_id)
     if status is not None:
         statement = statement.where(Subscription.status == status)
     rows, has_more = newest_first_page(

@@ -418,6 +418,7 @@ class ApiKeyView:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    name: str = ""  # what the merchant uses it for
 
 
 @dataclass(frozen=True, slots=True)

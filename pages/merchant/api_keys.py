@@ -25,8 +25,8 @@ class ApiKeysSection:
                 heading("API keys")
                 ui.button("Create secret key", icon="add", on_click=self.create).props("unelevated no-caps")
             ui.label(
-                "Your systems use a secret key to create portal links through the API "
-                "(POST /api/v1/portal_sessions, documented at /docs). Keep keys secret; revoke any key that leaks."
+                "Your systems use a secret key to create customers, subscriptions and portal links through the API "
+                "(/api/v1, documented at /docs). Keep keys secret; revoke any key that leaks."
             ).classes("text-body2 text-grey-8")
             self.keys()
 
@@ -46,6 +46,8 @@ class ApiKeysSection:
             with ui.item_section():
                 with ui.row().classes("items-center gap-2"):
                     ui.label(f"{key.prefix}…").classes("font-mono text-weight-medium")
+                    if key.name:
+                        ui.label(key.name)
                     if key.revoked_at is not None:
                         status_badge("Revoked", Tone.NEGATIVE)
                 time_zone = self.page.time_zone

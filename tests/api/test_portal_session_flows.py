@@ -79,7 +79,7 @@ async def test_another_customers_object_or_an_unknown_flow_is_refused_and_no_lin
             URL, json={"customer": subscription.customer_id, "flow": flow}, headers=_auth(acme_key)
         )
         assert response.status_code == 400, response.text
-        assert "No such" in response.json()["detail"]
+        assert "No such" in response.json()["error"]["message"]
     response = await client.post(
         URL, json={"customer": subscription.customer_id, "flow": {"type": "bogus"}}, headers=_auth(acme_key)
     )

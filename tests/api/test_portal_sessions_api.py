@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.api import build_router
 from app.context import AppContext
 from app.models import Customer, Event, EventSource, PortalLink
 from app.services.api_keys import create_api_key, revoke_api_key
@@ -20,20 +17,6 @@ from tests.conftest import DEMO_NOW
 from tests.unit.portal_support import merchant_id_of
 
 URL = "/api/v1/portal_sessions"
-
-
-@pytest.fixture
-async def client(app_context: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    api = FastAPI()
-    api.include_router(build_router(app_context))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def acme_key(app_context: AppContext) -> str:
-    with app_context.database.transaction() as session:
-        return create_api_key(session=session, merchant_id=merchant_id_of(session, "Acme Cloud")).secret
 
 
 def _customer_of(app_context: AppContext, business_name: str) -> str:
@@ -75,6 +58,7 @@ async def test_a_missing_or_wrong_key_is_401(client: httpx.AsyncClient, app_cont
     response = await client.post(URL, json={"customer": _customer_of(app_context, "Acme Cloud")}, headers=headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"]["type"] == "authentication_error"
 
 
 async def test_a_revoked_key_is_401(client: httpx.AsyncClient, app_context: AppContext, acme_key: str) -> None:
@@ -95,7 +79,7 @@ async def test_another_merchants_customer_is_404_and_gets_no_link(
     for customer in (globex_customer, "cus_doesnotexist"):
         response = await client.post(URL, json={"customer": customer}, headers=_auth(acme_key))
         assert response.status_code == 404
-        assert response.json() == {"detail": f"No such customer: {customer}"}
+        assert response.json() == {"error": {"type": "not_found", "message": "No such customer.", "param": "customer"}}
     with app_context.database.transaction() as session:
         assert session.scalars(select(PortalLink)).all() == []
 
@@ -115,10 +99,11 @@ async def test_bad_input_is_422_with_field_errors(
 ) -> None:
     response = await client.post(URL, json=body, headers=_auth(acme_key))
     assert response.status_code == 422
-    errors = response.json()["detail"]
-    assert [error["loc"] for error in errors] == [["body", field]]
+    error = response.json()["error"]
+    assert (error["type"], error["param"]) == ("invalid_request_error", field)
+    assert [e["param"] for e in error["errors"]] == [field]
     if field == "return_url":
-        assert errors[0]["msg"].startswith("Enter a full https:// address")
+        assert error["message"].startswith("Enter a full https:// address")
 
 
 async def test_the_openapi_schema_documents_the_endpoint(client: httpx.AsyncClient) -> None:
