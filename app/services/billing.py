@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,7 +28,6 @@ from app.gateways.base import GatewayUnavailable, PaymentGateway
 from app.models import (
     Invoice,
     InvoiceLine,
-    Merchant,
     PortalSettings,
     Subscription,
 )
@@ -44,13 +43,13 @@ from app.services.charges import (
 from app.services.events import SYSTEM
 from app.services.leases import acquire_lease, release_lease
 from app.services.plan_changes import apply_scheduled_change
-from app.views import BillingRunResult
+from app.services.renewals import CYCLE, allocate_invoice_numbers, renew_batch
+from app.views import BillingRunResult, ChargeOutcome
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "billing-clock"
 LEASE_TTL = timedelta(minutes=5)
-CYCLE = "subscription_cycle"
 DUE_BATCH = 1000  # subscriptions read at a time
 MAX_STEPS_PER_SUBSCRIPTION = 1000  # a guard against a bug looping forever, far above years of monthly periods
 
@@ -72,6 +71,13 @@ class _Tally:
     payments_succeeded: int = 0
     payments_failed: int = 0
 
+    def count(self, outcome: ChargeOutcome) -> None:
+        if outcome.status == ChargeStatus.PAID:
+            self.payments_succeeded += 1
+        elif outcome.status != ChargeStatus.PROCESSING:
+            self.payments_failed += 1
+            self.subscriptions_canceled += outcome.subscription_status == SubscriptionStatus.CANCELED
+
 
 def advance(
     *, database: Database, now: datetime, gateway: PaymentGateway, clock: Clock = system_clock, holder: str = ""
@@ -87,10 +93,17 @@ def advance(
         return BillingRunResult(skipped=True)
     tally = _Tally()
     try:
-        for index, subscription_id in enumerate(_due_subscription_ids(database, now)):
-            if index and index % 50 == 0:
-                acquire_lease(database=database, name=LEASE_NAME, holder=holder, now=clock(), ttl=LEASE_TTL)
-            _advance_subscription(database, subscription_id, now, gateway, tally)
+        for batch in _due_batches(database, now):
+            acquire_lease(database=database, name=LEASE_NAME, holder=holder, now=clock(), ttl=LEASE_TTL)
+            renewed = renew_batch(database=database, subscription_ids=batch, now=now, gateway=gateway)
+            tally.invoices_created += renewed.invoices_created
+            tally.payments_succeeded += renewed.payments_succeeded
+            for outcome in renewed.outcomes:
+                tally.count(outcome)
+            for index, subscription_id in enumerate(renewed.left):
+                if index and index % 50 == 0:
+                    acquire_lease(database=database, name=LEASE_NAME, holder=holder, now=clock(), ttl=LEASE_TTL)
+                _advance_subscription(database, subscription_id, now, gateway, tally)
     finally:
         release_lease(database=database, name=LEASE_NAME, holder=holder, now=clock())
     return BillingRunResult(
@@ -101,9 +114,9 @@ def advance(
     )
 
 
-def _due_subscription_ids(database: Database, now: datetime) -> Iterator[str]:
-    """The subscriptions with something due, in id order, read DUE_BATCH at a time: memory stays the same however
-    many fall due at once, and one processed is never read again (the next batch starts after it)."""
+def _due_batches(database: Database, now: datetime) -> Iterator[list[str]]:
+    """The subscriptions with something due, in id order, DUE_BATCH at a time: memory stays the same however many
+    fall due at once, and one processed is never read again (the next batch starts after it)."""
     after = ""
     while True:
         with database.transaction() as session:
@@ -136,7 +149,7 @@ def _due_subscription_ids(database: Database, now: datetime) -> Iterator[str]:
         batch = sorted(i for i in ids if i)[:DUE_BATCH]
         if not batch:
             return
-        yield from batch
+        yield batch
         after = batch[-1]
 
 
@@ -171,11 +184,7 @@ def _advance_subscription(
         except GatewayUnavailable:  # the attempt stays due: the next run asks again, with the same idempotency key
             log.warning("Payment gateway unavailable; invoice %s is charged on the next run", step.invoice_id)
             return
-        if outcome.status == ChargeStatus.PAID:
-            tally.payments_succeeded += 1
-        elif outcome.status != ChargeStatus.PROCESSING:
-            tally.payments_failed += 1
-            tally.subscriptions_canceled += outcome.subscription_status == SubscriptionStatus.CANCELED
+        tally.count(outcome)
     log.error("Subscription %s still had due steps after %d steps", subscription_id, MAX_STEPS_PER_SUBSCRIPTION)
 
 
@@ -262,13 +271,7 @@ def start_period(
 
 def allocate_invoice_number(session: Session, merchant_id: str) -> str:
     """The merchant's next invoice number (`ACME-00042`), reserved atomically."""
-    prefix, number = session.execute(
-        update(Merchant)
-        .where(Merchant.id == merchant_id)
-        .values(next_invoice_number=Merchant.next_invoice_number + 1)
-        .returning(Merchant.invoice_prefix, Merchant.next_invoice_number)
-    ).one()
-    return f"{prefix}-{number - 1:05d}"
+    return allocate_invoice_numbers(session, merchant_id, 1)[0]
 
 
 def _create_invoice(session: Session, subscription: Subscription, start: datetime, end: datetime) -> Invoice:

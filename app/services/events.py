@@ -8,6 +8,7 @@ IP address, user agent) is kept in the event's own columns, never in `data`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,6 +49,31 @@ def event_data(event_type: EventType, resource: ApiObject, previous: ApiObject |
     return data
 
 
+def event_values(
+    *,
+    merchant_id: str,
+    customer_id: str | None,
+    event_type: EventType,
+    resource: ApiObject,
+    previous: ApiObject | None = None,
+    actor: Actor,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The columns of an Event recording `resource` (as it is now); see `event_data` for `previous`."""
+    return {
+        "merchant_id": merchant_id,
+        "customer_id": customer_id,
+        "type": event_type.value,
+        "object_id": resource.id,
+        "data": event_data(event_type, resource, previous),
+        "source": actor.source,
+        "portal_link_id": actor.portal_link_id,
+        "ip_address": actor.ip_address[:45],
+        "user_agent": actor.user_agent[:300],
+        "created_at": created_at,
+    }
+
+
 def record_event(
     *,
     session: Session,
@@ -61,16 +87,15 @@ def record_event(
 ) -> Event:
     """Record that `resource` (as it is now) was created, changed or removed; see `event_data` for `previous`."""
     event = Event(
-        merchant_id=merchant_id,
-        customer_id=customer_id,
-        type=event_type.value,
-        object_id=resource.id,
-        data=event_data(event_type, resource, previous),
-        source=actor.source,
-        portal_link_id=actor.portal_link_id,
-        ip_address=actor.ip_address[:45],
-        user_agent=actor.user_agent[:300],
-        created_at=clock(),
+        **event_values(
+            merchant_id=merchant_id,
+            customer_id=customer_id,
+            event_type=event_type,
+            resource=resource,
+            previous=previous,
+            actor=actor,
+            created_at=clock(),
+        )
     )
     session.add(event)
     return event
