@@ -333,11 +333,11 @@ def _record_answers(
             )
         )
     )
-    delinquent = set(
+    active = set(  # a paid invoice changes nothing more about an active subscription (see `charges._mark_paid`)
         session.scalars(
             select(Subscription.id).where(
                 Subscription.id.in_([renewal.subscription_id for renewal, _ in answers]),
-                Subscription.status.in_(SubscriptionStatus.delinquent()),
+                Subscription.status == SubscriptionStatus.ACTIVE,
             )
         )
     )
@@ -349,7 +349,7 @@ def _record_answers(
             answer.state == "succeeded"
             and state.status == InvoiceStatus.OPEN
             and renewal.payment_id in processing
-            and renewal.subscription_id not in delinquent
+            and renewal.subscription_id in active
         ):
             paid.append((renewal, answer))
             continue
