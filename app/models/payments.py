@@ -17,7 +17,7 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         Index("ix_payments_invoice_created", "invoice_id", "created_at"),
-        Index("ix_payments_customer_created", "customer_id", "created_at"),
+        Index("ix_payments_customer_created_id", "customer_id", "created_at", "id"),  # the customer page's order
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("py"))

@@ -18,8 +18,10 @@ from app.errors import NotFound, ValidationFailed
 from app.models import Customer, Event, EventSource, Subscription, SubscriptionStatus
 from app.services.customers import find_customer, get_customer_details, list_customers
 from app.services.events import Actor
-from app.services.portal_links import issue_link, open_link
+from app.services.portal import load_portal_view
+from app.services.portal_links import PortalAccess, issue_link, open_link
 from app.views import CancellationFeedback
+from benchmarks.queries import explain, plan_problems
 from tests.conftest import DEMO_NOW, only_on
 from tests.unit.portal_support import merchant_id_of
 
@@ -205,6 +207,20 @@ def test_details_show_the_customers_account_and_recent_activity(database: Databa
     assert details.invoices == tuple(sorted(details.invoices, key=lambda invoice: invoice.created_at, reverse=True))
     assert len(details.invoices) <= 12
     assert details.activity[0].title == "Opened the portal"
+
+
+@only_on("sqlite", "EXPLAIN QUERY PLAN")
+def test_customer_details_and_the_portal_read_through_indexes(database: Database) -> None:
+    """What `make bench` checks at 100,000 customers, on every run: no full scan of a big table, no sort."""
+    with database.transaction() as session:
+        acme = merchant_id_of(session, "Acme Cloud")
+        customer = session.scalars(select(Customer).where(Customer.merchant_id == acme).limit(1)).one()
+    access = PortalAccess(link_id="plans", merchant_id=acme, customer_id=customer.id, return_url="")
+    for operation in (
+        lambda session: get_customer_details(session=session, merchant_id=acme, customer_id=customer.id),
+        lambda session: load_portal_view(session=session, access=access),
+    ):
+        assert plan_problems(explain(database, operation)) == []
 
 
 def test_details_of_another_merchants_customer_are_not_found(database: Database) -> None:
