@@ -59,6 +59,10 @@ class LinkExpired(LinkError):
     """A genuine link whose lifetime is over."""
 
 
+class LinkUsed(LinkError):
+    """A genuine single-use link (a sign-in link) that was opened before."""
+
+
 class LinkRevoked(LinkError):
     """A genuine link the merchant revoked, or whose customer is gone."""
 

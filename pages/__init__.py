@@ -7,7 +7,7 @@ from nicegui import app
 from app import api
 from app.context import AppContext
 from components.theme import install_styles
-from pages import api_docs, errors, health, media, payments, portal
+from pages import api_docs, errors, health, media, payments, portal, portal_sign_in
 from pages.merchant import (
     account,
     activity,
@@ -35,6 +35,7 @@ def register(context: AppContext) -> None:
     products.register(context)
     emails.register(context)
     portal.register(context)
+    portal_sign_in.register(context)
     payments.register(context)
     portal_settings.register(context)
     branding.register(context)

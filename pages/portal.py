@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
 from nicegui import Client, app, ui
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from app.services import payments, portal
 from app.services.events import Actor
 from app.services.invoice_pdf import render_invoice_pdf
 from app.services.portal.flows import resolve_task
-from app.services.portal_links import PortalAccess, open_link
+from app.services.portal_links import PortalAccess, continue_sign_in, open_link
 from app.views import (
     BillingDetailsInput,
     CardSetupView,
@@ -207,7 +208,7 @@ def register(context: AppContext) -> None:
     @ui.page("/portal/{token}", title="Customer portal")
     def portal_page(
         token: str, request: Request, lang: str = "", flow: str = "", subscription: str = "", invoice: str = ""
-    ) -> None:
+    ) -> Response | None:
         """`lang`: the language the customer last chose with the switch (kept in the address across reloads).
         `flow` (with `subscription` or `invoice`): a deep link's task, opened at once when it is the customer's."""
         actor = portal_actor(request)
@@ -216,6 +217,11 @@ def register(context: AppContext) -> None:
                 access = open_link(
                     session=session, settings=context.settings, token=token, actor=actor, clock=context.clock
                 )
+                if access.single_use:  # a sign-in link, now used up: the portal continues on a link of its own
+                    link = continue_sign_in(
+                        session=session, settings=context.settings, access=access, actor=actor, clock=context.clock
+                    )
+                    return RedirectResponse(urlsplit(link.url).path, status_code=303)
                 view = portal.load_portal_view(
                     session=session,
                     access=access,

@@ -26,6 +26,7 @@ PUBLIC_PREFIXES = (
     "/login",
     "/logout",
     "/portal/",
+    "/p/",  # customers' own pages: the merchant's sign-in page and the email confirmation
     "/healthz",
     "/api/",
     "/_nicegui",

@@ -26,6 +26,7 @@ from server.nicegui_internals import awaits_reconnection
 # The pages anyone can load without signing in; the others redirect to sign-in before a client exists.
 PORTAL_PAGE = re.compile(r"/portal/[^/]+")
 OPEN_PAGES = ("/login", "/logout")
+CUSTOMER_PAGE = re.compile(r"/p/(login|confirm-email)/[^/]+")  # a merchant's sign-in page, an email confirmation
 TITLE = N_("Too many open tabs")
 EXPLANATION = N_(
     "This page is open in too many tabs or windows. Close the ones you no longer need, then reload this page."
@@ -34,7 +35,7 @@ RELOAD = N_("Reload")
 
 
 def is_open_page(path: str) -> bool:
-    return path in OPEN_PAGES or PORTAL_PAGE.fullmatch(path) is not None
+    return path in OPEN_PAGES or PORTAL_PAGE.fullmatch(path) is not None or CUSTOMER_PAGE.fullmatch(path) is not None
 
 
 def address_group(host: str) -> str:

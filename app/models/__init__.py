@@ -388,6 +388,8 @@ class PortalLink(Base):
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A sign-in link mailed from the merchant's sign-in page: it works once, then `last_used_at` says it was used.
+    single_use: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Event(Base):
@@ -426,6 +428,7 @@ class Lease(Base):
 
 
 # The API's, webhooks', mails', payments' and sign-in tables live in their own modules; `app.models` names every table.
+from app.models.customer_access import EmailChange, PortalSignInRequest  # noqa: E402
 from app.models.developers import ApiKey, IdempotencyKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
 from app.models.emails import EmailMessage  # noqa: E402
 from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
@@ -435,6 +438,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Customer",
+    "EmailChange",
     "EmailMessage",
     "Event",
     "IdempotencyKey",
@@ -448,6 +452,7 @@ __all__ = [
     "PaymentMethod",
     "PortalLink",
     "PortalSettings",
+    "PortalSignInRequest",
     "Price",
     "ProcessedGatewayEvent",
     "Product",

@@ -9,13 +9,13 @@ from typing import Any
 
 from itsdangerous import BadData, BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
 from app.enums import EventSource, EventType, NewLinkOutcome
-from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, NotFound
+from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound
 from app.formatting import format_datetime
 from app.models import Customer, EmailMessage, Merchant, PortalLink
 from app.services.api_objects import PortalSessionObject
@@ -45,6 +45,7 @@ class PortalAccess:
     merchant_id: str
     customer_id: str
     return_url: str
+    single_use: bool = False  # a sign-in link, used up by this opening: the page swaps it for a session link
 
 
 class ClockSigner(TimestampSigner):
@@ -83,17 +84,24 @@ def issue_link(
     return_url: str = "",
     actor: Actor = SYSTEM,
     clock: Clock = system_clock,
+    single_use: bool = False,
+    lifetime: timedelta | None = None,
 ) -> IssuedLink:
-    """Create a link for one of the merchant's customers (NotFound for anyone else's) and record the event."""
+    """Create a link for one of the merchant's customers (NotFound for anyone else's) and record the event.
+
+    `lifetime` shortens the link's life below `PORTAL_LINK_TTL_SECONDS` (sign-in links: an hour); a `single_use`
+    link works once (see `open_link`)."""
     merchant_customer(session, merchant_id, customer_id)
     now = clock()
+    ttl = timedelta(seconds=settings.portal_link_ttl_seconds)
     link = PortalLink(
         merchant_id=merchant_id,
         customer_id=customer_id,
         created_by=created_by,
         return_url=return_url,
         created_at=now,
-        expires_at=now + timedelta(seconds=settings.portal_link_ttl_seconds),
+        expires_at=now + min(ttl, lifetime or ttl),
+        single_use=single_use,
     )
     session.add(link)
     session.flush()
@@ -110,7 +118,9 @@ def issue_link(
 def open_link(
     *, session: Session, settings: Settings, token: str, actor: Actor | None = None, clock: Clock = system_clock
 ) -> PortalAccess:
-    """Verify a token and its row; record the use. Raises LinkExpired, LinkRevoked or LinkInvalid."""
+    """Verify a token and its row; record the use. Raises LinkExpired, LinkRevoked, LinkUsed or LinkInvalid.
+
+    A single-use link is used up here, once (an UPDATE that only one of two simultaneous openings wins)."""
     if not is_canonical_token(token):
         raise LinkInvalid()
     serializer = signed_serializer(settings, clock)
@@ -133,13 +143,43 @@ def open_link(
     if link.expires_at <= now:
         raise LinkExpired(merchant_id=link.merchant_id, customer_id=link.customer_id)
     first_use = link.last_used_at is None
+    if link.single_use:
+        taken = session.execute(
+            update(PortalLink)
+            .where(PortalLink.id == link.id, PortalLink.last_used_at.is_(None))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise LinkUsed(merchant_id=link.merchant_id, customer_id=link.customer_id)
+        session.refresh(link)
     link.last_used_at = now
     if first_use:
         # The page knows the visitor's IP and browser but not yet which link this is: the event names it.
         opener = replace(actor or Actor(source=EventSource.PORTAL), portal_link_id=link.id)
         _record(session, link, EventType.PORTAL_LINK_OPENED, opener, clock)
     return PortalAccess(
-        link_id=link.id, merchant_id=link.merchant_id, customer_id=link.customer_id, return_url=link.return_url
+        link_id=link.id,
+        merchant_id=link.merchant_id,
+        customer_id=link.customer_id,
+        return_url=link.return_url,
+        single_use=link.single_use,
+    )
+
+
+def continue_sign_in(
+    *, session: Session, settings: Settings, access: PortalAccess, actor: Actor, clock: Clock = system_clock
+) -> IssuedLink:
+    """The ordinary portal link a just-used sign-in link continues on (reloads and open tabs keep working on it)."""
+    return issue_link(
+        session=session,
+        settings=settings,
+        merchant_id=access.merchant_id,
+        customer_id=access.customer_id,
+        created_by="sign-in",
+        return_url=access.return_url,
+        actor=actor,
+        clock=clock,
     )
 
 

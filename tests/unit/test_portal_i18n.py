@@ -27,6 +27,8 @@ SOURCES = [
     ROOT / "app" / "gateways" / "base.py",
     ROOT / "app" / "services" / "invoice_pdf.py",
     ROOT / "server" / "page_limits.py",
+    ROOT / "pages" / "portal_sign_in.py",
+    ROOT / "app" / "services" / "portal_sign_in.py",
 ]
 TRANSLATED_CATALOGS = ("de", "fr", "zh_Hans")
 
