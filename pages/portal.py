@@ -20,6 +20,7 @@ from app.i18n import N_, is_supported
 from app.services import payments, portal
 from app.services.events import Actor
 from app.services.invoice_pdf import render_invoice_pdf
+from app.services.portal.email_change import cancel_email_change, resend_email_change
 from app.services.portal.flows import resolve_task
 from app.services.portal_links import PortalAccess, continue_sign_in, open_link
 from app.views import (
@@ -59,6 +60,7 @@ class LiveActions:
         self._token = token
         self._actor = actor
         self._gateway = gateway
+        self.locale = ""  # the portal's language: mails about an email change are written in it
 
     @contextmanager
     def _session(self) -> Iterator[tuple[Session, PortalAccess, Actor]]:
@@ -184,7 +186,18 @@ class LiveActions:
         self._write(payments.remove_card, payment_method_id=payment_method_id, gateway=self._gateway)
 
     def update_billing_details(self, details: BillingDetailsInput) -> None:
-        self._write(portal.update_billing_details, details=details)
+        settings = self._context.settings
+        self._write(portal.update_billing_details, details=details, settings=settings, locale=self.locale)
+
+    def resend_email_change(self) -> None:
+        with self._session() as (session, access, _):
+            resend_email_change(
+                session=session, settings=self._context.settings, access=access, clock=self._context.clock
+            )
+
+    def cancel_email_change(self) -> None:
+        with self._session() as (session, access, _):
+            cancel_email_change(session=session, access=access, clock=self._context.clock)
 
     def update_shipping(self, shipping: ShippingInput) -> None:
         self._write(portal.update_shipping, shipping=shipping)
@@ -239,11 +252,13 @@ def register(context: AppContext) -> None:
             return
         set_page_language(view.locale)
         ui.add_head_html(head_html(payments.card_element(gateway)))
+        actions = LiveActions(context, token, actor, gateway)
+        actions.locale = view.locale
         with portal_frame(view):
             client = ui.context.client
             portal_view(
                 replace(view, task=task),
-                LiveActions(context, token, actor, gateway),
+                actions,
                 on_locale=lambda locale: remember_locale(client, locale),
             )
 

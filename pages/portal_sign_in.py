@@ -11,7 +11,9 @@ from fastapi import Request
 from nicegui import background_tasks, run, ui
 
 from app.context import AppContext
-from app.i18n import negotiate_locale
+from app.errors import LinkError, LinkExpired, LinkRevoked, LinkUsed
+from app.i18n import N_, negotiate_locale
+from app.services.portal.email_change import confirm_email_change
 from app.services.portal_sign_in import NEUTRAL_ANSWER, check_sign_in_email, merchant_by_handle, request_sign_in_link
 from components.portal.text import PortalText
 from pages.actors import client_address, portal_actor
@@ -23,6 +25,8 @@ NOT_FOUND_EXPLANATION = "Check the address, or use the link to your account that
 
 
 def register(context: AppContext) -> None:
+    register_confirmation(context)
+
     @ui.page("/p/login/{handle}", title="Sign in")
     def sign_in_page(handle: str, request: Request) -> None:
         with context.database.transaction() as session:
@@ -43,6 +47,59 @@ def register(context: AppContext) -> None:
             )
             sign_in_form(context, merchant.merchant_id, brand, t)
             support_contact(brand, t)
+
+
+CONFIRM_PROBLEMS: dict[type[LinkError], tuple[str, str]] = {
+    LinkExpired: (
+        N_("This confirmation link has expired"),
+        N_("Your email address was not changed. Change it again in the portal to get a new link."),
+    ),
+    LinkUsed: (N_("This email address is already confirmed"), N_("There is nothing more to do.")),
+    LinkRevoked: (
+        N_("This email change was canceled"),
+        N_("Your email address was not changed. A newer change, or a cancellation in the portal, replaced it."),
+    ),
+}
+CONFIRM_INVALID = (
+    N_("This link is not valid"),
+    N_("Open the link again from the email you received, making sure you copy the whole address."),
+)
+
+
+def register_confirmation(context: AppContext) -> None:
+    @ui.page("/p/confirm-email/{token}", title="Confirm your email address")
+    def confirm_email_page(token: str, request: Request) -> None:
+        """Opening the link sent to a new billing email address is the confirmation (once, within 24 hours)."""
+        try:
+            with context.database.transaction() as session:
+                confirmed = confirm_email_change(
+                    session=session,
+                    settings=context.settings,
+                    token=token,
+                    actor=portal_actor(request),
+                    clock=context.clock,
+                )
+        except LinkError as error:
+            brand = merchant_brand(context, error.merchant_id)
+            t = PortalText(negotiate_locale("", request.headers.get("accept-language", "")), brand.time_zone)
+            title, explanation = CONFIRM_PROBLEMS.get(type(error), CONFIRM_INVALID)
+            with branded_card(brand, t, t(title)):
+                ui.label(t(title)).classes("text-h5").props('role="heading" aria-level="1"')
+                ui.label(t(explanation)).classes("text-body1")
+                support_contact(brand, t)
+            return
+        brand = merchant_brand(context, confirmed.merchant_id)
+        t = PortalText(negotiate_locale("", request.headers.get("accept-language", "")), brand.time_zone)
+        with branded_card(brand, t, t("Email address confirmed")):
+            ui.icon("mark_email_read", size="xl", color="primary").props('aria-hidden="true"')
+            ui.label(t("Email address confirmed")).classes("text-h5").props('role="heading" aria-level="1"')
+            ui.label(
+                t(
+                    "Your email address with {business} is now {email}.",
+                    business=brand.business_name,
+                    email=confirmed.email,
+                )
+            ).classes("text-body1")
 
 
 def sign_in_form(context: AppContext, merchant_id: str, brand: Brand, t: PortalText) -> None:

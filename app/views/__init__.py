@@ -113,6 +113,7 @@ class CustomerView:
     shipping_address: Address
     tax_id_type: str
     tax_id_value: str
+    pending_email: str = ""  # a new email the customer asked for, waiting for confirmation from that address
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,13 @@ class PortalActions(Protocol):
 
     def remove_card(self, payment_method_id: str) -> None: ...
 
-    def update_billing_details(self, details: BillingDetailsInput) -> None: ...
+    def update_billing_details(self, details: BillingDetailsInput) -> None:
+        """Save the details; a new email is mailed for confirmation instead of saved."""
+        ...
+
+    def resend_email_change(self) -> None: ...
+
+    def cancel_email_change(self) -> None: ...
 
     def update_shipping(self, shipping: ShippingInput) -> None: ...
 
@@ -156,6 +162,12 @@ class PreviewActions:
         self._refuse()
 
     def update_billing_details(self, details: BillingDetailsInput) -> None:
+        self._refuse()
+
+    def resend_email_change(self) -> None:
+        self._refuse()
+
+    def cancel_email_change(self) -> None:
         self._refuse()
 
     def update_shipping(self, shipping: ShippingInput) -> None:

@@ -44,6 +44,8 @@ def billing_section(portal: Portal) -> None:
                 _detail(t("Name"), [customer.name], "billing-name")
             if BillingField.EMAIL in fields:
                 _detail(t("Email"), [customer.email], "billing-email")
+        if BillingField.EMAIL in fields and customer.pending_email:
+            _pending_email(portal, customer.pending_email)
             if BillingField.PHONE in fields:
                 _detail(t("Phone"), [customer.phone], "billing-phone")
             if BillingField.ADDRESS in fields:
@@ -51,6 +53,36 @@ def billing_section(portal: Portal) -> None:
             if BillingField.TAX_ID in fields:
                 _detail(t("Tax ID"), _tax_id_lines(t, customer), "billing-tax-id")
         portal.secondary_button(t("Update billing details"), lambda: _billing_dialog(portal)).classes("self-start")
+
+
+def _pending_email(portal: Portal, new_email: str) -> None:
+    """A new email waiting for confirmation from that address, with Resend and Cancel change."""
+    t = portal.text
+    with (
+        ui.column()
+        .classes("w-full gap-2 q-pa-md rounded-borders bg-amber-1 border border-amber-300")
+        .props('role="status"')
+        .mark("billing-pending-email")
+    ):
+        ui.label(t("Waiting for confirmation of {email}", email=new_email)).classes("text-body2 text-weight-medium")
+        ui.label(t("We sent a link to the new address. Your email stays as it is until you open that link.")).classes(
+            "text-body2"
+        )
+        with ui.row().classes("gap-2"):
+
+            async def resend() -> None:
+                done, _ = await portal.act(portal.actions.resend_email_change, buttons=(resend_button,))
+                if done:
+                    portal.notify(t("We sent the link to {email} again.", email=new_email))
+
+            async def cancel() -> None:
+                done, _ = await portal.act(portal.actions.cancel_email_change, buttons=(cancel_button,))
+                if done:
+                    portal.notify(t("Email change canceled."))
+                    portal.changed()
+
+            resend_button = portal.secondary_button(t("Resend"), resend)
+            cancel_button = portal.secondary_button(t("Cancel change"), cancel)
 
 
 def _tax_id_lines(t: PortalText, customer: CustomerView) -> list[str]:
@@ -140,7 +172,9 @@ def _billing_dialog(portal: Portal) -> None:
             form,
             save,
             lambda: portal.actions.update_billing_details(details),
-            t("Billing details saved."),
+            t("Billing details saved.")
+            if details.email in (None, customer.email)
+            else t("Billing details saved. Confirm your new email address from the link we sent to it."),
         )
 
     save.on_click(submit)

@@ -115,7 +115,7 @@ def test_customer_cancels_undoes_updates_cards_and_details(
     expect(cards.get_by_text("Visa •••• 4242")).to_be_visible()
     expect(cards.get_by_text("Expires 12/2034")).to_be_visible()
 
-    # Billing email: refused while invalid, saved once valid.
+    # Billing email: refused while invalid; a valid one waits for its confirmation from the new address.
     billing = page.get_by_role("region", name="Billing details")
     billing.get_by_role("button", name="Update billing details").click()
     dialog.get_by_label("Email").fill("pat@")
@@ -124,7 +124,7 @@ def test_customer_cancels_undoes_updates_cards_and_details(
     dialog.get_by_label("Email").fill("pat.doe@example.com")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
-    expect(billing.get_by_text("pat.doe@example.com")).to_be_visible()
+    expect(billing.get_by_text("Waiting for confirmation of pat.doe@example.com")).to_be_visible()
 
     # Shipping information.
     shipping = page.get_by_role("region", name="Shipping information")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
+from app.config import Settings
 from app.enums import (
     BillingField,
     EventType,
@@ -26,6 +28,7 @@ from app.services.portal.access import (
     owned_customer,
     record_portal_event,
 )
+from app.services.portal.email_change import request_email_change
 from app.services.portal_links import PortalAccess
 from app.services.resource_views import (
     address_columns,
@@ -90,14 +93,23 @@ def tax_id_errors(tax_type: str, value: str) -> dict[str, str]:
 
 
 def update_billing_details(
-    *, session: Session, access: PortalAccess, details: BillingDetailsInput, actor: Actor, clock: Clock
+    *,
+    session: Session,
+    access: PortalAccess,
+    details: BillingDetailsInput,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings | None = None,
+    locale: str = "",
 ) -> CustomerView:
     """Save the billing fields the merchant lets customers edit; nothing is saved unless every field is valid.
 
     A field left None is kept; a value for a field the merchant did not enable is refused (Forbidden). An empty
     phone, address (all parts blank) or tax ID (type and value blank) removes it; name and email are required.
+    A new email is not saved: it is confirmed from the new address first (email_change.py), which needs `settings`
+    (to sign the link); the returned view has it as `pending_email`.
     """
-    settings = enabled_settings(session=session, access=access, feature="billing_details_update")
+    portal_settings = enabled_settings(session=session, access=access, feature="billing_details_update")
     given = {
         BillingField.NAME: details.name is not None,
         BillingField.EMAIL: details.email is not None,
@@ -105,7 +117,7 @@ def update_billing_details(
         BillingField.ADDRESS: details.address is not None,
         BillingField.TAX_ID: details.tax_id_type is not None or details.tax_id_value is not None,
     }
-    if any(present and field.value not in settings.billing_fields for field, present in given.items()):
+    if any(present and field.value not in portal_settings.billing_fields for field, present in given.items()):
         raise Forbidden(DISABLED_MESSAGE)
     customer = owned_customer(session, access)
     errors: dict[str, str] = {}
@@ -138,7 +150,23 @@ def update_billing_details(
         changes.update(tax_id_type=tax_type, tax_id_value=value)
     if errors:
         raise ValidationFailed(errors)
-    return _save_customer(session, access, customer, changes, actor, clock)
+    new_email = changes.pop("email", customer.email)
+    pending = ""
+    if new_email != customer.email:
+        if settings is None:
+            raise Forbidden(N_("A new email address must be confirmed from that address."))
+        request_email_change(
+            session=session,
+            settings=settings,
+            access=access,
+            customer=customer,
+            new_email=str(new_email),
+            locale=locale,
+            clock=clock,
+        )
+        pending = str(new_email)
+    view = _save_customer(session, access, customer, changes, actor, clock)
+    return replace(view, pending_email=pending) if pending else view
 
 
 def _save_customer(

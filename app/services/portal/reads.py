@@ -20,12 +20,14 @@ from app.models import (
     Price,
     Product,
     Subscription,
+    utcnow,
 )
 from app.services.portal.access import (
     enabled_settings,
     owned_customer,
     owned_invoice,
 )
+from app.services.portal.email_change import pending_change
 from app.services.portal_links import PortalAccess
 from app.services.portal_settings import branding_image_url, get_portal_settings
 from app.services.resource_views import (
@@ -38,6 +40,7 @@ from app.services.resource_views import (
 )
 from app.views import (
     CustomerPortalData,
+    CustomerView,
     InvoicePage,
     InvoiceView,
     PaymentMethodView,
@@ -134,7 +137,7 @@ def load_portal_data(*, session: Session, access: PortalAccess, page_size: int =
     )
     owed = amounts_owed(session, [subscription.id for subscription in subscriptions])
     return CustomerPortalData(
-        customer=customer_view(customer),
+        customer=_with_pending_email(session, customer_view(customer)),
         subscriptions=tuple(
             subscription_view(subscription, amount_owed=owed.get(subscription.id, 0)) for subscription in subscriptions
         ),
@@ -227,3 +230,9 @@ def load_portal_view(
         icon_src=branding_image_url(settings, "icon"),
         logo_src=branding_image_url(settings, "logo"),
     )
+
+
+def _with_pending_email(session: Session, customer: CustomerView) -> CustomerView:
+    """The customer with the new email waiting for confirmation, if any (shown with Resend and Cancel change)."""
+    change = pending_change(session, customer.id, utcnow())
+    return replace(customer, pending_email=change.new_email) if change else customer
