@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.colors import readable_color_on
-from app.models import Merchant, PortalSettings, SubscriptionStatus
+from app.models import Customer, EmailChange, Merchant, PortalSettings, SubscriptionStatus, utcnow
 from tests.e2e.accessibility import axe_violations, describe
 from tests.e2e.conftest import log_in
 from tests.e2e.site import MERCHANT, Site, customer_id, own_site, portal_link
@@ -48,6 +48,24 @@ def revoked_link(site: Site) -> str:
     return portal_link(site, revoked=True)
 
 
+def pending_email_portal(site: Site) -> str:
+    """A portal whose customer changed the billing email and has not confirmed it yet."""
+    path = portal_link(site, skip=1)
+    with site.database.transaction() as session:
+        customer = session.get_one(Customer, customer_id(site, skip=1))
+        session.add(
+            EmailChange(
+                merchant_id=customer.merchant_id,
+                customer_id=customer.id,
+                old_email=customer.email,
+                new_email="new.address@example.com",
+                created_at=utcnow(),
+                expires_at=utcnow() + timedelta(hours=24),
+            )
+        )
+    return path
+
+
 def customer_page(site: Site) -> str:
     return f"/customers/{customer_id(site)}"
 
@@ -67,6 +85,12 @@ def click(name: str, *, within: str | None = None, opens_dialog: bool = True) ->
 def show_preview_on_phone(page: Page) -> None:
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.get_by_role("region", name="Portal preview")).to_be_visible()
+
+
+def ask_for_a_link(page: Page) -> None:
+    page.get_by_label("Email").fill("someone@example.com")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("status")).to_contain_text("we've sent a link to it")
 
 
 def settled(page: Page) -> None:
@@ -129,6 +153,16 @@ SCREENS = [
     Screen("link-revoked", revoked_link, signed_in=False, ready="This link is no longer valid"),
     Screen("link-invalid", "/portal/not-a-real-token", signed_in=False, ready="This link is not valid"),
     Screen("link-expired-phone", expired_link, signed_in=False, viewport=PHONE, ready="This link has expired"),
+    # Customers on their own: the merchant's sign-in page (asked, answered), and a new email waiting.
+    Screen("portal-sign-in", "/p/login/acme", signed_in=False, ready="Sign in to Acme Cloud"),
+    Screen("portal-sign-in-phone", "/p/login/acme", (ask_for_a_link,), signed_in=False, viewport=PHONE),
+    Screen(
+        "portal-sign-in-unknown", "/p/login/no-such-shop", signed_in=False, ready="This sign-in page does not exist"
+    ),
+    Screen("portal-pending-email", pending_email_portal, signed_in=False, ready="Billing details"),
+    Screen(
+        "portal-pending-email-phone", pending_email_portal, signed_in=False, viewport=PHONE, ready="Billing details"
+    ),
 ]
 
 

@@ -13,12 +13,15 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, LinkExpired, LinkRevoked, LinkUsed
-from app.models import Customer, Event, utcnow
+from app.models import Customer, Event, EventSource, utcnow
+from app.services.customer_records import update_customer
 from app.services.emails import send_due
+from app.services.events import Actor
 from app.services.portal import load_portal_data, update_billing_details
 from app.services.portal.email_change import cancel_email_change, confirm_email_change, resend_email_change
 from app.services.portal_links import PortalAccess
 from app.views import BillingDetailsInput
+from app.views.inputs import CustomerInput
 from tests.mail_support import SmtpServer, links_in, text_part
 from tests.unit.portal_support import ACTOR, access_to
 
@@ -134,4 +137,26 @@ def test_a_new_email_is_never_saved_without_its_confirmation(database: Database)
     with pytest.raises(Forbidden), database.transaction() as session:
         update_billing_details(
             session=session, access=access, details=BillingDetailsInput(email=NEW), actor=ACTOR, clock=_at()
+        )
+
+
+def test_a_merchant_changes_the_email_directly_and_it_is_recorded(database: Database) -> None:
+    access = access_to(database)
+    old = _email(database, access)
+    with database.transaction() as session:
+        update_customer(
+            session=session,
+            merchant_id=access.merchant_id,
+            customer_id=access.customer_id,
+            details=CustomerInput(email=NEW),
+            actor=Actor(source=EventSource.MERCHANT),
+            clock=_at(),
+        )
+    assert _email(database, access) == NEW
+    with database.transaction() as session:
+        event = session.scalars(select(Event).where(Event.customer_id == access.customer_id)).one()
+        assert (event.type, event.source, event.data["previous_attributes"]["email"]) == (
+            "customer.updated",
+            EventSource.MERCHANT,
+            old,
         )
