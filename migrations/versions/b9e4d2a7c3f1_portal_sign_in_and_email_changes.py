@@ -1,7 +1,7 @@
 """portal sign-in and email changes: single-use sign-in links, sign-in requests per client address, email changes
 
 Revision ID: b9e4d2a7c3f1
-Revises: e7b2c9a4d105
+Revises: b3f1c9d27a44
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models
 
 revision: str = "b9e4d2a7c3f1"
-down_revision: str | None = "e7b2c9a4d105"
+down_revision: str | None = "b3f1c9d27a44"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
