@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from types import SimpleNamespace
+from typing import BinaryIO, cast
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -24,12 +25,15 @@ from app.db import Database
 from app.enums import EventType, SubscriptionStatus
 from app.errors import DomainError, ValidationFailed
 from app.gateways.base import PaymentGateway
+from app.i18n import supported_locale
 from app.models import Customer, Event, Price, Product, Subscription, SubscriptionItem, new_id
 from app.services.api_objects import CustomerObject
 from app.services.customer_records import customer_changes
 from app.services.events import Actor, event_data
+from app.services.portal.billing_details import clean_address
 from app.services.resource_views import address_columns
 from app.services.subscription_records import MAX_QUANTITY, MAX_TRIAL_DAYS, start_subscription
+from app.validation import format_phone, normalize_email
 from app.views.inputs import CustomerInput, SubscriptionInput, SubscriptionItemInput
 
 BATCH_SIZE = 1000
@@ -245,22 +249,29 @@ def _write_batch(
 
 
 def _columns(row: Row) -> dict[str, object]:
-    """The row's validated values as customer columns; only the columns the file has."""
-    changes = customer_changes(_customer_input(row))
-    columns: dict[str, object] = {"email": changes["email"]}
-    for name in ("name", "phone", "locale"):
-        if name in changes:
-            columns[name] = changes[name]
-    if "address" in changes:
-        columns.update(address_columns("address", changes["address"]))  # type: ignore[arg-type]
+    """The row's values as customer columns (only the columns the file has), normalised as `customer_changes` does.
+
+    The row passed `customer_changes` in the check already: this repeats only the normalising steps, which halves the
+    work of the second pass (the email and phone parsers are most of an import's time).
+    """
+    values = row.values
+    columns: dict[str, object] = {"email": normalize_email(values["email"])}
+    if "name" in values:
+        columns["name"] = values["name"]
+    if "phone" in values:
+        columns["phone"] = format_phone(values["phone"]) if values["phone"] else ""
+    if "locale" in values:
+        columns["locale"] = (supported_locale(values["locale"]) or "") if values["locale"] else ""
+    if (address := row.address) is not None:
+        columns.update(address_columns("address", clean_address(address)))
     return columns
 
 
 def _customer_object(values: dict[str, object]) -> CustomerObject:
-    merged = {name: (value({}) if callable(value) else value) for name, value in _DEFAULTS.items()}
-    merged.update({name: value for name, value in values.items() if value is not None or name == "deleted_at"})
-    customer = Customer(**{_attribute(name): value for name, value in merged.items()})
-    return CustomerObject.from_row(customer, default_payment_method=None)
+    merged = {_attribute(name): (value({}) if callable(value) else value) for name, value in _DEFAULTS.items()}
+    merged.update({_attribute(name): value for name, value in values.items()})
+    # A plain namespace has the attributes `from_row` reads, without building an ORM object per row.
+    return CustomerObject.from_row(cast(Customer, SimpleNamespace(**merged)), default_payment_method=None)
 
 
 def _attribute(column: str) -> str:
