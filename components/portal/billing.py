@@ -44,14 +44,14 @@ def billing_section(portal: Portal) -> None:
                 _detail(t("Name"), [customer.name], "billing-name")
             if BillingField.EMAIL in fields:
                 _detail(t("Email"), [customer.email], "billing-email")
-        if BillingField.EMAIL in fields and customer.pending_email:
-            _pending_email(portal, customer.pending_email)
             if BillingField.PHONE in fields:
                 _detail(t("Phone"), [customer.phone], "billing-phone")
             if BillingField.ADDRESS in fields:
                 _detail(t("Billing address"), address_lines(customer.address, t.locale), "billing-address")
             if BillingField.TAX_ID in fields:
                 _detail(t("Tax ID"), _tax_id_lines(t, customer), "billing-tax-id")
+        if BillingField.EMAIL in fields and customer.pending_email:
+            _pending_email(portal, customer.pending_email)
         portal.secondary_button(t("Update billing details"), lambda: _billing_dialog(portal)).classes("self-start")
 
 

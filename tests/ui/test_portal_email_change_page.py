@@ -44,7 +44,11 @@ async def test_a_new_email_waits_for_confirmation_and_can_be_resent_or_canceled(
     customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
     old = _email(database, customer_id)
     await user.open(link_path(database, settings, customer_id))
+    for detail in ("Phone", "Billing address", "Tax ID"):  # shown with or without a change waiting
+        await user.should_see(detail)
     await _change_email(user)
+    for detail in ("Phone", "Billing address", "Tax ID"):
+        await user.should_see(detail)
     assert _email(database, customer_id) == old
     assert [mail.to_address for mail in _mails(database, NOTICE_MAIL_KIND)] == [old]
     user.find(kind=ui.button, content="Resend").click()
