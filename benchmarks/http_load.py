@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,6 +28,19 @@ BROWSER_HEADERS = {
 # Slow answers are measured, not failed: at 50 clients on a machine 14 times slower than a quiet one the last of
 # 50 simultaneous portal requests waited 31 s. Only a server that stops answering should count as an error.
 REQUEST_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A request other than a page GET: an API call with its method, JSON body and headers (2xx is success)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: dict[str, Any] | None = None
+
+
+Request = str | ApiCall  # a URL to GET, or an API call
 
 
 @dataclass(frozen=True)
@@ -75,21 +89,27 @@ def running_server(database_url: str, data_dir: Path, port: int, secret_key: str
         log.close()
 
 
-async def _drive(urls: list[str], concurrency: int) -> tuple[list[float], int, float]:
+async def _drive(urls: list[Request], concurrency: int) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
-    queue: asyncio.Queue[str] = asyncio.Queue()
+    queue: asyncio.Queue[Request] = asyncio.Queue()
     for url in urls:
         queue.put_nowait(url)
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal errors
         while not queue.empty():
-            url = queue.get_nowait()
+            request = queue.get_nowait()
             started = time.perf_counter()
             try:
-                response = await client.get(url)
-                if response.status_code != 200:
+                if isinstance(request, ApiCall):
+                    response = await client.request(
+                        request.method, request.url, json=request.json, headers=request.headers
+                    )
+                    failed = not response.is_success
+                else:
+                    failed = (await client.get(request)).status_code != 200
+                if failed:
                     errors += 1
             except httpx.HTTPError:
                 errors += 1
@@ -103,7 +123,7 @@ async def _drive(urls: list[str], concurrency: int) -> tuple[list[float], int, f
     return latencies, errors, elapsed
 
 
-def measure_alternating(routes: dict[str, list[str]], concurrency: int, rounds: int) -> list[LoadResult]:
+def measure_alternating(routes: dict[str, list[Request]], concurrency: int, rounds: int) -> list[LoadResult]:
     """Each route's requests in `rounds` chunks taken in turn, so that a route and its baseline see the same machine.
 
     Load from other processes comes and goes within a run; measured one after the other, a 0.5 s baseline and a
@@ -133,7 +153,7 @@ def measure_alternating(routes: dict[str, list[str]], concurrency: int, rounds: 
     ]
 
 
-def measure(name: str, urls: list[str], concurrency: int) -> LoadResult:
+def measure(name: str, urls: list[Request], concurrency: int) -> LoadResult:
     (result,) = measure_alternating({name: urls}, concurrency, rounds=1)
     return result
 

@@ -19,11 +19,15 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.enums import InvoiceStatus, SubscriptionStatus
 from app.keyset import encode_cursor
 from app.models import Customer
+from app.services.customer_records import list_customer_objects
 from app.services.customers import get_customer_details, list_customers
+from app.services.invoice_records import list_invoice_objects, list_payment_method_objects
 from app.services.portal import list_invoices, load_portal_view
 from app.services.portal_links import PortalAccess
+from app.services.subscription_records import list_subscription_objects
 from benchmarks.bulk_data import BulkResult
 from benchmarks.timing import cpu_ms, percentile
 
@@ -89,6 +93,26 @@ def explain(database: Database, operation: Callable[[Session], object]) -> list[
             lines.append(statement.split("\n")[0][:100])
             lines.extend(f"    {row[-1]}" for row in rows)
     return lines
+
+
+def api_list_plans(database: Database, bulk: BulkResult) -> list[str]:
+    """The query plans of the REST API's lists (a page of 100 deep in each, and each filter), with their problems.
+
+    Not `?email=`: with statistics saying an address has one customer, SQLite sorts that one row instead of reading
+    the (merchant, email, created, id) index backwards; tests/api/test_api_list_plans.py checks the index serves it.
+    """
+    merchant_id, customer_id = bulk.merchant_id, bulk.customer_ids[len(bulk.customer_ids) // 2]
+    common: dict[str, Any] = {"merchant_id": merchant_id, "limit": 100}
+    operations: list[Callable[[Session], object]] = [
+        lambda session: list_customer_objects(session=session, **common, starting_after=customer_id),
+        lambda session: list_subscription_objects(session=session, **common, customer_id=customer_id),
+        lambda session: list_subscription_objects(session=session, **common, status=SubscriptionStatus.PAST_DUE),
+        lambda session: list_invoice_objects(session=session, **common),
+        lambda session: list_invoice_objects(session=session, **common, customer_id=customer_id),
+        lambda session: list_invoice_objects(session=session, **common, status=InvoiceStatus.OPEN),
+        lambda session: list_payment_method_objects(session=session, **common, customer_id=customer_id),
+    ]
+    return [line for operation in operations for line in explain(database, operation)]
 
 
 Operation = Callable[[random.Random], Callable[[Session], object]]

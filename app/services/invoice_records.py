@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.enums import InvoiceStatus
 from app.errors import NotFound
 from app.i18n import negotiate_locale, supported_locale
-from app.models import Customer, Invoice, Merchant, PaymentMethod, PortalSettings, Subscription
+from app.models import Customer, Invoice, InvoiceLine, Merchant, PaymentMethod, PortalSettings, Subscription
 from app.services.api_lists import DEFAULT_LIMIT, check_limit, newest_first_page, require_owned
 from app.services.api_objects import InvoiceObject, ListObject, PaymentMethodObject
 from app.services.invoice_pdf import render_pdf
@@ -31,7 +35,7 @@ def list_invoice_objects(
 ) -> ListObject[InvoiceObject]:
     """The merchant's invoices (a deleted customer's too), newest first, of a customer, a subscription, a status
     (NotFound for a customer or subscription not the merchant's)."""
-    statement = select(Invoice).options(selectinload(Invoice.lines))
+    statement = select(Invoice)
     if subscription_id is not None:
         require_owned(session, Subscription, subscription_id, merchant_id, param="subscription")
         statement = statement.where(Invoice.subscription_id == subscription_id)
@@ -45,7 +49,20 @@ def list_invoice_objects(
     invoices, has_more = newest_first_page(
         session, statement, Invoice, merchant_id=merchant_id, limit=limit, starting_after=starting_after
     )
+    _load_lines(session, invoices)
     return ListObject[InvoiceObject](data=tuple(InvoiceObject.from_row(row) for row in invoices), has_more=has_more)
+
+
+def _load_lines(session: Session, invoices: Sequence[Invoice]) -> None:
+    """The lines of a page of invoices in one query, put in order here: ordered by the database, the lines of up to
+    100 invoices would be sorted in a temporary B-tree (their index orders them by invoice only)."""
+    lines: dict[str, list[InvoiceLine]] = defaultdict(list)
+    if invoices:
+        query = select(InvoiceLine).where(InvoiceLine.invoice_id.in_([invoice.id for invoice in invoices]))
+        for line in session.scalars(query):
+            lines[line.invoice_id].append(line)
+    for invoice in invoices:
+        set_committed_value(invoice, "lines", sorted(lines[invoice.id], key=lambda line: (line.position, line.id)))
 
 
 def invoice_pdf(*, session: Session, merchant_id: str, invoice_id: str, locale: str = "") -> bytes:

@@ -74,7 +74,7 @@ def test_the_run_fails_exactly_when_a_target_is_missed() -> None:
     assert exit_code([met, missed]) == 1
 
 
-def measurements(slowdown: float) -> tuple[list[QueryResult], dict[str, float], dict[str, object]]:
+def measurements(slowdown: float) -> tuple[list[QueryResult], list[str], dict[str, float], dict[str, object]]:
     """What one run measures, on a machine `slowdown` times slower than the normal day."""
     queries = [
         QueryResult(QUERY, 200, 2.9 * slowdown, 3.4 * slowdown, 0.28 * slowdown, 0.36 * slowdown, [], []),
@@ -95,8 +95,15 @@ def measurements(slowdown: float) -> tuple[list[QueryResult], dict[str, float], 
         row("portal page", 1, 51, 22),
         row("healthz", 10, 660, 45),
         row("portal page", 10, 51, 221),
+        row("API create customer", 10, 330, 60),
+        row("API list customers, limit 100", 1, 150, 8),
+        row("API retrieve customer", 1, 400, 4),
     ]
-    return queries, preview, {"load": load, "memory": {"retained_per_get_mb": 0.005}}
+    api_plans = [
+        "SELECT customers.id …",
+        "    SEARCH customers USING INDEX ix_customers_merchant_created (merchant_id=?)",
+    ]
+    return queries, api_plans, preview, {"load": load, "memory": {"retained_per_get_mb": 0.005}}
 
 
 def test_a_slow_day_gives_the_verdicts_of_a_normal_day() -> None:
@@ -111,10 +118,10 @@ def test_a_slow_day_gives_the_verdicts_of_a_normal_day() -> None:
 
 
 def test_a_slower_portal_query_is_missed_whatever_the_machine_speed() -> None:
-    queries, preview, http = measurements(1)
+    queries, api_plans, preview, http = measurements(1)
     slower = [replace(queries[0], p95_ms=queries[0].baseline_p95_ms * 20)]
 
-    (query, *_) = judge(slower, preview, http)
+    (query, *_) = judge(slower, api_plans, preview, http)
 
     assert query.measured.name == f"{QUERY} p95"
     assert not query.met
