@@ -60,7 +60,7 @@ def _pending_email(portal: Portal, new_email: str) -> None:
     t = portal.text
     with (
         ui.column()
-        .classes("w-full gap-2 q-pa-md rounded-borders bg-amber-1 border border-amber-300")
+        .classes("w-full gap-2 q-pa-md rounded-borders bg-white border border-amber-400 border-l-4")
         .props('role="status"')
         .mark("billing-pending-email")
     ):
