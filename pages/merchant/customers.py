@@ -30,6 +30,7 @@ from components.pager import pager
 from components.payments import payments_table
 from pages.actors import MERCHANT
 from pages.merchant.customer_actions import edit_customer, new_customer, start_subscription_dialog
+from pages.merchant.customer_import import ImportDialog
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
 CUSTOMER_GONE = "This customer no longer exists."
@@ -85,6 +86,9 @@ class CustomerList:
         with ui.row().classes("w-full items-start justify-between gap-2"):
             self.search_box()
             with ui.row().classes("gap-2"):
+                ui.button(
+                    "Import", icon="upload_file", on_click=lambda: ImportDialog(self.page, self.results.refresh).open()
+                ).props("outline no-caps")
                 ui.button("New customer", icon="person_add", on_click=lambda: new_customer(self.page)).props(
                     "unelevated no-caps"
                 )
