@@ -63,14 +63,14 @@ def _webhooks_deliver(_args: argparse.Namespace) -> int:
 
 def _emails_send(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if not settings.smtp_url:
-        print("SMTP_URL is not set: mails are kept in the local outbox (the Emails page), nothing to send.")
-        return 0
     database = _open_database(settings)
     now: datetime | None = args.now
     result = send_due(database=database, settings=settings, clock=(lambda: now) if now else system_clock, limit=10_000)
     database.dispose()
-    print(f"{result.sent} mails sent, {result.retrying} to retry later, {result.failed} given up.")
+    if not settings.smtp_url:
+        print(f"SMTP_URL is not set: {result.kept} mails written and kept in the local outbox (the Emails page).")
+    else:
+        print(f"{result.sent} mails sent, {result.retrying} to retry later, {result.failed} given up.")
     return 0
 
 

@@ -357,3 +357,45 @@ class PortalFlow(StrEnum):
     PAYMENT_METHOD_UPDATE = "payment_method_update"
     SUBSCRIPTION_CANCEL = "subscription_cancel"  # with `subscription=sub_…`
     INVOICE = "invoice"  # with `invoice=in_…`: view it, pay it or confirm its payment
+
+
+class MailKind(StrEnum):
+    """The lifecycle mails the portal writes to customers; the merchant switches each on or off."""
+
+    PAYMENT_FAILED = "payment_failed"
+    ACTION_REQUIRED = "action_required"
+    RECEIPT = "receipt"
+    UPCOMING_RENEWAL = "upcoming_renewal"
+    TRIAL_ENDING = "trial_ending"
+    SUBSCRIPTION_CANCELED = "subscription_canceled"
+
+    @property
+    def label(self) -> str:
+        return _MAIL_KINDS[self][0]
+
+    @property
+    def description(self) -> str:
+        """When it is sent, for the settings page and the README."""
+        return _MAIL_KINDS[self][1]
+
+
+_MAIL_KINDS: dict[MailKind, tuple[str, str]] = {
+    MailKind.PAYMENT_FAILED: (
+        "Payment failed",
+        "After each failed renewal charge: amount, card, next retry, and a button to update the card.",
+    ),
+    MailKind.ACTION_REQUIRED: (
+        "Action required",
+        "When the bank asks the customer to confirm a renewal charge (3-D Secure): a button opens the invoice.",
+    ),
+    MailKind.RECEIPT: ("Receipt", "For every paid invoice, with the invoice PDF attached."),
+    MailKind.UPCOMING_RENEWAL: (
+        "Upcoming renewal",
+        "Some days before a subscription renews (yearly plans only, unless you include every plan).",
+    ),
+    MailKind.TRIAL_ENDING: ("Trial ending", "3 days before a free trial ends and the first charge is made."),
+    MailKind.SUBSCRIPTION_CANCELED: (
+        "Subscription canceled",
+        "When a cancellation is made (now or at the period end) and when the subscription actually ends.",
+    ),
+}

@@ -110,9 +110,9 @@ def switcher_locale(locale: str) -> str:
     return DEFAULT_LOCALE
 
 
-@lru_cache(maxsize=8)
-def _translations(catalog_name: str) -> gettext.NullTranslations:
-    path = LOCALES_DIR / catalog_name / "LC_MESSAGES" / "messages.po"
+@lru_cache(maxsize=16)
+def _translations(catalog_name: str, domain: str = "messages") -> gettext.NullTranslations:
+    path = LOCALES_DIR / catalog_name / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
         return gettext.NullTranslations()
     with path.open("rb") as handle:
@@ -128,8 +128,11 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
-def translator(locale: str) -> Translate:
-    """`gettext` for `locale`: the translated text of an English msgid, or the msgid itself when missing."""
+def translator(locale: str, domain: str = "messages") -> Translate:
+    """`gettext` for `locale`: the translated text of an English msgid, or the msgid itself when missing.
+
+    `domain` names the catalog file: `messages` (the portal) or `mails` (app/services/mail_text.py).
+    """
     parsed = _parse(locale)
     catalog_name = (_catalog_name(parsed) if parsed else None) or "en"
-    return _translations(catalog_name).gettext
+    return _translations(catalog_name, domain).gettext

@@ -29,7 +29,7 @@ WEBHOOK_POLL_SECONDS = 5.0
 def install(context: AppContext) -> None:
     interval = context.settings.billing_clock_interval_seconds
     email_poll = context.settings.email_poll_seconds
-    if interval <= 0 and (email_poll <= 0 or not context.settings.smtp_url):
+    if interval <= 0 and email_poll <= 0:
         return
     stopping = threading.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -52,7 +52,7 @@ def install(context: AppContext) -> None:
         result = send_due(
             database=context.database, settings=context.settings, clock=context.clock, should_stop=stopping.is_set
         )
-        if result.retrying or result.failed:
+        if result.retrying or result.failed:  # sent and kept mails show on the Emails page
             log.info("Mail queue: %s", result)
 
     async def repeat(work: Callable[[], None], every: float, name: str) -> None:
@@ -71,7 +71,7 @@ def install(context: AppContext) -> None:
                     repeat(run_webhooks, min(WEBHOOK_POLL_SECONDS, interval), "Webhook delivery"), name="webhooks"
                 )
             )
-        if email_poll > 0 and context.settings.smtp_url:
+        if email_poll > 0:
             tasks.append(background_tasks.create(repeat(run_emails, email_poll, "Mail sender"), name="emails"))
 
     def stop() -> None:

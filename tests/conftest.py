@@ -110,6 +110,7 @@ def app_env(database_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("DEMO_DATA", "0")
     monkeypatch.setenv("BILLING_CLOCK_INTERVAL_SECONDS", "0")
+    monkeypatch.setenv("EMAIL_POLL_SECONDS", "0")  # tests that want the mail sender turn it on
     monkeypatch.setenv("GC_TUNING", "0")  # the app starts once per test: freezing objects each time would pile up
     return database_path
 

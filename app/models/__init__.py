@@ -430,7 +430,7 @@ class Lease(Base):
 # The API's, webhooks', mails', payments' and sign-in tables live in their own modules; `app.models` names every table.
 from app.models.customer_access import EmailChange, PortalSignInRequest  # noqa: E402
 from app.models.developers import ApiKey, IdempotencyKey, WebhookDelivery, WebhookEndpoint  # noqa: E402
-from app.models.emails import EmailMessage  # noqa: E402
+from app.models.emails import EmailMessage, MailSettings  # noqa: E402
 from app.models.payments import Payment, ProcessedGatewayEvent  # noqa: E402
 from app.models.sign_in import LoginFailure, SignInGrant  # noqa: E402
 
@@ -446,6 +446,7 @@ __all__ = [
     "InvoiceLine",
     "Lease",
     "LoginFailure",
+    "MailSettings",
     "Merchant",
     "MerchantUser",
     "Payment",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.enums import EmailStatus
@@ -23,6 +24,8 @@ class EmailMessage(Base):
         Index("ix_email_messages_merchant_created", "merchant_id", "created_at"),
         Index("ix_email_messages_customer_created", "customer_id", "created_at"),
         Index("ix_email_messages_status_next", "status", "next_attempt_at"),
+        # A lifecycle mail that must go once per occasion (a reminder per period) names the occasion here.
+        UniqueConstraint("merchant_id", "occasion", name="uq_email_messages_merchant_occasion"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id("em"))
@@ -45,3 +48,20 @@ class EmailMessage(Base):
     last_error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A lifecycle mail is queued as its facts (amounts, dates, ids as the event left them) and written, in the
+    # customer's language and the merchant's current branding with a fresh portal link, when it is sent.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    occasion: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class MailSettings(Base):
+    """Which lifecycle mails a merchant sends, and how (the Emails section of the Customer portal settings)."""
+
+    __tablename__ = "mail_settings"
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    disabled_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # MailKind values switched off
+    reply_to: Mapped[str] = mapped_column(String(254), default="")  # "" = the portal's support email
+    renewal_reminder_days: Mapped[int] = mapped_column(Integer, default=7)
+    renewal_reminder_all_plans: Mapped[bool] = mapped_column(Boolean, default=False)  # False: yearly plans only
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

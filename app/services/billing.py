@@ -32,6 +32,7 @@ from app.models import (
     Subscription,
 )
 from app.periods import add_interval
+from app.services import lifecycle_mails
 from app.services.api_objects import InvoiceObject, SubscriptionObject
 from app.services.charges import (
     charge_invoice,
@@ -104,6 +105,8 @@ def advance(
                 if index and index % 50 == 0:
                     acquire_lease(database=database, name=LEASE_NAME, holder=holder, now=clock(), ttl=LEASE_TTL)
                 _advance_subscription(database, subscription_id, now, gateway, tally)
+        with database.transaction() as session:  # after the renewals: a renewed period gets its own reminder
+            lifecycle_mails.send_reminders(session, now)
     finally:
         release_lease(database=database, name=LEASE_NAME, holder=holder, now=clock())
     return BillingRunResult(

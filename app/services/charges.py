@@ -35,6 +35,7 @@ from app.models import (
     Subscription,
     SubscriptionItem,
 )
+from app.services import lifecycle_mails
 from app.services.api_objects import ApiObject, InvoiceObject, SubscriptionObject
 from app.services.events import SYSTEM, Actor, record_event
 from app.services.resource_views import invoice_view
@@ -265,6 +266,7 @@ def _mark_paid(session: Session, invoice: Invoice, moment: datetime, actor: Acto
     invoice.last_payment_error = ""
     session.flush()
     record_at(session, invoice, EventType.INVOICE_PAID, InvoiceObject.from_row(invoice), moment, actor=actor)
+    lifecycle_mails.invoice_paid(session, invoice, moment)
     if invoice.subscription_id is None:
         return
     subscription = load_subscription(session, invoice.subscription_id)
@@ -299,6 +301,11 @@ def _record_failure(
     invoice.last_payment_error = failure_message
     session.flush()
     record_at(session, invoice, event, InvoiceObject.from_row(invoice), moment, actor=actor)
+    if off_session:  # the customer is not there to see it: tell them by mail (on-session, the portal says it)
+        if event == EventType.INVOICE_PAYMENT_ACTION_REQUIRED:
+            lifecycle_mails.action_required(session, invoice, moment)
+        else:
+            lifecycle_mails.payment_failed(session, invoice, moment)
     if off_session and invoice.subscription_id is not None:
         _dun(session, load_subscription(session, invoice.subscription_id), final, moment)
 
@@ -344,6 +351,7 @@ def end_subscription(session: Session, subscription: Subscription, moment: datet
     )
     ended = SubscriptionObject.from_row(subscription)
     record_at(session, subscription, EventType.CUSTOMER_SUBSCRIPTION_DELETED, ended, moment, actor=actor)
+    lifecycle_mails.subscription_canceled(session, subscription, moment, ended=True)
 
 
 def record_subscription_change(

@@ -7,11 +7,12 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, Integer, Select, String, column, func, or_, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from app.enums import CancellationReason, EventType, SubscriptionStatus
+from app.enums import CancellationReason, EmailStatus, EventSource, EventType, SubscriptionStatus
 from app.errors import ValidationFailed
 from app.keyset import STALE_CURSOR, after_cursor, split_page
 from app.models import (
     Customer,
+    EmailMessage,
     Event,
     Invoice,
     Merchant,
@@ -200,6 +201,16 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
         .order_by(Event.created_at.desc())
         .limit(RECENT_ACTIVITY)
     )
+    activity = [event_view(event, customer_name=customer.name, customer_email=customer.email) for event in events]
+    # The mails the portal wrote to the customer belong to their activity too (they are not webhook events).
+    mails = session.scalars(
+        select(EmailMessage)
+        .where(EmailMessage.customer_id == customer.id, EmailMessage.merchant_id == merchant_id)
+        .order_by(EmailMessage.created_at.desc())
+        .limit(RECENT_ACTIVITY)
+    )
+    activity += [_mail_entry(mail, customer) for mail in mails]
+    activity.sort(key=lambda entry: entry.created_at, reverse=True)
     return CustomerDetails(
         customer=customer_view(customer),
         created_at=customer.created_at,
@@ -207,9 +218,7 @@ def get_customer_details(*, session: Session, merchant_id: str, customer_id: str
         payment_methods=tuple(payment_method_view(method) for method in payment_methods),
         invoices=tuple(invoice_view(invoice) for invoice in invoices[:RECENT_INVOICES]),
         more_invoices=len(invoices) > RECENT_INVOICES,
-        activity=tuple(
-            event_view(event, customer_name=customer.name, customer_email=customer.email) for event in events
-        ),
+        activity=tuple(activity[:RECENT_ACTIVITY]),
         cancellations=tuple(
             CancellationFeedback(
                 subscription_id=subscription.id,
@@ -239,6 +248,25 @@ def event_view(event: Event, *, customer_name: str, customer_email: str) -> Even
         portal_link_id=event.portal_link_id,
         ip_address=event.ip_address,
         user_agent=event.user_agent,
+    )
+
+
+def _mail_entry(mail: EmailMessage, customer: Customer) -> EventView:
+    """A mail to the customer as an entry of their activity: "Email sent: Your receipt from Acme Cloud"."""
+    sent = {EmailStatus.SENT: "Email sent", EmailStatus.FAILED: "Email not delivered"}.get(mail.status, "Email")
+    return EventView(
+        id=mail.id,
+        type="email",
+        title=f"{sent}: {mail.subject}",
+        created_at=mail.created_at,
+        source=EventSource.SYSTEM,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        object_id=mail.id,
+        portal_link_id=None,
+        ip_address="",
+        user_agent="",
     )
 
 

@@ -98,6 +98,7 @@ class SendResult:
     sent: int
     retrying: int
     failed: int
+    kept: int = 0  # lifecycle mails written and kept in the local outbox (no SMTP_URL)
 
 
 def send_due(
@@ -108,9 +109,11 @@ def send_due(
     limit: int = 100,
     should_stop: Callable[[], bool] = bool,
 ) -> SendResult:
-    """Send the queued mails whose time has come, and those whose sender died mid-send (claim run out), oldest first."""
-    if not settings.smtp_url:
-        return SendResult(0, 0, 0)
+    """Send the queued mails whose time has come, and those whose sender died mid-send (claim run out), oldest first.
+
+    Lifecycle mails are written first (app/services/lifecycle_mails.py); without SMTP_URL they are written and kept
+    in the local outbox.
+    """
     now = clock()
     with database.transaction() as session:
         due = session.execute(
@@ -125,14 +128,16 @@ def send_due(
             .order_by(EmailMessage.created_at, EmailMessage.id)
             .limit(limit)
         ).all()
-    tally = {EmailStatus.SENT: 0, EmailStatus.QUEUED: 0, EmailStatus.FAILED: 0}
+    tally = {EmailStatus.SENT: 0, EmailStatus.QUEUED: 0, EmailStatus.FAILED: 0, EmailStatus.OUTBOX: 0}
     for message_id, status, scheduled in due:
         if should_stop():
             break
         outcome = _attempt(database, settings, message_id, status, scheduled, clock)
         if outcome is not None:
             tally[outcome] += 1
-    return SendResult(tally[EmailStatus.SENT], tally[EmailStatus.QUEUED], tally[EmailStatus.FAILED])
+    return SendResult(
+        tally[EmailStatus.SENT], tally[EmailStatus.QUEUED], tally[EmailStatus.FAILED], tally[EmailStatus.OUTBOX]
+    )
 
 
 class _SendError(Exception):
@@ -165,6 +170,13 @@ def _attempt(
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
         message = session.get_one(EmailMessage, message_id)
+        if message.facts is not None and not message.body:
+            from app.services.lifecycle_mails import write_queued  # imports portal code that imports this module
+
+            write_queued(session, settings, message, now)  # once: a retry sends the same words and link
+        if not settings.smtp_url:
+            message.status, message.next_attempt_at = EmailStatus.OUTBOX, None
+            return EmailStatus.OUTBOX
         try:
             mime: MimeMessage | None = _mime(session, settings, message)
             problem = None

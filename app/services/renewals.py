@@ -40,6 +40,7 @@ from app.models import (
 )
 from app.models.payments import Payment
 from app.periods import add_interval
+from app.services import lifecycle_mails
 from app.services.api_objects import ApiObject, InvoiceObject, SubscriptionObject
 from app.services.charges import apply_payment_result
 from app.services.events import SYSTEM, event_values
@@ -395,6 +396,7 @@ def _record_answers(
     session.execute(update(Invoice), invoice_rows)
     session.execute(update(Payment), payment_rows)
     events.insert()
+    lifecycle_mails.receipts_in_bulk(session, [renewal.invoice for renewal, _ in paid])
     return len(paid), outcomes
 
 

@@ -23,6 +23,7 @@ from app.models import (
     Price,
     Subscription,
 )
+from app.services import lifecycle_mails
 from app.services.api_objects import InvoiceObject, SubscriptionObject
 from app.services.charges import RETRY_DELAYS
 from app.services.events import Actor
@@ -101,6 +102,7 @@ def cancel_subscription(
         subscription.cancel_at_period_end = True
         subscription.canceled_at = now
         record_subscription_update(session, access, subscription, before, actor, clock)
+    lifecycle_mails.subscription_canceled(session, subscription, now, ended=immediately)
     # What is owed stays owed and payable in the portal, but is no longer charged automatically.
     open_invoices = _open_invoices(session, subscription)
     for invoice in open_invoices:
