@@ -81,6 +81,14 @@ class SmtpServer:
             assert arrived, f"expected {count} mails, received {len(self.messages)}"
             return list(self.messages[:count])
 
+    def wait_for_mail_to(self, address: str, timeout: float = WAIT_SECONDS) -> EmailMessage:
+        """The first mail to `address`, waiting for it to arrive."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: bool(self.to(address)), timeout=timeout)
+            received = [(message["To"], message["Subject"]) for message in self.messages]
+            assert arrived, f"no mail to {address} among {received}"
+            return self.to(address)[0]
+
     def to(self, address: str) -> list[EmailMessage]:
         """The mails sent to this address so far."""
         return [message for message in self.messages if message["To"] == address]

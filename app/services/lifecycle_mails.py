@@ -34,7 +34,8 @@ from app.services.mail_settings import get_mail_settings
 from app.services.mail_text import BUTTON_FLOWS, MailBranding, compose, render
 from app.services.portal_links import issue_link
 from app.services.portal_settings import branding_image_url, get_portal_settings
-from app.views import PortalTask
+from app.views import PortalSettingsView, PortalTask
+from app.views.mails import RenderedMail
 
 TRIAL_REMINDER = timedelta(days=3)
 
@@ -317,3 +318,46 @@ def write_queued(session: Session, settings: Settings, message: EmailMessage, no
     message.body, message.html_body = mail.text, mail.html
     message.sender_name = " ".join(merchant.public_business_name.split())[:120]
     message.reply_to = mail_settings.reply_to or support
+
+
+def sample_mail(
+    kind: MailKind,
+    *,
+    portal_settings: PortalSettingsView,
+    business_name: str,
+    merchant_support_email: str,
+    time_zone: str,
+    public_url: str,
+    locale: str,
+    now: datetime,
+) -> RenderedMail:
+    """The mail as the settings preview's sample customer (Jenny Rosen) would get it, with the draft's branding."""
+    facts: dict[str, Any] = {
+        "amount": 2900,
+        "currency": "usd",
+        "card_brand": "visa",
+        "card_last4": "4242",
+        "next_attempt": (now + timedelta(days=3)).isoformat(),
+        "invoice_id": "in_sample",
+        "number": "ACME-0042",
+        "product": "Team",
+        "at": (now + timedelta(days=7)).isoformat(),
+        "ended": False,
+    }
+    logo = branding_image_url(portal_settings, "logo")
+    branding = MailBranding(
+        business_name=business_name,
+        brand_color=portal_settings.brand_color,
+        logo_url=f"{public_url}{logo}" if logo else None,
+        support_email=portal_settings.support_email or merchant_support_email,
+    )
+    content = compose(
+        kind,
+        facts,
+        customer_name="Jenny Rosen",
+        locale=locale,
+        time_zone=time_zone,
+        branding=branding,
+        button_url=f"{public_url}/portal/sample",
+    )
+    return render(content, branding, locale)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.enums import EventSource, EventType, NewLinkOutcome
+from app.enums import EventSource, EventType, MailKind, NewLinkOutcome
 from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound
 from app.formatting import format_datetime
 from app.models import Customer, EmailMessage, Merchant, PortalLink
@@ -324,7 +324,11 @@ def request_new_link(
     now = clock()
     recent = session.scalar(
         select(EmailMessage.id)
-        .where(EmailMessage.customer_id == customer.id, EmailMessage.created_at > now - NEW_LINK_EMAIL_INTERVAL)
+        .where(
+            EmailMessage.customer_id == customer.id,
+            EmailMessage.created_at > now - NEW_LINK_EMAIL_INTERVAL,
+            EmailMessage.kind.not_in([kind.value for kind in MailKind]),  # a receipt does not count
+        )
         .limit(1)
     )
     if recent is not None:

@@ -45,6 +45,7 @@ from components.settings import (
     settings_layout,
 )
 from components.theme import portal_frame
+from pages.merchant.mail_settings import MailSettingsSection
 from pages.merchant.scaffold import MerchantPage, merchant_page
 from pages.merchant.settings_editor import SettingsEditor
 from server.nicegui_internals import set_page_language
@@ -101,12 +102,14 @@ class PortalSettingsEditor(SettingsEditor):
         self.choice_errors: dict[str, ui.label] = {}
         self.chooser: ui.select
         self.dependent: dict[str, ui.element] = {}
+        self.mails = MailSettingsSection(page, on_change=self.show_state)  # the Emails section's own draft
 
     # --- State ------------------------------------------------------------------------------------------------
 
     @property
     def dirty(self) -> bool:
-        return any(getattr(self.draft, name) != getattr(self.saved, name) for name in SETTINGS_FIELDS)
+        changed = any(getattr(self.draft, name) != getattr(self.saved, name) for name in SETTINGS_FIELDS)
+        return changed or self.mails.dirty
 
     def change(self, **changes: Any) -> None:
         """Apply one edit to the draft and re-render the preview from it (nothing is saved)."""
@@ -114,10 +117,11 @@ class PortalSettingsEditor(SettingsEditor):
         for name, element in self.dependent.items():
             element.set_visibility(bool(getattr(self.draft, name)))
         self.show_preview()
+        self.mails.show_portal_draft(self.draft)
         self.show_state()
 
     def show_state(self) -> None:
-        errors = validate_portal_settings(self.draft)
+        errors = validate_portal_settings(self.draft) | self.mails.errors()
         self.fields.show_errors(errors)
         for name, label in self.choice_errors.items():
             label.set_text(errors.get(name, ""))
@@ -126,6 +130,7 @@ class PortalSettingsEditor(SettingsEditor):
     def restart_from(self, saved: PortalSettingsView) -> None:
         """Forget the draft: show `saved` in the preview, and in the form (which rebuilds right after this handler)."""
         self.saved = self.draft = saved
+        self.mails.restart()
         # Now, not when the form rebuilds after this handler: the second click of a double click finds Save off.
         self.toolbar.save.disable()
         self.form.refresh()
@@ -134,13 +139,15 @@ class PortalSettingsEditor(SettingsEditor):
     # --- Actions ----------------------------------------------------------------------------------------------
 
     def write(self, session: Session, *, force: bool) -> PortalSettingsView:
-        return save_portal_settings(
+        saved = save_portal_settings(
             session=session,
             draft=self.draft,
             expected_version=self.saved.version,
             force=force,
             clock=self.page.context.clock,
         )
+        self.mails.write(session)
+        return saved
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         self.fields.show_errors(errors)
@@ -241,6 +248,7 @@ class PortalSettingsEditor(SettingsEditor):
         self._branding_summary()
         self._functionality()
         self._business_information()
+        self.mails.build(self.draft)
         self.show_state()  # the fields were just (re)built: show their errors and the toolbar's state
 
     def _branding_summary(self) -> None:
