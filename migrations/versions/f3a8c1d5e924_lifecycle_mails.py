@@ -1,7 +1,7 @@
 """Lifecycle mails: queued as facts with an occasion (once each), and each merchant's mail settings
 
 Revision ID: f3a8c1d5e924
-Revises: e7b2c9a4d105
+Revises: b3f1c9d27a44
 Create Date: 2026-12-02 13:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f3a8c1d5e924"
-down_revision: str | None = "e7b2c9a4d105"
+down_revision: str | None = "b3f1c9d27a44"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
