@@ -1,7 +1,7 @@
 """Lifecycle mails: queued as facts with an occasion (once each), and each merchant's mail settings
 
 Revision ID: f3a8c1d5e924
-Revises: b3f1c9d27a44
+Revises: b9e4d2a7c3f1
 Create Date: 2026-12-02 13:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f3a8c1d5e924"
-down_revision: str | None = "b3f1c9d27a44"
+down_revision: str | None = "b9e4d2a7c3f1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
