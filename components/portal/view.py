@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from nicegui import ui
+from nicegui import background_tasks, context, ui
 
 from app.views import PortalView
 from components.portal.actions import PortalActions
@@ -34,6 +34,10 @@ _SECTION_SWITCHES: dict[str, tuple[str, ...]] = {
     "shipping": ("shipping_information",),
     "invoices": ("invoice_history",),
 }
+# Below the fold on a phone and on a desktop screen: built once the page's browser has connected. Link scanners,
+# mail previews and closed tabs never connect, and most of a portal page's cost (the invoice list above all) is
+# then never paid; a browser gets these sections over its websocket a moment after the page has shown.
+_AFTER_CONNECTING = frozenset({"billing", "shipping", "invoices"})
 _PANEL_FIELDS = (
     "headline",
     "support_email",
@@ -83,6 +87,8 @@ class PortalScreen:
         self.actions = actions
         self._on_locale = on_locale
         self._inputs: dict[str, tuple[object, ...]] = {}
+        self._client = context.client
+        self._waits_for_connection = False
         theme = PortalTheme.of(view.settings)
         with (
             ui.element("div").classes("w-full @container portal") as self._root,
@@ -96,7 +102,8 @@ class PortalScreen:
                 self._sections = {part: ui.element("div").classes("w-full") for part in _SECTION_SWITCHES}
         self._apply_theme(theme)
         self._build(view, actions)
-        self.view = replace(self.view, task=None)  # a deep link's task opens once, not again after each action
+        if not self._waits_for_connection:  # else the sections built later may still open it
+            self._task_done()
 
     def show(self, view: PortalView, actions: PortalActions | None = None) -> None:
         """Show `view` (and new `actions`, e.g. the preview's for another customer)."""
@@ -122,7 +129,11 @@ class PortalScreen:
             portal = Portal(view, actions, on_change=self.reload)
         self._apply_theme(portal.theme)
         self._root.props["lang"] = _html_lang(view.locale)
+        connected = self._client.has_socket_connection
         for part, container in (("panel", self._panel), *self._sections.items()):
+            if part in _AFTER_CONNECTING and not connected:
+                self._build_when_connected()
+                continue
             inputs = _part_inputs(view, part)
             if self._inputs.get(part) == inputs:
                 continue
@@ -133,6 +144,25 @@ class PortalScreen:
                     business_panel(portal, self.switch_locale)
                 else:
                     _render_section(part, portal)
+
+    def _build_when_connected(self) -> None:
+        """Build the parts left out so far once the browser connects; nothing when the page is pruned unconnected."""
+        if self._waits_for_connection:
+            return
+        self._waits_for_connection = True
+
+        async def build() -> None:
+            await self._client.connected()  # returns early when the client is deleted
+            self._waits_for_connection = False
+            if not self._client.is_deleted and not self._root.is_deleted:
+                self._build(self.view, self.actions)
+                self._task_done()
+
+        background_tasks.create(build(), name=f"portal sections of {self._client.id}")
+
+    def _task_done(self) -> None:
+        """A deep link's task opens once, not again after each action."""
+        self.view = replace(self.view, task=None)
 
     def _apply_theme(self, theme: PortalTheme) -> None:
         self._root.style(theme.scope_style)

@@ -144,7 +144,8 @@ SCREENS = [
     Screen("developers-add-endpoint", "/developers", (click("Add endpoint"),)),
     # The customer portal, at both widths, in each state, with each dialog open.
     *(
-        Screen(f"portal-{name}{width}", path, actions, signed_in=False, viewport=viewport)
+        # Ready with its last section: the ones below the fold are built once the page's websocket connects.
+        Screen(f"portal-{name}{width}", path, actions, signed_in=False, viewport=viewport, ready="Invoice history")
         for width, viewport in (("", DESKTOP), ("-phone", PHONE))
         for name, path, actions in PORTAL_STATES
     ),

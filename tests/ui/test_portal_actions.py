@@ -100,6 +100,7 @@ async def test_a_declined_pay_now_is_explained_and_the_invoice_stays_open(
         ).one()
         invoice_id, number = invoice.id, invoice.number
     await user.open(link_path(database, settings, customer_id))
+    await user.should_see(marker=f"invoice-{number}")  # the invoice list is built once the page has connected
     with user.scope(marker=f"invoice-{number}"):
         user.find(kind=ui.button, content="View").click()
     await user.should_see(f"Invoice {number}", retries=30)

@@ -32,6 +32,7 @@ def _email(database: Database, customer_id: str) -> str:
 
 
 async def _change_email(user: User) -> None:
+    await user.should_see(kind=ui.button, content="Update billing details")  # built once the page has connected
     user.find(kind=ui.button, content="Update billing details").click()
     user.find(kind=ui.input, content="Email").clear().type(NEW)
     user.find(kind=ui.button, content="Save").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from nicegui import ui
+from nicegui import Client, ui
 from nicegui.outbox import Message
 from nicegui.testing import User
 from sqlalchemy import select
@@ -24,6 +24,9 @@ from server.nicegui_internals import watch_messages
 from tests.ui.eventually import eventually
 from tests.ui.portal_setup import customer_with, link_path, set_portal_settings, subscription_of
 
+# Building and holding a portal page costs about in proportion to its NiceGUI elements (history.md of benchmarks).
+ELEMENTS_BEFORE_CONNECTING = 60
+ELEMENTS_CONNECTED = 160
 SECTIONS = ("Subscriptions", "Payment method", "Billing details", "Shipping information", "Invoice history")
 
 
@@ -118,7 +121,7 @@ async def test_invalid_billing_email_is_shown_inline_and_nothing_is_saved(
     with database.transaction() as session:
         saved_email = session.get_one(Customer, customer_id).email
     await user.open(link_path(database, settings, customer_id))
-
+    await user.should_see(kind=ui.button, content="Update billing details")  # built once the page has connected
     user.find(kind=ui.button, content="Update billing details").click()
     email = user.find(kind=ui.input, content="Email")
     email.clear().type("not-an-email")
@@ -193,3 +196,20 @@ async def test_an_unsupported_language_in_the_address_is_ignored(
     customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
     await user.open(f"{link_path(database, settings, customer_id)}?lang={lang}")
     await user.should_see("Subscriptions")
+
+
+async def test_a_portal_page_builds_few_elements_and_the_sections_below_the_fold_once_connected(
+    user: User, database: Database, settings: Settings
+) -> None:
+    path = link_path(database, settings, customer_with(database, SubscriptionStatus.PAST_DUE))
+    before = set(Client.instances)
+    response = await user.http_client.get(path)  # a link scanner's GET: no browser ever connects
+    assert response.status_code == 200
+    (unconnected,) = (client for client_id, client in Client.instances.items() if client_id not in before)
+    assert len(unconnected.elements) <= ELEMENTS_BEFORE_CONNECTING
+    assert "Invoice history" not in response.text
+
+    client = await user.open(path)
+    await user.should_see("Invoice history")
+    await user.should_see(kind=ui.button, content="View")
+    assert len(client.elements) <= ELEMENTS_CONNECTED
