@@ -12,13 +12,19 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import Database
-from app.errors import Forbidden, LinkExpired, LinkRevoked, LinkUsed
+from app.errors import Forbidden, LinkExpired, LinkRevoked, LinkUsed, ValidationFailed
 from app.models import Customer, Event, EventSource, utcnow
 from app.services.customer_records import update_customer
 from app.services.emails import send_due
 from app.services.events import Actor
 from app.services.portal import load_portal_data, update_billing_details
-from app.services.portal.email_change import cancel_email_change, confirm_email_change, resend_email_change
+from app.services.portal.email_change import (
+    CONFIRMATIONS_PER_HOUR,
+    TOO_MANY_CONFIRMATIONS,
+    cancel_email_change,
+    confirm_email_change,
+    resend_email_change,
+)
 from app.services.portal_links import PortalAccess
 from app.views import BillingDetailsInput
 from app.views.inputs import CustomerInput
@@ -130,6 +136,21 @@ def test_a_newer_change_replaces_the_older_and_links_expire_after_24_hours(
     (newer,) = smtp_server.to(NEW)
     with pytest.raises(LinkExpired):
         _confirm(database, smtp_settings, links_in(text_part(newer))[0], minutes=24 * 60 + 1)
+
+
+def test_confirmation_mails_are_capped_per_customer_and_hour(database: Database, smtp_settings: Settings) -> None:
+    """A portal link must not turn the portal into a mail cannon: three confirmations an hour, then a clear refusal."""
+    access = access_to(database)
+    for number in range(CONFIRMATIONS_PER_HOUR):
+        _change(database, smtp_settings, access, f"try{number}@example.com")
+    with pytest.raises(ValidationFailed) as refused, database.transaction() as session:
+        resend_email_change(session=session, settings=smtp_settings, access=access, clock=_at(5))
+    assert refused.value.field_errors == {"email": TOO_MANY_CONFIRMATIONS}
+    with pytest.raises(ValidationFailed):
+        _change(database, smtp_settings, access, "one.more@example.com")
+    assert _pending(database, access) == f"try{CONFIRMATIONS_PER_HOUR - 1}@example.com"
+    with database.transaction() as session:
+        resend_email_change(session=session, settings=smtp_settings, access=access, clock=_at(61))
 
 
 def test_a_new_email_is_never_saved_without_its_confirmation(database: Database) -> None:

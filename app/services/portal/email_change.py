@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.config import Settings
 from app.enums import EventType
-from app.errors import LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound
+from app.errors import LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound, ValidationFailed
 from app.i18n import N_, translator
-from app.models import Customer, EmailChange, Merchant, PaymentMethod
+from app.models import Customer, EmailChange, EmailMessage, Merchant, PaymentMethod
 from app.services.api_objects import CustomerObject
 from app.services.emails import send_email
 from app.services.events import Actor, record_event
@@ -32,6 +32,12 @@ from app.services.portal_settings import get_portal_settings
 CONFIRMATION_LIFETIME = timedelta(hours=24)
 CONFIRMATION_SALT = "customer-email-change"
 CONFIRM_MAIL_KIND = "email_change_confirm"
+# A portal link could otherwise mail any address again and again (Resend, or one change after another).
+CONFIRMATIONS_PER_HOUR = 3
+TOO_MANY_CONFIRMATIONS = N_(
+    "We have sent several confirmation emails in the last hour. Please use the link in the latest one, "
+    "or try again later."
+)
 NOTICE_MAIL_KIND = "email_change_notice"
 
 
@@ -69,6 +75,7 @@ def request_email_change(
 ) -> EmailChange:
     """Start confirming `new_email` (already validated and normalised): mails to the new and the old address."""
     now = clock()
+    _check_confirmation_quota(session, customer.id, now)
     _end_pending(session, customer.id, now)
     change = EmailChange(
         merchant_id=access.merchant_id,
@@ -93,6 +100,7 @@ def resend_email_change(*, session: Session, settings: Settings, access: PortalA
     change = pending_change(session, customer.id, clock())
     if change is None:
         raise NotFound(N_("There is no email change waiting for confirmation."))
+    _check_confirmation_quota(session, customer.id, clock())
     change.expires_at = clock() + CONFIRMATION_LIFETIME
     _send_confirmation(session, settings, change, clock)
 
@@ -101,6 +109,20 @@ def cancel_email_change(*, session: Session, access: PortalAccess, clock: Clock)
     """Forget the change waiting for confirmation: its link stops working. Nothing waiting: nothing to do."""
     customer = owned_customer(session, access)
     _end_pending(session, customer.id, clock())
+
+
+def _check_confirmation_quota(session: Session, customer_id: str, now: datetime) -> None:
+    sent = session.scalar(
+        select(func.count())
+        .select_from(EmailMessage)
+        .where(
+            EmailMessage.customer_id == customer_id,
+            EmailMessage.kind == CONFIRM_MAIL_KIND,
+            EmailMessage.created_at > now - timedelta(hours=1),
+        )
+    )
+    if (sent or 0) >= CONFIRMATIONS_PER_HOUR:
+        raise ValidationFailed({"email": TOO_MANY_CONFIRMATIONS})
 
 
 def _end_pending(session: Session, customer_id: str, now: datetime) -> None:
