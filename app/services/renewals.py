@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -192,10 +192,15 @@ def _start_periods(
             now=start,
         )
         renewals.append(_Renewal(subscription.id, invoice, lines, payment_id, card.id, request))
-    session.flush()  # the subscriptions' new periods, one statement for all
-    session.execute(insert(Invoice), [renewal.invoice for renewal in renewals])
-    session.execute(insert(InvoiceLine), [line for renewal in renewals for line in renewal.lines])
-    session.execute(insert(Payment), [_processing_payment(renewal, gateway.name) for renewal in renewals])
+    periods = [
+        {"b_id": s.id, "current_period_start": s.current_period_start, "current_period_end": s.current_period_end}
+        for s in plain
+    ]
+    session.expunge_all()  # the loaded rows were only read: the new periods are written by one statement, below
+    _update(session, Subscription, periods)
+    _insert(session, Invoice, [renewal.invoice for renewal in renewals])
+    _insert(session, InvoiceLine, [line for renewal in renewals for line in renewal.lines])
+    _insert(session, Payment, [_processing_payment(renewal, gateway.name) for renewal in renewals])
     events.insert()
     return renewals, left
 
@@ -382,10 +387,10 @@ def _record_answers(
             next_payment_attempt=None,
             last_payment_error="",
         )
-        invoice_rows.append({name: invoice[name] for name in _PAID_COLUMNS})
+        invoice_rows.append({"b_id": invoice["id"], **{name: invoice[name] for name in _PAID_COLUMNS}})
         payment_rows.append(
             {
-                "id": renewal.payment_id,
+                "b_id": renewal.payment_id,
                 "status": PaymentStatus.SUCCEEDED,
                 "gateway_payment_id": answer.gateway_payment_id or None,
                 "updated_at": moment,
@@ -393,15 +398,14 @@ def _record_answers(
         )
         owner = invoice["merchant_id"], invoice["customer_id"]
         events.record(*owner, EventType.INVOICE_PAID, _invoice_object(invoice, renewal.lines), moment)
-    session.execute(update(Invoice), invoice_rows)
-    session.execute(update(Payment), payment_rows)
+    _update(session, Invoice, invoice_rows)
+    _update(session, Payment, payment_rows)
     events.insert()
     lifecycle_mails.receipts_in_bulk(session, [renewal.invoice for renewal, _ in paid])
     return len(paid), outcomes
 
 
 _PAID_COLUMNS = (
-    "id",
     "attempt_count",
     "status",
     "amount_paid",
@@ -455,4 +459,18 @@ class _Events:
         )
 
     def insert(self) -> None:
-        self._session.execute(insert(Event), self._rows)
+        _insert(self._session, Event, self._rows)
+
+
+# Core statements on the tables, executed for many rows at once: the ORM's bulk modes spend longer on each row.
+_Model = type[Invoice] | type[InvoiceLine] | type[Payment] | type[Event] | type[Subscription]
+
+
+def _insert(session: Session, model: _Model, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(cast(Table, model.__table__)), rows)
+
+
+def _update(session: Session, model: _Model, rows: list[dict[str, Any]]) -> None:
+    """Each row's columns, set on the row whose id is its `b_id`."""
+    table = cast(Table, model.__table__)
+    session.execute(update(table).where(table.c.id == bindparam("b_id")), rows)
