@@ -62,8 +62,8 @@ QUERY_P95_LIMITS = {  # CPU-time p95 of the page's data load / p95 of a primary-
 }
 PREVIEW_P95_LIMIT = 75.0  # CPU-time p95 of a settings change / of one small fixed component; was 30 ms
 PORTAL_LIMITS = [  # portal page / healthz at the same number of concurrent clients: (statistic, clients, limit)
-    ("requests_per_second", 1, 0.05),  # was a ratio already: 0.02
-    ("requests_per_second", 10, 0.04),  # mean latency at 10 clients; with the p95 below, was p95 <= 250 ms
+    ("requests_per_second", 1, 0.2),  # issue #19: a page half as costly (0.10-0.14 before)
+    ("requests_per_second", 10, 0.15),  # mean latency at 10 clients (0.08-0.12 before)
     ("p95_ms", 10, 12.0),
 ]
 # The REST API against /healthz at the same concurrency: (route, statistic, clients, limit). From the issue's targets
@@ -75,7 +75,9 @@ API_LIMITS = [
     ("API retrieve customer", "p95_ms", 1, 3.9),  # p95 < 10 ms: 10 / 2.55
 ]
 API_CREATE_CONCURRENCY = 10
-RETAINED_MB_LIMIT = 0.1  # per page load that never connects, once its client is pruned; megabytes do not drift
+# Per page load that never connects; megabytes do not drift with machine speed.
+HELD_MB_LIMIT = 0.3  # while its client lives (0.6 before issue #19)
+RETAINED_MB_LIMIT = 0.1  # once its client is pruned
 # The billing clock over 100,000 subscriptions due at once / a Core bulk insert of 100,000 invoice rows: the issue's
 # target was 120 s, and the bulk insert takes about 2.5 s on this machine at normal speed.
 CLOCK_RATIO_LIMIT = 48.0
@@ -274,6 +276,9 @@ def judge(
         errors = sum(row["errors"] for row in http["load"])
         targets.append(Target("HTTP", Figure("failed requests", errors, "requests"), 0))
         if http["memory"]:
+            held = http["memory"]["growth_per_get_mb"]
+            figure = Figure("held per page load that never connects, while its client lives", held, "MB")
+            targets.append(Target("memory", figure, HELD_MB_LIMIT))
             retained = http["memory"]["retained_per_get_mb"]
             figure = Figure("retained per page load that never connects, once pruned", retained, "MB")
             targets.append(Target("memory", figure, RETAINED_MB_LIMIT))
