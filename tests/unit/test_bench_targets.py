@@ -103,7 +103,12 @@ def measurements(slowdown: float) -> tuple[list[QueryResult], list[str], dict[st
         "SELECT customers.id …",
         "    SEARCH customers USING INDEX ix_customers_merchant_created (merchant_id=?)",
     ]
-    return queries, api_plans, preview, {"load": load, "memory": {"growth_per_get_mb": 0.25, "retained_per_get_mb": 0.005}}
+    return (
+        queries,
+        api_plans,
+        preview,
+        {"load": load, "memory": {"growth_per_get_mb": 0.25, "retained_per_get_mb": 0.005}},
+    )
 
 
 def test_a_slow_day_gives_the_verdicts_of_a_normal_day() -> None:
