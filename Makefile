@@ -52,6 +52,7 @@ test-postgres: $(STAMP) chromium fonts
 # run; appends the run to benchmarks/results/history.md. BENCH_ARGS=--only-billing-clock measures only the clock.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.customer_import
 
 # The same targets on a tenth of the data without the memory windows (a minute on a quiet machine), then the
 # billing clock over 10,000 due subscriptions; BENCH_ARGS='--clock-subscriptions 0' skips the clock.
