@@ -96,7 +96,31 @@ def load_demo_data(*, session: Session, password: str, now: datetime, customers:
         _create_customer(session, rng, globex.merchant_id, globex_catalog, index, now)
     # One paused subscription, made last and with its own random numbers so the customers above stay as they were.
     _create_customer(session, random.Random(1), acme.merchant_id, catalog, customers, now, SubscriptionStatus.PAUSED)
+    _create_declining_customers(session, acme.merchant_id, catalog, customers, now)
     session.flush()
+
+
+# Whose card (test card 4000 0000 0000 0341) is declined at the next renewal, 15 days after `now`: after
+# `python -m app billing run --now <a later date>` the merchant sees the dunning mails and the past-due portal.
+DECLINING_CUSTOMERS = (
+    ("Zoe Zimmermann", "zoe.zimmermann@example.com", "en_US"),
+    ("Yara Young", "yara.young@example.com", "de_DE"),
+)
+
+
+def _create_declining_customers(
+    session: Session, merchant_id: str, catalog: DemoCatalog, customers: int, now: datetime
+) -> None:
+    """Made last, with their own random numbers, so the customers above stay as they were."""
+    for offset, (name, email, locale) in enumerate(DECLINING_CUSTOMERS):
+        # Indexes whose subscription is monthly, renews 15 days from now and is not set to cancel.
+        index = customers + 2 + 8 * offset
+        customer = _create_customer(
+            session, random.Random(2 + offset), merchant_id, catalog, index, now, SubscriptionStatus.ACTIVE
+        )
+        customer.name, customer.email, customer.locale, customer.shipping_name = name, email, locale, name
+        card = session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == customer.id)).one()
+        card.brand, card.last4, card.cardholder_name = "visa", "0341", name
 
 
 def _describe_merchant(
@@ -141,7 +165,7 @@ def _create_customer(
     index: int,
     now: datetime,
     status: SubscriptionStatus | None = None,
-) -> None:
+) -> Customer:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     country, city, state, postal_code, locale = rng.choice(ADDRESSES)
     street = f"{rng.randint(1, 400)} {rng.choice(STREETS)}"
@@ -185,6 +209,7 @@ def _create_customer(
     price = catalog.prices[index % len(catalog.prices)]
     subscription = _create_subscription(session, customer, price, status, index, now)
     _create_invoices(session, rng, customer, subscription, price, status, now)
+    return customer
 
 
 def _create_subscription(
