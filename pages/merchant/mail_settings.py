@@ -135,13 +135,16 @@ class MailSettingsSection:
         ):
             with ui.column().classes("w-full gap-0 q-pa-sm bg-grey-1"):
                 self.subject = ui.label().classes("text-body2 text-weight-medium break-all").mark("email-subject")
-                self.sender = ui.label().classes("text-caption text-grey-8 break-all")
+                self.sender = ui.label().classes("text-caption text-grey-8 break-words")
                 self.off = ui.label("Switched off: customers don't get this email.").classes(
                     "text-caption text-negative"
                 )
             # The mail's own HTML (escaped by its template) in a sandboxed frame: no scripts, no navigation.
-            self.frame = ui.element("iframe").mark("email-preview-frame").classes("w-full border-0")
-            self.frame.style("height: 620px; pointer-events: none")
+            # Tall enough for the longest mail at phone width: the frame does not scroll (no pointer events).
+            self.frame = (
+                ui.element("iframe").mark("email-preview-frame").classes("w-full border-0 h-[860px] sm:h-[680px]")
+            )
+            self.frame.style("pointer-events: none")
             self.frame.props["sandbox"] = ""
             self.frame.props["title"] = "Email preview"
             with ui.expansion("Plain-text version").classes("w-full"):
