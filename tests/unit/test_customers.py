@@ -67,7 +67,7 @@ def test_pages_walk_every_customer_once_newest_first(database: Database) -> None
             .order_by(Customer.created_at.desc(), Customer.id.desc())
         ).all()
     assert ids == list(expected)
-    assert len(ids) == 65  # 64 in the status cycle and the paused one
+    assert len(ids) == 67  # 64 in the status cycle, the paused one and the two whose card is declined
 
 
 @pytest.mark.parametrize("query", ["MÜLLER", "müller", "example.com", "ANDERSSON2", "a.g", "ch", "E"])

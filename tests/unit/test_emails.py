@@ -164,7 +164,7 @@ def test_killing_the_sender_process_mid_send_then_restarting_sends_each_mail_onc
     first, second = _queue(database, smtp_settings, "First"), _queue(database, smtp_settings, "Second")
     smtp_server.hold()
     sender = _cli(smtp_settings, smtp_server.url)
-    assert smtp_server.held.wait(timeout=30), "the sender never reached the SMTP server"
+    assert smtp_server.held.wait(timeout=120), "the sender never reached the SMTP server"
     sender.send_signal(signal.SIGKILL)  # killed between queueing (done) and sending (not acknowledged)
     sender.wait(timeout=30)
     smtp_server.release()
