@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.catalog import build_catalog_router
 from app.api.customers import build_customers_router
 from app.api.invoices import build_invoices_router
 from app.api.portal_sessions import build_portal_sessions_router
@@ -20,6 +21,7 @@ def build_router(context: AppContext) -> APIRouter:
     idempotent_post = idempotency_dependency(context, api_caller)
     router = APIRouter(prefix="/api/v1")
     router.include_router(build_customers_router(context, api_caller, idempotent_post))
+    router.include_router(build_catalog_router(context, api_caller, idempotent_post))
     router.include_router(build_subscriptions_router(context, api_caller, idempotent_post))
     router.include_router(build_invoices_router(context, api_caller))
     router.include_router(build_portal_sessions_router(context, idempotent_post))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from app.clock import Clock, system_clock
 from app.enums import PriceInterval
 from app.errors import NotFound, ValidationFailed
 from app.models import Price, Product, SubscriptionItem
+from app.services.api_lists import DEFAULT_LIMIT, newest_first_page, require_owned
+from app.services.api_objects import ApiObject, ListObject, PriceObject
 from app.validation import check_length
 from app.views.catalog import CatalogPrice, CatalogProduct
 
@@ -269,3 +273,70 @@ def _used(session: Session, price_ids: list[str]) -> set[str]:
         return set()
     statement = select(Price.id).where(Price.id.in_(price_ids), exists().where(SubscriptionItem.price_id == Price.id))
     return set(session.scalars(statement))
+
+
+# --- The REST API's objects and lists ----------------------------------------------------------------------------
+
+
+class ProductObject(ApiObject):
+    """What the merchant sells; customers subscribe to its prices."""
+
+    object: Literal["product"] = "product"
+    name: str
+    description: str | None
+    active: bool
+    created: datetime
+
+
+def product_object(product: CatalogProduct) -> ProductObject:
+    return ProductObject(
+        id=product.id,
+        name=product.name,
+        description=product.description or None,
+        active=product.active,
+        created=product.created_at,
+    )
+
+
+def price_object(session: Session, merchant_id: str, price_id: str) -> PriceObject:
+    return PriceObject.from_row(_price(session, merchant_id, price_id))
+
+
+def list_product_objects(
+    *,
+    session: Session,
+    merchant_id: str,
+    active: bool | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+) -> ListObject[ProductObject]:
+    statement = select(Product).where(Product.merchant_id == merchant_id)
+    if active is not None:
+        statement = statement.where(Product.active == active)
+    products, has_more = newest_first_page(
+        session, statement, Product, merchant_id=merchant_id, limit=limit, starting_after=starting_after
+    )
+    return ListObject[ProductObject](
+        data=tuple(product_object(product_view(product, [], set())) for product in products), has_more=has_more
+    )
+
+
+def list_price_objects(
+    *,
+    session: Session,
+    merchant_id: str,
+    product_id: str | None = None,
+    active: bool | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+) -> ListObject[PriceObject]:
+    statement = select(Price).where(Price.merchant_id == merchant_id)
+    if product_id is not None:
+        require_owned(session, Product, product_id, merchant_id, param="product")
+        statement = statement.where(Price.product_id == product_id)
+    if active is not None:
+        statement = statement.where(Price.active == active)
+    prices, has_more = newest_first_page(
+        session, statement, Price, merchant_id=merchant_id, limit=limit, starting_after=starting_after
+    )
+    return ListObject[PriceObject](data=tuple(PriceObject.from_row(price) for price in prices), has_more=has_more)
