@@ -120,16 +120,23 @@ def test_payment_failed_on_each_attempt_with_amount_card_retry_and_a_button_to_u
     assert second["Subject"] == subject
 
 
+@pytest.mark.parametrize(
+    ("locale", "subject", "button"),
+    [
+        ("en_US", "Confirm your payment to Acme Cloud", "Confirm payment"),
+        ("fr_FR", "Confirmez votre paiement à Acme Cloud", "Confirmer le paiement"),
+    ],
+)
 def test_action_required_opens_the_invoice_to_confirm(
-    database: Database, smtp_settings: Settings, smtp_server: SmtpServer
+    database: Database, smtp_settings: Settings, smtp_server: SmtpServer, locale: str, subject: str, button: str
 ) -> None:
     subscription_id = add_subscription(database, last4="3155")
-    _set_customer(database, subscription_id, locale="fr_FR")
+    _set_customer(database, subscription_id, locale=locale)
     moment = PERIOD_END + timedelta(minutes=1)
     advance(database=database, now=moment, gateway=CardGateway())
     [mail] = _deliver(database, smtp_settings, smtp_server, moment)
-    assert mail["Subject"] == "Confirmez votre paiement à Acme Cloud"
-    assert "Confirmer le paiement" in html_part(mail)
+    assert mail["Subject"] == subject
+    assert button in html_part(mail) and button in text_part(mail)
     task = _landing(database, smtp_settings, _button(mail), moment)
     assert task is not None and task.flow == PortalFlow.INVOICE and task.invoice_id.startswith("in_")
 
@@ -195,19 +202,45 @@ def test_upcoming_renewal_of_a_yearly_plan_is_announced_once_seven_days_before(
     assert len(_deliver(database, smtp_settings, smtp_server, moment, to="yearly@example.com")) == 1
 
 
-def test_trial_ending_three_days_before(database: Database, smtp_settings: Settings, smtp_server: SmtpServer) -> None:
-    add_subscription(database, status=SubscriptionStatus.TRIALING, trial_end=PERIOD_END)
+@pytest.mark.parametrize(
+    ("locale", "subject", "cost"),
+    [
+        ("en_US", "Your Acme Starter trial ends on", "Then your subscription costs $18.00."),
+        ("de_DE", "Ihr Acme Starter-Test endet am", "Danach kostet Ihr Abonnement 18,00\xa0$."),
+    ],
+)
+def test_trial_ending_three_days_before(
+    database: Database, smtp_settings: Settings, smtp_server: SmtpServer, locale: str, subject: str, cost: str
+) -> None:
+    subscription_id = add_subscription(database, status=SubscriptionStatus.TRIALING, trial_end=PERIOD_END)
+    _set_customer(database, subscription_id, locale=locale)
+    advance(database=database, now=PERIOD_END - timedelta(days=4), gateway=CardGateway())
+    assert _deliver(database, smtp_settings, smtp_server, PERIOD_END - timedelta(days=4)) == []  # too early
     moment = PERIOD_END - timedelta(days=3) + timedelta(minutes=1)
     advance(database=database, now=moment, gateway=CardGateway())
     [mail] = _deliver(database, smtp_settings, smtp_server, moment)
-    assert mail["Subject"].startswith("Your Acme Starter trial ends on")
-    assert "Then your subscription costs $18.00." in text_part(mail)
+    assert mail["Subject"].startswith(subject)
+    assert cost in text_part(mail)
+    assert _landing(database, smtp_settings, _button(mail), moment) is None  # the portal's start
 
 
+@pytest.mark.parametrize(
+    ("locale", "scheduled_subject", "ended_subject"),
+    [
+        ("en_US", "Your Acme Starter subscription will end on", "Your Acme Starter subscription has ended"),
+        ("fr_FR", "Votre abonnement Acme Starter prendra fin le", "Votre abonnement Acme Starter est terminé"),
+    ],
+)
 def test_cancellation_at_period_end_then_the_end_each_send_a_mail(
-    database: Database, smtp_settings: Settings, smtp_server: SmtpServer
+    database: Database,
+    smtp_settings: Settings,
+    smtp_server: SmtpServer,
+    locale: str,
+    scheduled_subject: str,
+    ended_subject: str,
 ) -> None:
     subscription_id = add_subscription(database)
+    _set_customer(database, subscription_id, locale=locale)
     with database.transaction() as session:
         subscription = session.get_one(Subscription, subscription_id)
         access = PortalAccess(
@@ -217,10 +250,11 @@ def test_cancellation_at_period_end_then_the_end_each_send_a_mail(
             session=session, access=access, subscription_id=subscription_id, actor=ACTOR, clock=lambda: PERIOD_END
         )
     [scheduled] = _deliver(database, smtp_settings, smtp_server, PERIOD_END)
-    assert scheduled["Subject"].startswith("Your Acme Starter subscription will end on")
+    assert scheduled["Subject"].startswith(scheduled_subject)
+    assert _landing(database, smtp_settings, _button(scheduled), PERIOD_END) is None  # the portal, to undo it
     advance(database=database, now=PERIOD_END + timedelta(minutes=1), gateway=CardGateway())
     ended = _deliver(database, smtp_settings, smtp_server, PERIOD_END + timedelta(minutes=1))[1]
-    assert ended["Subject"] == "Your Acme Starter subscription has ended"
+    assert ended["Subject"] == ended_subject
 
 
 def test_a_switched_off_mail_is_not_sent_and_reply_to_is_the_merchants_choice(
