@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 
 LEASE_NAME = "billing-clock"
 LEASE_TTL = timedelta(minutes=5)
-DUE_BATCH = 1000  # subscriptions read at a time
+# Subscriptions read, and renewed in bulk, at a time: few enough that a batch's write transaction (which holds SQLite's
+# write lock) stays short beside portal writes' 5 s busy timeout; enough that its dozen statements cost little each.
+DUE_BATCH = 250
 MAX_STEPS_PER_SUBSCRIPTION = 1000  # a guard against a bug looping forever, far above years of monthly periods
 
 
