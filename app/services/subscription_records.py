@@ -19,6 +19,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.gateways.base import GatewayUnavailable, PaymentGateway
 from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, Price, Subscription, SubscriptionItem
 from app.periods import add_interval
+from app.services import lifecycle_mails
 from app.services.api_lists import DEFAULT_LIMIT, newest_first_page, require_owned
 from app.services.api_objects import InvoiceObject, ListObject, SubscriptionObject
 from app.services.billing import allocate_invoice_number
@@ -231,6 +232,8 @@ def update_subscription(
             subscription.cancellation_reason = subscription.cancellation_comment = ""
         _collect_open_invoices(session, subscription, resume=not cancel_at_period_end, now=now)
         _record_update(session, subscription, before, actor, now)
+        if cancel_at_period_end:  # the customer hears of it as when they cancel in the portal
+            lifecycle_mails.subscription_canceled(session, subscription, now, ended=False)
     session.flush()
     return SubscriptionObject.from_row(subscription)
 

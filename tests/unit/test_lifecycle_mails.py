@@ -26,6 +26,7 @@ from app.services.mail_text import MailBranding, compose, render
 from app.services.portal import cancel_subscription
 from app.services.portal.flows import resolve_task
 from app.services.portal_links import PortalAccess, open_link
+from app.services.subscription_records import update_subscription
 from app.views import PortalTask
 from tests.mail_support import SmtpServer, attachments, html_part, links_in, text_part
 from tests.unit.portal_support import ACTOR
@@ -332,3 +333,20 @@ def test_every_mail_text_is_translated_in_every_catalog() -> None:
         with (LOCALES_DIR / catalog / "LC_MESSAGES" / "mails.po").open("rb") as handle:
             translated = {message.id for message in read_po(handle) if message.id and message.string}
         assert msgids - translated == set(), catalog
+
+
+def test_a_cancellation_through_the_api_mails_the_customer_too(
+    database: Database, smtp_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    subscription_id = add_subscription(database)
+    with database.transaction() as session:
+        update_subscription(
+            session=session,
+            merchant_id=session.get_one(Subscription, subscription_id).merchant_id,
+            subscription_id=subscription_id,
+            cancel_at_period_end=True,
+            actor=ACTOR,
+            clock=lambda: PERIOD_END - timedelta(days=1),
+        )
+    [mail] = _deliver(database, smtp_settings, smtp_server, PERIOD_END - timedelta(days=1))
+    assert mail["Subject"].startswith("Your Acme Starter subscription will end on")
