@@ -66,6 +66,13 @@ class PauseDuration(StrEnum):
         return None if self is PauseDuration.UNTIL_RESUMED else int(self.value)
 
 
+class DiscountKind(StrEnum):
+    """How a coupon (the retention offer) takes money off an invoice: a share of it, or a fixed amount."""
+
+    PERCENT = "percent"  # value: 1-100
+    AMOUNT = "amount"  # value: minor units of the merchant's default currency
+
+
 class InvoiceStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
@@ -211,6 +218,9 @@ class EventType(StrEnum):
     CUSTOMER_SUBSCRIPTION_DELETED = "customer.subscription.deleted"
     CUSTOMER_SUBSCRIPTION_PAUSED = "customer.subscription.paused"
     CUSTOMER_SUBSCRIPTION_RESUMED = "customer.subscription.resumed"
+    CUSTOMER_SUBSCRIPTION_RESUBSCRIBED = "customer.subscription.resubscribed"
+    CUSTOMER_SUBSCRIPTION_RETENTION_OFFERED = "customer.subscription.retention_offered"
+    CUSTOMER_SUBSCRIPTION_RETENTION_ACCEPTED = "customer.subscription.retention_accepted"
     INVOICE_CREATED = "invoice.created"
     INVOICE_PAID = "invoice.paid"
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
@@ -290,6 +300,21 @@ _EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
     EventType.CUSTOMER_SUBSCRIPTION_RESUMED: (
         "Subscription resumed",
         "A paused subscription resumed, when its pause ended or the customer resumed it; a new period starts.",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_RESUBSCRIBED: (
+        "Resubscribed",
+        "A customer restarted an ended subscription in the portal; a new period starts and its invoice is charged now.",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_RETENTION_OFFERED: (
+        "Retention offer made",
+        "A customer chose to cancel and was offered the retention coupon first (once per subscription).",
+        "subscription",
+    ),
+    EventType.CUSTOMER_SUBSCRIPTION_RETENTION_ACCEPTED: (
+        "Retention offer accepted",
+        "A customer accepted the retention coupon instead of canceling: it is taken off their next invoices.",
         "subscription",
     ),
     EventType.INVOICE_CREATED: (

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, rel
 from app.enums import (
     BillingField,
     CancelMode,
+    DiscountKind,
     EventSource,
     FailedPaymentAction,
     InvoiceStatus,
@@ -150,6 +151,13 @@ class PortalSettings(Base):
     downgrades_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_subscriptions: Mapped[bool] = mapped_column(Boolean, default=False)
     pause_durations: Mapped[list[str]] = mapped_column(JSON, default=lambda: [d.value for d in PauseDuration])
+    resubscribe: Mapped[bool] = mapped_column(Boolean, default=False)
+    resubscribe_price_choice: Mapped[bool] = mapped_column(Boolean, default=False)  # else the same price only
+    # A coupon offered once per subscription when its customer cancels: percent (1-100) or amount off, N invoices.
+    retention_offer: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_discount_kind: Mapped[DiscountKind] = mapped_column(_enum(DiscountKind), default=DiscountKind.PERCENT)
+    retention_discount_value: Mapped[int] = mapped_column(Integer, default=50)  # percent, or minor units
+    retention_periods: Mapped[int] = mapped_column(Integer, default=3)
     # Business information shown to customers
     headline: Mapped[str] = mapped_column(String(120), default="")
     support_email: Mapped[str] = mapped_column(String(254), default="")
@@ -203,6 +211,9 @@ class Customer(Base):
     # The customer at the payment gateway (Stripe's `cus_…`), made on first use; `gateway` says whose id it is.
     gateway: Mapped[str] = mapped_column(String(20), default="", server_default="")
     gateway_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Credit (minor units of `credit_currency`) that later invoices use up: a plan change's unused time beyond one.
+    credit_balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    credit_currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -292,6 +303,12 @@ class Subscription(Base):
     # A plan change the customer chose for the end of the period (a downgrade): the billing clock applies it then.
     scheduled_price_id: Mapped[str | None] = mapped_column(ForeignKey("prices.id"), nullable=True)
     scheduled_quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The retention offer (made at most once) and the discount it gave: taken off the next `discount_invoices_left`.
+    retention_offered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    retention_accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    discount_kind: Mapped[DiscountKind | None] = mapped_column(_enum(DiscountKind), nullable=True)
+    discount_value: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    discount_invoices_left: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.enums import EventType
@@ -54,3 +54,18 @@ def list_events(
         for event, name, email in rows[:page_size]
     )
     return EventPage(events=events, page=page, has_next=len(rows) > page_size)
+
+
+def retention_counts(*, session: Session, merchant_id: str) -> tuple[int, int]:
+    """How many retention offers this merchant's customers were made, and how many they accepted."""
+    offered, accepted = (
+        EventType.CUSTOMER_SUBSCRIPTION_RETENTION_OFFERED,
+        EventType.CUSTOMER_SUBSCRIPTION_RETENTION_ACCEPTED,
+    )
+    rows = session.execute(
+        select(Event.type, func.count())
+        .where(Event.merchant_id == merchant_id, Event.type.in_((offered, accepted)))
+        .group_by(Event.type)
+    )
+    counts = {event_type: int(count) for event_type, count in rows}
+    return counts.get(offered, 0), counts.get(accepted, 0)

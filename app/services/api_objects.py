@@ -12,7 +12,14 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.enums import CancellationReason, InvoiceStatus, PortalLinkStatus, PriceInterval, SubscriptionStatus
+from app.enums import (
+    CancellationReason,
+    DiscountKind,
+    InvoiceStatus,
+    PortalLinkStatus,
+    PriceInterval,
+    SubscriptionStatus,
+)
 from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, PortalLink, Price, Subscription
 from app.services.resource_views import AddressPrefix, address_of, link_status
 
@@ -164,6 +171,12 @@ class ScheduledChangeObject(_Part):
     effective_at: datetime = Field(description="The end of the current period, when the change takes effect.")
 
 
+class DiscountObject(_Part):
+    kind: DiscountKind = Field(description="percent: `value` percent off; amount: `value` minor units off.")
+    value: int
+    invoices_left: int = Field(description="How many more invoices it is taken off.")
+
+
 class CancellationDetailsObject(_Part):
     reason: CancellationReason | None = Field(description="Why the customer canceled, as chosen in the portal.")
     comment: str | None = Field(description="What the customer wrote when canceling.")
@@ -189,6 +202,7 @@ class SubscriptionObject(ApiObject):
     scheduled_change: ScheduledChangeObject | None = Field(
         description="A plan change (a downgrade) the customer chose for the end of the period, if any."
     )
+    discount: DiscountObject | None = Field(description="The accepted retention offer, while it still applies.")
 
     @classmethod
     def from_row(cls, subscription: Subscription) -> SubscriptionObject:
@@ -218,6 +232,13 @@ class SubscriptionObject(ApiObject):
             ),
             pause_collection=_pause_of(subscription),
             scheduled_change=_scheduled_change_of(subscription),
+            discount=DiscountObject(
+                kind=subscription.discount_kind,
+                value=subscription.discount_value,
+                invoices_left=subscription.discount_invoices_left,
+            )
+            if subscription.discount_kind is not None and subscription.discount_invoices_left > 0
+            else None,
         )
 
 

@@ -41,9 +41,10 @@ from app.services.charges import (
     record_at,
     record_subscription_change,
 )
+from app.services.discounts import apply_discount
 from app.services.events import SYSTEM
 from app.services.leases import acquire_lease, release_lease
-from app.services.plan_changes import apply_scheduled_change
+from app.services.plan_changes import apply_scheduled_change, settle_credit
 from app.services.renewals import CYCLE, allocate_invoice_numbers, renew_batch
 from app.views import BillingRunResult, ChargeOutcome
 
@@ -318,6 +319,8 @@ def _create_invoice(session: Session, subscription: Subscription, start: datetim
             draft.lines.remove(line)
             invoice.lines.append(line)
         session.delete(draft)
+    apply_discount(subscription, invoice)
+    settle_credit(session, invoice)  # after the discount: credit pays what remains
     for position, line in enumerate(invoice.lines):
         line.position = position
     total = sum(line.amount for line in invoice.lines)

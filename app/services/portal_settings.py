@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
-from app.enums import BillingField, CancelMode, PauseDuration
+from app.enums import BillingField, CancelMode, DiscountKind, PauseDuration
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import PortalSettings, Price
 from app.validation import (
@@ -42,7 +42,15 @@ FUNCTIONALITY_FIELDS = (
     "downgrades_at_period_end",
     "pause_subscriptions",
     "pause_durations",
+    "resubscribe",
+    "resubscribe_price_choice",
+    "retention_offer",
+    "retention_discount_kind",
+    "retention_discount_value",
+    "retention_periods",
 )
+MAX_RETENTION_PERIODS = 24
+MAX_AMOUNT_OFF = 100_000_000  # minor units
 TEXT_LIMITS = {"headline": 120, "address": 300}
 URL_FIELDS = ("website_url", "terms_url", "privacy_url", "default_return_url")
 URL_MAX_LENGTH = 300
@@ -71,6 +79,12 @@ def to_settings_view(row: PortalSettings) -> PortalSettingsView:
         downgrades_at_period_end=row.downgrades_at_period_end,
         pause_subscriptions=row.pause_subscriptions,
         pause_durations=tuple(PauseDuration(value) for value in row.pause_durations if value in set(PauseDuration)),
+        resubscribe=row.resubscribe,
+        resubscribe_price_choice=row.resubscribe_price_choice,
+        retention_offer=row.retention_offer,
+        retention_discount_kind=row.retention_discount_kind,
+        retention_discount_value=row.retention_discount_value,
+        retention_periods=row.retention_periods,
         headline=row.headline,
         support_email=row.support_email,
         support_phone=row.support_phone,
@@ -124,7 +138,27 @@ def validate_portal_settings(draft: PortalSettingsView) -> dict[str, str]:
         errors["pause_durations"] = "Choose durations from the list."
     elif draft.pause_subscriptions and not draft.pause_durations:
         errors["pause_durations"] = "Choose at least one way customers can pause."
+    errors.update(_retention_errors(draft))
     return {name: message for name, message in errors.items() if message}
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _retention_errors(draft: PortalSettingsView) -> dict[str, str | None]:
+    """The retention coupon: percent (1-100) or an amount off, for 1 to 24 invoices."""
+    errors: dict[str, str | None] = {}
+    if draft.retention_discount_kind not in set(DiscountKind):
+        errors["retention_discount_kind"] = "Choose percent or amount off."
+    elif draft.retention_discount_kind == DiscountKind.PERCENT:
+        if not _whole(draft.retention_discount_value, 1, 100):
+            errors["retention_discount_value"] = "Enter a whole percentage between 1 and 100."
+    elif not _whole(draft.retention_discount_value, 1, MAX_AMOUNT_OFF):
+        errors["retention_discount_value"] = "Enter an amount greater than zero."
+    if not _whole(draft.retention_periods, 1, MAX_RETENTION_PERIODS):
+        errors["retention_periods"] = f"Enter a number of invoices between 1 and {MAX_RETENTION_PERIODS}."
+    return errors
 
 
 def save_portal_settings(
@@ -149,6 +183,7 @@ def save_portal_settings(
         billing_fields=[field.value for field in BillingField if field.value in draft.billing_fields],
         switchable_price_ids=list(dict.fromkeys(draft.switchable_price_ids)),
         pause_durations=[duration.value for duration in PauseDuration if duration in draft.pause_durations],
+        retention_discount_kind=DiscountKind(draft.retention_discount_kind),
         headline=draft.headline.strip(),
         address=draft.address.strip(),
         support_email=normalize_email(draft.support_email) if draft.support_email else "",

@@ -14,6 +14,7 @@ from app.models import Customer, Invoice, Merchant, Payment, PaymentMethod, Port
 from app.views import (
     Address,
     CustomerView,
+    Discount,
     InvoiceLineView,
     InvoiceView,
     PaymentMethodView,
@@ -50,6 +51,8 @@ def customer_view(customer: Customer) -> CustomerView:
         shipping_address=address_of(customer, "shipping"),
         tax_id_type=customer.tax_id_type,
         tax_id_value=customer.tax_id_value,
+        credit_balance=customer.credit_balance,
+        credit_currency=customer.credit_currency,
     )
 
 
@@ -73,6 +76,10 @@ def subscription_view(subscription: Subscription, *, amount_owed: int = 0) -> Su
     scheduled = subscription.scheduled_price if subscription.scheduled_price_id else None
     next_price = scheduled or item.price
     next_quantity = subscription.scheduled_quantity or item.quantity if scheduled else item.quantity
+    discount = discount_of(subscription)
+    next_amount = next_price.unit_amount * next_quantity
+    if discount is not None:
+        next_amount -= discount.off(next_amount)
     return SubscriptionView(
         id=subscription.id,
         status=subscription.status,
@@ -83,12 +90,24 @@ def subscription_view(subscription: Subscription, *, amount_owed: int = 0) -> Su
         trial_end=subscription.trial_end,
         cancel_at_period_end=subscription.cancel_at_period_end,
         canceled_at=subscription.canceled_at,
-        next_invoice_amount=next_price.unit_amount * next_quantity if bills_again else None,
+        next_invoice_amount=next_amount if bills_again else None,
         pause_starts_at=subscription.pause_starts_at,
         pause_resumes_at=subscription.pause_resumes_at,
         scheduled_price=price_view(scheduled) if scheduled else None,
         scheduled_quantity=subscription.scheduled_quantity if scheduled else None,
         amount_owed=amount_owed,
+        retention_offered_at=subscription.retention_offered_at,
+        retention_accepted_at=subscription.retention_accepted_at,
+        discount=discount,
+    )
+
+
+def discount_of(subscription: Subscription) -> Discount | None:
+    """The discount still taken off the subscription's next invoices, if any."""
+    if subscription.discount_kind is None or subscription.discount_invoices_left <= 0:
+        return None
+    return Discount(
+        kind=subscription.discount_kind, value=subscription.discount_value, invoices=subscription.discount_invoices_left
     )
 
 

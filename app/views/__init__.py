@@ -9,6 +9,7 @@ from datetime import datetime
 from app.enums import (
     BillingField,
     CancelMode,
+    DiscountKind,
     EmailStatus,
     EventSource,
     InvoiceStatus,
@@ -19,6 +20,7 @@ from app.enums import (
     SubscriptionStatus,
     WebhookDeliveryStatus,
 )
+from app.views.lifecycle import Discount, ProrationView, RetentionOfferView
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,12 @@ class PortalSettingsView:
     terms_url: str
     privacy_url: str
     default_return_url: str
+    resubscribe: bool = False  # a canceled subscription can be restarted from the portal, charged now
+    resubscribe_price_choice: bool = False  # ... at any of the merchant's current prices (else its own price)
+    retention_offer: bool = False  # a coupon offered once per subscription when its customer cancels
+    retention_discount_kind: DiscountKind = DiscountKind.PERCENT
+    retention_discount_value: int = 50  # percent, or minor units of the merchant's default currency
+    retention_periods: int = 3  # invoices the coupon is taken off
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,8 @@ class CustomerView:
     tax_id_type: str
     tax_id_value: str
     pending_email: str = ""  # a new email the customer asked for, waiting for confirmation from that address
+    credit_balance: int = 0  # minor units of `credit_currency` that later invoices use up
+    credit_currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +154,9 @@ class SubscriptionView:
     scheduled_price: PriceView | None = None  # a plan change that takes effect at the end of the period
     scheduled_quantity: int | None = None
     amount_owed: int = 0  # minor units still due on the subscription's open invoices
+    retention_offered_at: datetime | None = None  # the retention offer was made (at most once) ...
+    retention_accepted_at: datetime | None = None  # ... and accepted
+    discount: Discount | None = None  # still taken off the next `discount.invoices` invoices
 
     @property
     def pause_scheduled(self) -> bool:
@@ -244,6 +257,7 @@ class PortalView:
     return_url: str | None
     is_preview: bool = False
     task: PortalTask | None = None  # a deep link's task, opened once when the portal shows
+    resubscribe_prices: tuple[PriceView, ...] = ()  # what an ended subscription can restart at, besides its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,24 +448,6 @@ class CreatedApiKey:
 
 
 @dataclass(frozen=True, slots=True)
-class ProrationView:
-    """What switching plans costs now: credit for the unused time, charge for the new plan, the difference."""
-
-    subscription_id: str
-    price: PriceView  # the new plan
-    quantity: int
-    currency: str
-    credit: int  # minor units, >= 0: unused time on the current plan
-    charge: int  # minor units, >= 0: the new plan until the next renewal (a full period if the interval changes)
-    amount_due_now: int  # minor units, >= 0: charge - credit, never negative
-    next_renewal: datetime  # when the new plan renews at its full price
-    next_renewal_amount: int  # minor units
-    proration_date: datetime  # the instant the amounts were computed for
-    next_invoice_credit: int = 0  # minor units, >= 0: what the credit exceeds the charge by, taken off the next invoice
-    scheduled: bool = False  # a downgrade that waits for the period end (`next_renewal`): nothing is charged now
-
-
-@dataclass(frozen=True, slots=True)
 class BillingDetailsInput:
     """A customer's billing details form; None leaves a field as it is (and is required for disabled fields)."""
 
@@ -487,7 +483,10 @@ __all__ = [
     "CardElementConfig",
     "CardSetupView",
     "ChargeOutcome",
+    "Discount",
     "GatewayStatusView",
     "PaymentAuthentication",
     "PaymentView",
+    "ProrationView",
+    "RetentionOfferView",
 ]

@@ -30,10 +30,13 @@ from app.services.customer_records import create_customer, delete_customer, upda
 from app.services.events import SYSTEM, Actor, event_data, record_event
 from app.services.payments import pay_invoice, remove_card, set_default_card
 from app.services.portal import (
+    accept_retention_offer,
     cancel_scheduled_change,
     cancel_subscription,
     change_plan,
+    make_retention_offer,
     pause_subscription,
+    resubscribe,
     resume_subscription,
     undo_cancellation,
     update_billing_details,
@@ -90,6 +93,35 @@ def _billing_clock(database: Database) -> None:
     advance(database=database, now=PERIOD_END, gateway=GATEWAY)
     with database.transaction() as session:
         resume_subscription(session=session, **arguments, clock=lambda: PERIOD_END + timedelta(days=1))
+
+
+def _lifecycle(database: Database) -> None:
+    """A subscription that ended is resubscribed; another customer is made the retention offer and accepts it."""
+    ended = add_subscription(database, cancel_at_period_end=True)
+    advance(database=database, now=PERIOD_END, gateway=GATEWAY)
+    with database.transaction() as session:
+        subscription = session.get_one(Subscription, ended)
+        access = PortalAccess(
+            link_id="pl_test", merchant_id=subscription.merchant_id, customer_id=subscription.customer_id, return_url=""
+        )
+    set_portal_settings(database, access.merchant_id, resubscribe=True, retention_offer=True)
+    resubscribe(
+        database=database,
+        access=access,
+        subscription_id=ended,
+        price_id=None,
+        gateway=GATEWAY,
+        actor=ACTOR,
+        clock=lambda: PERIOD_END + timedelta(days=2),
+    )
+    keeping = add_subscription(database)
+    with database.transaction() as session:
+        customer_id = session.get_one(Subscription, keeping).customer_id
+    access = PortalAccess(link_id="pl_test", merchant_id=access.merchant_id, customer_id=customer_id, return_url="")
+    with database.transaction() as session:
+        arguments: dict[str, Any] = {"session": session, "access": access, "actor": ACTOR, "clock": _clock}
+        make_retention_offer(**arguments, subscription_id=keeping)
+        accept_retention_offer(**arguments, subscription_id=keeping)
 
 
 def _subscription_of(session: Session, access: PortalAccess) -> Subscription:
@@ -216,6 +248,7 @@ def _merchant_records(database: Database) -> None:
 @pytest.fixture
 def recorded_events(database: Database, settings: Settings) -> list[Event]:
     _billing_clock(database)
+    _lifecycle(database)
     _portal_subscriptions(database)
     _portal_customer(database)
     _portal_payments(database)

@@ -3,6 +3,7 @@
 Every function is scoped by `access` (the verified link's customer and merchant): objects of anyone else raise
 `NotFound`; features the merchant switched off raise `Forbidden`, whatever the UI shows. One module per job:
 `access` (scoping), `reads`, `subscriptions` (cancel, undo, plan changes), `pausing` (pause and resume),
+`resubscribing`, `retention` (the offer made on canceling),
 `billing_details` (and shipping) and `sample` (the settings preview's made-up customer).
 """
 
@@ -16,6 +17,8 @@ from app.services.portal.reads import (
     load_portal_view,
     merchant_prices,
 )
+from app.services.portal.resubscribing import resubscribe
+from app.services.portal.retention import accept_retention_offer, make_retention_offer, offer_of
 from app.services.portal.sample import sample_invoices, sample_portal_data
 from app.services.portal.subscriptions import (
     MAX_QUANTITY,
@@ -28,6 +31,7 @@ from app.services.portal.subscriptions import (
 
 __all__ = [
     "MAX_QUANTITY",
+    "accept_retention_offer",
     "cancel_scheduled_change",
     "cancel_subscription",
     "change_plan",
@@ -36,9 +40,12 @@ __all__ = [
     "list_invoices",
     "load_portal_data",
     "load_portal_view",
+    "make_retention_offer",
     "merchant_prices",
+    "offer_of",
     "pause_subscription",
     "preview_plan_change",
+    "resubscribe",
     "resume_subscription",
     "sample_invoices",
     "sample_portal_data",
