@@ -52,3 +52,17 @@ def parse_money(text: str, currency: str) -> int | None:
         return None
     value = Decimal(cleaned).scaleb(get_currency_precision(currency.upper()))
     return int(value) if value == value.to_integral_value() else None
+
+
+def minor_to_major(amount_minor: int, currency: str) -> float:
+    """`1999, "USD"` -> `19.99`: an amount as people type it (for number fields)."""
+    return float(Decimal(amount_minor).scaleb(-get_currency_precision(currency.upper())))
+
+
+def major_to_minor(value: object, currency: str, *, whole: bool = False) -> int:
+    """What a number field holds (`19.99`) in minor units (`1999`); 0 for no number or more decimals than the
+    currency has (which validation then refuses). `whole`: the value is a plain count (a percentage), kept as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return 0
+    amount = Decimal(str(value)) if whole else Decimal(str(value)).scaleb(get_currency_precision(currency.upper()))
+    return int(amount) if amount == amount.to_integral_value() else 0

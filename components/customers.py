@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from babel import Locale, UnknownLocaleError
 from nicegui import ui
 
-from app.enums import SubscriptionStatus
+from app.enums import DiscountKind, SubscriptionStatus
 from app.formatting import format_date, format_datetime
 from app.money import format_money
 from app.views import (
@@ -117,8 +117,29 @@ def subscriptions_list(
                 )
                 ui.label(period).classes("text-caption text-grey-8")
                 ui.label(subscription.id).classes("text-caption text-grey-7 font-mono")
+                if subscription.retention_offered_at is not None:
+                    retention_line(subscription, time_zone)
                 if subscription.id in feedback:
                     cancellation_feedback(feedback[subscription.id])
+
+
+def retention_line(subscription: SubscriptionView, time_zone: str) -> None:
+    """When the retention offer was made and whether it was accepted (and what of it is left)."""
+    offered = format_date(subscription.retention_offered_at or subscription.current_period_start, LOCALE, time_zone)
+    text = f"Retention offer made on {offered}"
+    if subscription.retention_accepted_at is not None:
+        text += f", accepted on {format_date(subscription.retention_accepted_at, LOCALE, time_zone)}"
+        discount = subscription.discount
+        if discount is not None:
+            off = (
+                f"{discount.value}% off"
+                if discount.kind == DiscountKind.PERCENT
+                else f"{format_money(discount.value, subscription.price.currency, LOCALE)} off"
+            )
+            text += f" ({off}, {discount.invoices} more invoice{'s' if discount.invoices != 1 else ''})"
+    else:
+        text += ", not accepted"
+    ui.label(text).classes("text-body2").mark("retention-offer")
 
 
 def cancellation_feedback(feedback: CancellationFeedback) -> None:

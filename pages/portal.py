@@ -32,6 +32,7 @@ from app.views import (
     InvoiceView,
     PaymentAuthentication,
     ProrationView,
+    RetentionOfferView,
     ShippingInput,
     SubscriptionView,
 )
@@ -162,6 +163,24 @@ class LiveActions:
 
     def resume_subscription(self, subscription_id: str) -> None:
         self._write(portal.resume_subscription, subscription_id=subscription_id)
+
+    def resubscribe(self, subscription_id: str, price_id: str | None) -> ChargeOutcome:
+        access, actor = self._verified()
+        return portal.resubscribe(
+            database=self._context.database,
+            access=access,
+            subscription_id=subscription_id,
+            price_id=price_id,
+            gateway=self._gateway,
+            actor=actor,
+            clock=self._context.clock,
+        )
+
+    def make_retention_offer(self, subscription_id: str) -> RetentionOfferView | None:
+        return self._write(portal.make_retention_offer, subscription_id=subscription_id)
+
+    def accept_retention_offer(self, subscription_id: str) -> None:
+        self._write(portal.accept_retention_offer, subscription_id=subscription_id)
 
     def start_card_setup(self) -> CardSetupView:
         with self._session() as (session, access, _):

@@ -15,6 +15,7 @@ from app.views import (
     InvoiceView,
     PaymentAuthentication,
     ProrationView,
+    RetentionOfferView,
     ShippingInput,
     SubscriptionView,
 )
@@ -62,6 +63,16 @@ class PortalActions(Protocol):
     def pause_subscription(self, subscription_id: str, duration: str) -> None: ...
 
     def resume_subscription(self, subscription_id: str) -> None: ...
+
+    def resubscribe(self, subscription_id: str, price_id: str | None) -> ChargeOutcome:
+        """Restart an ended subscription, charged now: paid, failed, or requires_action (confirm it)."""
+        ...
+
+    def make_retention_offer(self, subscription_id: str) -> RetentionOfferView | None:
+        """The customer chose to cancel: the coupon to offer first (recorded), or None to go on canceling."""
+        ...
+
+    def accept_retention_offer(self, subscription_id: str) -> None: ...
 
     def start_card_setup(self) -> CardSetupView:
         """A card setup for the gateway's card element to confirm in the browser."""
@@ -144,6 +155,15 @@ class PreviewActions:
         self._refuse()
 
     def resume_subscription(self, subscription_id: str) -> None:
+        self._refuse()
+
+    def resubscribe(self, subscription_id: str, price_id: str | None) -> ChargeOutcome:
+        self._refuse()
+
+    def make_retention_offer(self, subscription_id: str) -> RetentionOfferView | None:
+        self._refuse()
+
+    def accept_retention_offer(self, subscription_id: str) -> None:
         self._refuse()
 
     def start_card_setup(self) -> CardSetupView:

@@ -81,7 +81,7 @@ def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
     with _Row("li").mark(f"invoice-{invoice.number}"):
         _RowTexts(_row_texts(t, invoice), sanitize=False)  # every text escaped by `_row_texts`
         if invoice.requires_action:
-            confirm = TextButton(t("Confirm payment"), on_click=lambda: _authenticate(portal, invoice, confirm))
+            confirm = TextButton(t("Confirm payment"), on_click=lambda: authenticate_payment(portal, invoice, confirm))
             confirm.props["aria-label"] = t("Confirm payment of invoice {number}", number=invoice.number)
         view = TextButton(t("View"), on_click=lambda: _details(portal, invoice.id, view))
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
@@ -162,7 +162,7 @@ async def _details(portal: Portal, invoice_id: str, opener: ui.button | None) ->
             download.on_click(lambda: _download(portal, invoice, download))
             if invoice.requires_action:
                 confirm = portal.primary_button(t("Confirm payment"))
-                confirm.on_click(lambda: _authenticate(portal, invoice, confirm, dialog))
+                confirm.on_click(lambda: authenticate_payment(portal, invoice, confirm, dialog))
             elif payable and card:
                 pay = portal.primary_button(t("Pay now"))
                 pay.on_click(lambda: _pay(portal, invoice, pay, dialog))
@@ -184,12 +184,12 @@ async def _pay(portal: Portal, invoice: InvoiceView, button: ui.button, dialog: 
     if done and outcome is not None:
         if outcome.status == ChargeStatus.REQUIRES_ACTION:
             dialog.close()  # the bank's check overlays the page: no dialog may keep the focus from it
-            await _authenticate(portal, invoice, button)
+            await authenticate_payment(portal, invoice, button)
         else:
             _report(portal, invoice, outcome, button)
 
 
-async def _authenticate(
+async def authenticate_payment(
     portal: Portal, invoice: InvoiceView, button: ui.button, dialog: ui.dialog | None = None
 ) -> None:
     """Confirm payment: the customer answers their bank's 3-D Secure check in the browser, then it is recorded.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from nicegui import ui
 
 from app.enums import CancellationReason, CancelMode, PortalFlow, PriceInterval, SubscriptionStatus
@@ -9,6 +11,13 @@ from app.i18n import N_
 from app.views import PriceView, SubscriptionView
 from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, section
+from components.portal.lifecycle import (
+    can_resubscribe,
+    credit_note,
+    lifecycle_lines,
+    resubscribe_button,
+    start_cancel,
+)
 from components.portal.pausing import can_pause, pause_badge_text, pause_dialog, pause_lines, resume_button
 from components.portal.text import PortalText
 from components.presets import preset
@@ -59,6 +68,7 @@ def subscriptions_section(portal: Portal) -> None:
     t = portal.text
     subscriptions = portal.view.data.subscriptions
     with section(t("Subscriptions"), marker="portal-subscriptions"):
+        credit_note(portal)
         if not subscriptions:
             ui.label(t("You have no subscriptions.")).classes("text-grey-8")
         for subscription in subscriptions:
@@ -84,6 +94,9 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
         for line in _timeline(t, subscription):
             _Detail(line)
         if ended:
+            if can_resubscribe(portal, subscription):
+                with _Actions():
+                    resubscribe_button(portal, subscription)
             return
         with _Actions():
             if subscription.cancel_at_period_end:
@@ -104,12 +117,16 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
                         f"pause-{subscription.id}"
                     )
                 if settings.cancel_subscriptions:
-                    _CancelButton(t("Cancel subscription"), on_click=lambda: _cancel_dialog(portal, subscription)).mark(
+                    _CancelButton(t("Cancel subscription"), on_click=lambda: _cancel(portal, subscription)).mark(
                         f"cancel-{subscription.id}"
                     )
                     task = portal.view.task
                     if task and task.flow == PortalFlow.SUBSCRIPTION_CANCEL and task.subscription_id == subscription.id:
-                        ui.timer(0, lambda: _cancel_dialog(portal, subscription), once=True)  # a deep link's task
+                        ui.timer(0, lambda: _cancel(portal, subscription), once=True)  # a deep link's task
+
+
+def _cancel(portal: Portal, subscription: SubscriptionView) -> Awaitable[None] | None:
+    return start_cancel(portal, subscription, lambda: _cancel_dialog(portal, subscription))
 
 
 def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
@@ -121,6 +138,7 @@ def _timeline(t: PortalText, subscription: SubscriptionView) -> list[str]:
     if subscription.trial_end and subscription.status == SubscriptionStatus.TRIALING:
         lines.append(t("Trial ends {date}", date=t.date(subscription.trial_end)))
     lines.extend(pause_lines(t, subscription))
+    lines.extend(lifecycle_lines(t, subscription))
     if subscription.scheduled_price is not None:
         lines.append(
             t(

@@ -13,7 +13,7 @@ from nicegui import ui
 
 from app.context import AppContext
 from app.enums import EventType
-from app.services.activity import customers_matching, event_types_in_use, list_events
+from app.services.activity import customers_matching, event_types_in_use, list_events, retention_counts
 from components.event_table import event_table
 from components.pager import pager
 from pages.merchant.scaffold import MerchantPage, merchant_page
@@ -50,6 +50,7 @@ def activity_page(page: MerchantPage, request: Request) -> None:
             customer_ids=customer_ids,
             page=_page_number(request.query_params.get("page")),
         )
+        offers_made, offers_accepted = retention_counts(session=session, merchant_id=merchant_id)
 
     def apply_customer() -> None:
         ui.navigate.to(activity_url(event_type=event_type, customer=(customer.value or "").strip()))
@@ -81,6 +82,11 @@ def activity_page(page: MerchantPage, request: Request) -> None:
         ui.button("Filter", icon="filter_list", on_click=apply_customer).props("unelevated no-caps")
         if event_type or customer_key:
             ui.button("Clear filters", on_click=lambda: ui.navigate.to("/activity")).props("flat no-caps")
+    with ui.row().classes("w-full gap-6 q-mb-md").mark("retention-counts"):
+        ui.label(f"Retention offers made: {offers_made}").classes("text-body1")
+        ui.label(f"Accepted: {offers_accepted}").classes("text-body1")
+        if offers_made:
+            ui.label(f"({offers_accepted * 100 // offers_made}% kept)").classes("text-body1 text-grey-8")
     filtered = bool(event_type or customer_key)
     with ui.card().classes("w-full"):
         event_table(

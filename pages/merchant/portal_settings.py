@@ -11,8 +11,9 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.enums import BillingField, CancelMode, PauseDuration
-from app.errors import LinkExpired, LinkInvalid, NotFound, ValidationFailed
+from app.enums import BillingField, CancelMode, DiscountKind, PauseDuration
+from app.errors import NotFound, ValidationFailed
+from app.money import major_to_minor, minor_to_major
 from app.services.customers import list_customers
 from app.services.merchants import sign_in_address
 from app.services.portal import merchant_prices
@@ -20,10 +21,10 @@ from app.services.portal_preview import (
     PreviewCustomer,
     issue_preview_token,
     load_preview_customer,
-    open_preview_token,
     preview_view,
 )
 from app.services.portal_settings import (
+    MAX_RETENTION_PERIODS,
     SETTINGS_FIELDS,
     URL_MAX_LENGTH,
     branding_image_url,
@@ -34,7 +35,7 @@ from app.services.portal_settings import (
 from app.views import PortalSettingsView, PriceView
 from components.forms import FieldGroup, text_field
 from components.portal import PortalScreen, PreviewActions, portal_view
-from components.portal.subscriptions import price_text
+from components.portal.subscriptions import price_text, whole_number
 from components.portal.text import PortalText
 from components.settings import (
     SettingsToolbar,
@@ -44,11 +45,10 @@ from components.settings import (
     settings_card,
     settings_layout,
 )
-from components.theme import portal_frame
 from pages.merchant.mail_settings import MailSettingsSection
+from pages.merchant.portal_preview import portal_preview_page
 from pages.merchant.scaffold import MerchantPage, merchant_page
 from pages.merchant.settings_editor import SettingsEditor
-from server.nicegui_internals import set_page_language
 
 SAMPLE_CUSTOMER = ""
 SAMPLE_LABEL = "Sample customer (Jenny Rosen)"
@@ -343,6 +343,66 @@ class PortalSettingsEditor(SettingsEditor):
             )
             with self._dependent("pause_subscriptions"):
                 self._choices("pause_durations", "How long customers can pause", PAUSE_DURATION_LABELS)
+            self._switch(
+                "resubscribe",
+                "Resubscribe",
+                "Allow customers to restart a canceled subscription, charged now to their default card",
+            )
+            with self._dependent("resubscribe"):
+                ui.checkbox(
+                    "Customers can choose any of your current prices (otherwise the subscription's own price)",
+                    value=draft.resubscribe_price_choice,
+                    on_change=lambda event: self.change(resubscribe_price_choice=event.value),
+                ).props("dense")
+            self._switch(
+                "retention_offer",
+                "Retention offer",
+                "Offer a coupon when a customer chooses to cancel (once per subscription)",
+            )
+            with self._dependent("retention_offer"):
+                self._retention_coupon()
+
+    def _retention_coupon(self) -> None:
+        """The coupon: percent or amount off (entered in the default currency's units), for how many invoices."""
+        draft, currency = self.draft, self.page.account.default_currency
+        percent = draft.retention_discount_kind == DiscountKind.PERCENT
+        ui.radio(
+            {DiscountKind.PERCENT.value: "Percent off", DiscountKind.AMOUNT.value: f"Amount off ({currency})"},
+            value=DiscountKind(draft.retention_discount_kind).value,
+            on_change=lambda event: self._coupon_kind(event.value),
+        ).props('dense inline aria-label="Kind of discount"')
+        with ui.row().classes("w-full no-wrap gap-3 max-sm:flex-wrap"):
+            shown = (
+                draft.retention_discount_value if percent else minor_to_major(draft.retention_discount_value, currency)
+            )
+            value = ui.number(
+                "Percent off" if percent else f"Amount off ({currency})",
+                value=shown,
+                min=1,
+                max=100 if percent else None,
+                step=1 if percent else 0.01,
+                precision=0 if percent else None,
+                on_change=lambda event: self.change(
+                    retention_discount_value=major_to_minor(event.value, currency, whole=percent)
+                ),
+            ).props("outlined dense")
+            periods = ui.number(
+                "Number of invoices",
+                value=draft.retention_periods,
+                min=1,
+                max=MAX_RETENTION_PERIODS,
+                step=1,
+                precision=0,
+                on_change=lambda event: self.change(retention_periods=whole_number(event.value)),
+            ).props("outlined dense")
+        self.fields.add("retention_discount_value", value)
+        self.fields.add("retention_periods", periods)
+
+    def _coupon_kind(self, kind: str) -> None:
+        """Another kind of coupon: a fresh value that suits it (50%, or 10.00 of the currency)."""
+        start = 50 if kind == DiscountKind.PERCENT else major_to_minor(10, self.page.account.default_currency)
+        self.change(retention_discount_kind=DiscountKind(kind), retention_discount_value=start)
+        self.form.refresh()
 
     def _business_information(self) -> None:
         draft = self.draft
@@ -421,47 +481,3 @@ def portal_settings_page(page: MerchantPage) -> None:
             session=session, merchant_id=merchant_id, customer_id=None, now=page.context.clock()
         )
     PortalSettingsEditor(page, saved=saved, prices=prices, subject=subject).build()
-
-
-def portal_preview_page(page: MerchantPage, token: str = "") -> None:
-    """The draft a settings page sent, full page, as customers would see it; nothing here is saved."""
-    context = page.context
-    try:
-        request = open_preview_token(
-            settings=context.settings, token=token, merchant_id=page.merchant_id, clock=context.clock
-        )
-        with context.database.transaction() as session:
-            subject = load_preview_customer(
-                session=session, merchant_id=page.merchant_id, customer_id=request.customer_id, now=context.clock()
-            )
-    except LinkExpired:
-        _preview_problem("This preview has expired", "Previews open for 15 minutes.")
-        return
-    except (LinkInvalid, NotFound):
-        _preview_problem("This preview cannot be shown", "The preview link is incomplete or not for your account.")
-        return
-    draft = request.draft
-    view = preview_view(
-        draft=draft,
-        account=page.account,
-        data=subject.data,
-        icon_src=branding_image_url(draft, "icon"),
-        logo_src=branding_image_url(draft, "logo"),
-    )
-    set_page_language(view.locale)
-    with (
-        ui.element("div")
-        .classes("w-full row items-center justify-center gap-x-3 q-pa-sm bg-orange-2 text-center")
-        .props('role="status" lang="en"')  # the dashboard's words above the portal in its customer's language
-    ):
-        ui.label("Preview — not saved").classes("text-weight-bold")
-        ui.label("Customers don't see these settings until you save them. Actions are disabled.").classes("text-body2")
-    with portal_frame(view):
-        portal_view(view, PreviewActions(subject.data, subject.invoices))
-
-
-def _preview_problem(title: str, explanation: str) -> None:
-    with ui.column().classes("absolute-center items-center gap-2 q-pa-md text-center"):
-        ui.label(title).classes("text-h5").props('role="heading" aria-level="1"')
-        ui.label(f"{explanation} Go back to the customer portal settings and click Preview again.")
-        ui.link("Customer portal settings", "/settings/portal")

@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from app.config import load_settings
 from app.db import Database
-from app.models import Customer, Merchant, PortalSettings, Price, Subscription, SubscriptionStatus, utcnow
+from app.models import (
+    Customer,
+    Merchant,
+    PaymentMethod,
+    PortalSettings,
+    Price,
+    Subscription,
+    SubscriptionStatus,
+    utcnow,
+)
 from app.services.portal_links import issue_link, revoke_link
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.conftest import running_server
@@ -38,7 +47,8 @@ class Site:
 
 @contextmanager
 def own_site(data_dir: Path) -> Iterator[Site]:
-    """The demo server on `data_dir`, its Acme portal with every feature on (so every section and dialog opens).
+    """The demo server on `data_dir`, its Acme portal with every feature on (so every section and dialog opens;
+    the retention offer is made when a customer first clicks Cancel subscription).
 
     Its billing clock is off: tests move subscriptions through time themselves (`app.services.billing.advance`).
     """
@@ -48,7 +58,14 @@ def own_site(data_dir: Path) -> Iterator[Site]:
             prices = list(
                 session.scalars(select(Price.id).where(Price.merchant_id == site.merchant_id(), Price.active))
             )
-        site.set_portal_settings(plan_switching=True, switchable_price_ids=prices, pause_subscriptions=True)
+        site.set_portal_settings(
+            plan_switching=True,
+            switchable_price_ids=prices,
+            pause_subscriptions=True,
+            resubscribe=True,
+            resubscribe_price_choice=True,
+            retention_offer=True,
+        )
         yield site
         site.database.dispose()
 
@@ -98,3 +115,18 @@ def portal_link(
         if revoked:
             revoke_link(session=session, merchant_id=merchant_id, link_id=link.id)
     return link.url.removeprefix(settings.effective_public_url)
+
+
+def set_card(site: Site, customer: str, last4: str) -> None:
+    """Make the customer's default card one the test gateway answers by its last 4 digits."""
+    with site.database.transaction() as session:
+        for card in session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == customer)):
+            card.last4, card.gateway = last4, "test"
+
+
+def forget_retention_offer(site: Site, customer: str) -> None:
+    """As if the customer's subscription had never been made the retention offer (so it is made again)."""
+    with site.database.transaction() as session:
+        for subscription in session.scalars(select(Subscription).where(Subscription.customer_id == customer)):
+            subscription.retention_offered_at = subscription.retention_accepted_at = None
+            subscription.discount_kind, subscription.discount_invoices_left = None, 0

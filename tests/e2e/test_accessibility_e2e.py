@@ -19,7 +19,7 @@ from app.colors import readable_color_on
 from app.models import Customer, EmailChange, Merchant, PortalSettings, SubscriptionStatus, utcnow
 from tests.e2e.accessibility import axe_violations, describe
 from tests.e2e.conftest import log_in
-from tests.e2e.site import MERCHANT, Site, customer_id, own_site, portal_link
+from tests.e2e.site import MERCHANT, Site, customer_id, forget_retention_offer, own_site, portal_link
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -38,6 +38,23 @@ def portal(site: Site) -> str:
 
 def paused_portal(site: Site) -> str:
     return portal_link(site, SubscriptionStatus.PAUSED)
+
+
+def canceled_portal(site: Site) -> str:
+    return portal_link(site, SubscriptionStatus.CANCELED, skip=2)
+
+
+def retention_portal(site: Site) -> str:
+    """A customer who has not been made the retention offer yet: Cancel subscription opens the offer."""
+    forget_retention_offer(site, customer_id(site, skip=6))
+    return portal_link(site, skip=6)
+
+
+def credit_portal(site: Site) -> str:
+    with site.database.transaction() as session:
+        customer = session.get_one(Customer, customer_id(site, skip=7))
+        customer.credit_balance, customer.credit_currency = 1500, "USD"
+    return portal_link(site, skip=7)
 
 
 def expired_link(site: Site) -> str:
@@ -119,6 +136,9 @@ PORTAL_STATES: list[tuple[str, Callable[[Site], str], tuple[Callable[[Page], Non
     ("cancel", portal, (click("Cancel subscription", within="Subscriptions"),)),
     ("switch-plan", portal, (click("Update subscription", within="Subscriptions"),)),
     ("pause", portal, (click("Pause subscription", within="Subscriptions"),)),
+    ("resubscribe", canceled_portal, (click("Resubscribe", within="Subscriptions"),)),
+    ("retention-offer", retention_portal, (click("Cancel subscription", within="Subscriptions"),)),
+    ("credit-balance", credit_portal, ()),
     # The add-card form opens in place (a modal would trap the focus away from the bank's 3-D Secure page), with
     # the gateway's card element mounted in it.
     ("add-card", portal, (click("Add payment method", within="Payment method", opens_dialog=False), card_element)),

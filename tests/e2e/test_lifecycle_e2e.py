@@ -1,5 +1,6 @@
 """Subscription lifecycle in Chromium: a customer pauses, the billing clock pauses and resumes at the boundaries,
-the customer resumes.
+the customer resumes; scheduled downgrades; resubscribing (paid and declined); the retention offer (accepted once,
+declined); the credit balance.
 
 Set `SCREENSHOT_DIR` to keep a screenshot of each new state at 1280 and 375 px wide (to look at, not to commit).
 """
@@ -17,10 +18,10 @@ from sqlalchemy import select
 
 from app.config import load_settings
 from app.gateways import build_gateway
-from app.models import Invoice, InvoiceStatus, Subscription, SubscriptionStatus
+from app.models import Customer, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
 from app.services.billing import advance
 from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.site import Site, customer_id, own_site, portal_link
+from tests.e2e.site import Site, customer_id, forget_retention_offer, own_site, portal_link, set_card
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 
@@ -117,3 +118,104 @@ def test_customer_schedules_a_downgrade_sees_it_and_cancels_it(page: Page, site:
     card.get_by_role("button", name="Cancel scheduled change").click()
     expect(page.get_by_text("You keep your current plan.")).to_be_visible()
     expect(card.get_by_text(re.compile(r"^Changes to "))).to_have_count(0)
+
+
+def test_customer_resubscribes_and_is_charged_now(page: Page, site: Site) -> None:
+    customer = customer_id(site, SubscriptionStatus.CANCELED)
+    set_card(site, customer, "4242")
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, SubscriptionStatus.CANCELED))
+    card = page.get_by_role("region", name="Subscriptions")
+    shoot(page, "resubscribe-offered")
+    card.get_by_role("button", name="Resubscribe").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=re.compile(r"^Resubscribe to .+\?$"))).to_be_visible()
+    expect(
+        dialog.get_by_text(re.compile(r"^You will be charged \$[\d.,]+ now to your Visa card ending in 4242\."))
+    ).to_be_visible()
+    expect(dialog.get_by_label("Plan")).to_be_visible()  # the merchant lets customers choose among current prices
+    shoot(page, "resubscribe-dialog")
+    dialog.get_by_role("button", name="Resubscribe").click()
+    expect(page.get_by_text("Welcome back! Your subscription is active again.")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    expect(card.get_by_role("button", name="Cancel subscription")).to_be_visible()
+    with site.database.transaction() as session:
+        subscription = session.scalars(select(Subscription).where(Subscription.customer_id == customer)).one()
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.subscription_id == subscription.id).order_by(Invoice.created_at.desc())
+        ).first()
+        assert subscription.status == SubscriptionStatus.ACTIVE and subscription.canceled_at is None
+        assert invoice is not None and invoice.status == InvoiceStatus.PAID
+        assert invoice.period_start == subscription.current_period_start
+
+
+def test_a_declined_resubscription_waits_for_payment(page: Page, site: Site) -> None:
+    customer = customer_id(site, SubscriptionStatus.CANCELED, skip=1)
+    set_card(site, customer, "0002")
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, SubscriptionStatus.CANCELED, skip=1))
+    card = page.get_by_role("region", name="Subscriptions")
+    card.get_by_role("button", name="Resubscribe").click()
+    page.get_by_role("dialog").get_by_role("button", name="Resubscribe").click()
+    expect(
+        page.get_by_text(re.compile(r"Your subscription starts once its invoice is paid under Invoice history"))
+    ).to_be_visible()
+    expect(
+        card.get_by_text(re.compile(r"^Waiting for payment of .+ Pay the open invoice under Invoice history"))
+    ).to_be_visible()
+    shoot(page, "resubscribe-declined")
+    with site.database.transaction() as session:
+        status = session.scalars(select(Subscription.status).where(Subscription.customer_id == customer)).one()
+    assert status == SubscriptionStatus.INCOMPLETE
+
+
+def test_customer_accepts_the_retention_offer_once(page: Page, site: Site) -> None:
+    customer = customer_id(site, skip=3)
+    forget_retention_offer(site, customer)
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, skip=3))
+    card = page.get_by_role("region", name="Subscriptions")
+    card.get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Before you go: 50% off your next 3 invoices")).to_be_visible()
+    shoot(page, "retention-offer")
+    dialog.get_by_role("button", name="Accept offer").click()
+    expect(page.get_by_text("Offer applied: 50% off your next 3 invoices.")).to_be_visible()
+    expect(card.get_by_text("Discount: 50% off your next 3 invoices.")).to_be_visible()
+    shoot(page, "retention-accepted")
+    # Offered once: canceling now goes straight to the cancellation.
+    card.get_by_role("button", name="Cancel subscription").click()
+    expect(page.get_by_role("dialog").get_by_role("heading", name=re.compile(r"^Cancel .+\?$"))).to_be_visible()
+    page.keyboard.press("Escape")
+    with site.database.transaction() as session:
+        subscription = session.scalars(select(Subscription).where(Subscription.customer_id == customer)).one()
+        assert subscription.discount_invoices_left == 3 and not subscription.cancel_at_period_end
+
+
+def test_declining_the_offer_goes_on_to_the_cancellation(page: Page, site: Site) -> None:
+    customer = customer_id(site, skip=4)
+    forget_retention_offer(site, customer)
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, skip=4))
+    card = page.get_by_role("region", name="Subscriptions")
+    card.get_by_role("button", name="Cancel subscription").click()
+    page.get_by_role("dialog").get_by_role("button", name="No thanks, cancel").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=re.compile(r"^Cancel .+\?$"))).to_be_visible()
+    dialog.get_by_role("button", name="Cancel subscription").click()
+    expect(dialog).to_be_hidden()
+    expect(card.get_by_role("button", name="Don't cancel")).to_be_visible()
+
+
+def test_the_credit_balance_shows_in_the_portal(page: Page, site: Site) -> None:
+    customer = customer_id(site, skip=5)
+    with site.database.transaction() as session:
+        row = session.get_one(Customer, customer)
+        row.credit_balance, row.credit_currency = 4321, "USD"
+    page.set_viewport_size(WIDTHS["desktop"])
+    page.goto(site.url + portal_link(site, skip=5))
+    card = page.get_by_role("region", name="Subscriptions")
+    expect(
+        card.get_by_text(re.compile(r"^Account credit: \$43\.21\. It is used on your next invoices"))
+    ).to_be_visible()
+    shoot(page, "credit-balance")

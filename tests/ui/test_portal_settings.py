@@ -316,3 +316,30 @@ async def test_pausing_shows_in_the_preview_and_needs_a_duration(user: User, dat
     await user.should_see("Saved")
     saved = stored(database)
     assert saved.pause_subscriptions and saved.pause_durations == ("until_resumed",)
+
+
+async def test_resubscribe_and_the_retention_offer_show_in_the_preview_and_are_saved(
+    user: User, database: Database
+) -> None:
+    await log_in(user, then=PAGE)
+    with user.scope(marker=PREVIEW_MARKER):
+        await user.should_not_see(marker="resubscribe-sub_sample3")
+    user.find(kind=ui.switch, content="Resubscribe").click()
+    with user.scope(marker=PREVIEW_MARKER):
+        await user.should_see(marker="resubscribe-sub_sample3")
+    user.find(kind=ui.switch, content="Retention offer").click()
+    periods = user.find(kind=ui.number, content="Number of invoices")
+    periods.elements.pop().set_value(30)
+    await user.should_see("Enter a number of invoices between 1 and 24.")
+    assert not button(user, "Save").enabled
+    user.find(kind=ui.number, content="Number of invoices").elements.pop().set_value(2)
+    await user.should_not_see("Enter a number of invoices between 1 and 24.")
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Saved")
+    saved = stored(database)
+    assert saved.resubscribe and saved.retention_offer
+    assert (saved.retention_discount_kind, saved.retention_discount_value, saved.retention_periods) == (
+        "percent",
+        50,
+        2,
+    )

@@ -44,6 +44,9 @@ def test_without_a_full_invoice_list_the_first_page_is_what_there_is() -> None:
         lambda actions: actions.payment_authentication("in_sample1"),
         lambda actions: actions.complete_payment("in_sample1", "pi_sample"),
         lambda actions: actions.invoice_pdf("in_sample1", "en_US"),
+        lambda actions: actions.resubscribe("sub_sample3", None),
+        lambda actions: actions.make_retention_offer("sub_sample1"),
+        lambda actions: actions.accept_retention_offer("sub_sample1"),
     ],
 )
 def test_every_write_explains_that_the_preview_does_not_act(write) -> None:

@@ -234,8 +234,9 @@ def test_sample_customer_is_complete_and_deterministic() -> None:
     data = sample_portal_data(now=DEMO_NOW)
     assert data == sample_portal_data(now=DEMO_NOW)
     assert data.customer.name == "Jenny Rosen" and not data.customer.address.is_empty
-    assert [sub.id for sub in data.subscriptions] == ["sub_sample1", "sub_sample2"]
-    assert [sub.cancel_at_period_end for sub in data.subscriptions] == [False, True]
+    assert [sub.id for sub in data.subscriptions] == ["sub_sample1", "sub_sample2", "sub_sample3"]
+    assert [sub.cancel_at_period_end for sub in data.subscriptions] == [False, True, False]
+    assert data.subscriptions[2].status.is_ended  # shows Resubscribe when the merchant allows it
     assert [card.is_default for card in data.payment_methods] == [True, False]
     assert len(data.invoices.invoices) == 10 and data.invoices.has_next
     everything = sample_invoices(now=DEMO_NOW)

@@ -190,10 +190,12 @@ def compose_portal_view(
     """What the portal renders (pure: the settings preview calls it on every keystroke).
 
     `data.available_prices` is narrowed to the prices customers may switch to: all of them are dropped when plan
-    switching is off, so the UI can offer exactly what it receives.
+    switching is off, so the UI can offer exactly what it receives. `resubscribe_prices` are all of them when the
+    merchant lets customers choose a price to resubscribe at.
     """
     allowed = set(settings.switchable_price_ids) if settings.plan_switching else set()
     prices = tuple(price for price in data.available_prices if price.id in allowed)
+    restart_at = data.available_prices if settings.resubscribe and settings.resubscribe_price_choice else ()
     return PortalView(
         business_name=business_name,
         icon_src=icon_src,
@@ -204,6 +206,7 @@ def compose_portal_view(
         time_zone=time_zone,
         return_url=return_url or None,
         is_preview=is_preview,
+        resubscribe_prices=restart_at,
     )
 
 

@@ -121,6 +121,18 @@ def sample_portal_data(
             canceled_at=now - timedelta(days=3),
             next_invoice_amount=None,
         ),
+        SubscriptionView(  # ended: shows Resubscribe when the merchant allows it
+            id="sub_sample3",
+            status=SubscriptionStatus.CANCELED,
+            price=sample[0],
+            quantity=1,
+            current_period_start=period_start - timedelta(days=60),
+            current_period_end=period_start - timedelta(days=30),
+            trial_end=None,
+            cancel_at_period_end=False,
+            canceled_at=period_start - timedelta(days=30),
+            next_invoice_amount=None,
+        ),
     )
     cards = (
         PaymentMethodView(
