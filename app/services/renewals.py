@@ -139,6 +139,10 @@ def _start_periods(
         )
     )
     customer_ids = {subscription.customer_id for subscription in subscriptions}
+    # A credit balance to use up: the per-subscription path's invoice takes it off (plan_changes.settle_credit).
+    in_credit = set(
+        session.scalars(select(Customer.id).where(Customer.id.in_(customer_ids), Customer.credit_balance > 0))
+    )
     cards: dict[str, PaymentMethod] = {}
     for card in session.scalars(
         select(PaymentMethod).where(PaymentMethod.customer_id.in_(customer_ids), PaymentMethod.is_default)
@@ -148,6 +152,7 @@ def _start_periods(
         subscription
         for subscription in subscriptions
         if subscription.id not in waiting
+        and subscription.customer_id not in in_credit
         and _is_plain_renewal(subscription, now, cards.get(subscription.customer_id), gateway.name)
     ]
     renewing = {subscription.id for subscription in plain}
@@ -213,6 +218,7 @@ def _is_plain_renewal(subscription: Subscription, now: datetime, card: PaymentMe
         or subscription.cancel_at_period_end
         or subscription.pause_starts_at is not None
         or subscription.scheduled_price_id is not None
+        or subscription.discount_invoices_left > 0  # the discount's line: the per-subscription path adds it
         or not subscription.items
         or subscription.current_period_end > now
         or card is None

@@ -2,7 +2,7 @@
 customer's credit balance
 
 Revision ID: e6a4c2b8d913
-Revises: e7b2c9a4d105
+Revises: f3a8c1d5e924
 Create Date: 2026-12-02 13:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e6a4c2b8d913"
-down_revision: str | None = "e7b2c9a4d105"
+down_revision: str | None = "f3a8c1d5e924"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
