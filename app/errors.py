@@ -72,7 +72,3 @@ class Unavailable(DomainError):
 
     def __init__(self, message: str = "The database is busy or unavailable, so nothing was saved. Try again.") -> None:
         super().__init__(message)
-
-
-class DeliveryFailed(DomainError):
-    """An email could not be handed to the SMTP server; nothing was recorded as sent."""

@@ -13,7 +13,7 @@ from nicegui import run, ui
 
 from app.context import AppContext
 from app.enums import NewLinkOutcome
-from app.errors import DeliveryFailed, LinkError, LinkExpired, LinkInvalid, LinkRevoked, LinkUsed
+from app.errors import LinkError, LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, Unavailable
 from app.i18n import negotiate_locale
 from app.services.portal_links import request_new_link
 from components.portal.text import PortalText
@@ -92,7 +92,7 @@ def _email_me_a_new_link(context: AppContext, error: LinkError, brand: Brand, t:
         button.disable()
         try:
             outcome = await run.io_bound(send)
-        except DeliveryFailed:
+        except Unavailable:  # the mail is queued in the database; only the database can fail here
             result.set_text(
                 t(
                     "We could not send the email right now. Please try again later or contact {business}.",
