@@ -36,15 +36,10 @@ _TONE_COLORS: dict[Tone, tuple[str, str]] = {  # (background, text) from Quasar'
 _SHAPE = "rounded-full q-px-sm text-caption text-weight-medium whitespace-nowrap"
 # A styled label rather than Quasar's badge: it looks the same and costs half as much to build, which counts in
 # the invoice list of every portal page.
-
-
-def badge_classes(tone: Tone) -> str:
-    """The classes of a pill in the colours of `tone` (also for pills inside a larger element's markup)."""
-    background, foreground = _TONE_COLORS[tone]
-    return f"bg-{background} text-{foreground} {_SHAPE}"
-
-
-_BADGES = {tone: preset(ui.label, classes=badge_classes(tone)) for tone in Tone}
+_BADGES = {
+    tone: preset(ui.label, classes=f"bg-{background} text-{foreground} {_SHAPE}")
+    for tone, (background, foreground) in _TONE_COLORS.items()
+}
 
 SUBSCRIPTION_LABELS: dict[SubscriptionStatus, tuple[str, Tone]] = {
     SubscriptionStatus.ACTIVE: ("Active", Tone.POSITIVE),
@@ -81,10 +76,5 @@ def status_badge(text: str, tone: Tone) -> ui.label:
 
 def badge_for(status: S, labels: Mapping[S, tuple[str, Tone]], translate: Callable[[str], str] = str) -> ui.label:
     """The badge of a status from one of the label tables above; an unknown status is shown neutral, as it is."""
-    label, tone = status_label(status, labels)
+    label, tone = labels.get(status, (status, Tone.NEUTRAL))
     return status_badge(translate(label), tone)
-
-
-def status_label(status: S, labels: Mapping[S, tuple[str, Tone]]) -> tuple[str, Tone]:
-    """The label (an English msgid) and tone of a status; an unknown status is neutral, as it is."""
-    return labels.get(status, (status, Tone.NEUTRAL))
