@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 from typing import BinaryIO, cast
 
@@ -29,7 +30,7 @@ from app.i18n import supported_locale
 from app.models import Customer, Event, Price, Product, Subscription, SubscriptionItem, new_id
 from app.services.api_objects import CustomerObject
 from app.services.customer_records import customer_changes
-from app.services.events import Actor, event_data
+from app.services.events import Actor, event_values
 from app.services.portal.billing_details import clean_address
 from app.services.resource_views import address_columns
 from app.services.subscription_records import MAX_QUANTITY, MAX_TRIAL_DAYS, start_subscription
@@ -284,21 +285,19 @@ def _event(
     resource: CustomerObject,
     previous: CustomerObject | None,
     actor: Actor,
-    now: object,
+    now: datetime,
 ) -> dict[str, object]:
-    return {
-        "id": _new_event_id(),
-        "merchant_id": merchant_id,
-        "customer_id": resource.id,
-        "type": event_type.value,
-        "object_id": resource.id,
-        "data": event_data(event_type, resource, previous),
-        "source": actor.source,
-        "portal_link_id": actor.portal_link_id,
-        "ip_address": actor.ip_address[:45],
-        "user_agent": actor.user_agent[:300],
-        "created_at": now,
-    }
+    """An event row for a bulk insert: `event_values` plus the id that an ORM insert would have made."""
+    values = event_values(
+        merchant_id=merchant_id,
+        customer_id=resource.id,
+        event_type=event_type,
+        resource=resource,
+        previous=previous,
+        actor=actor,
+        created_at=now,
+    )
+    return {"id": _new_event_id(), **values}
 
 
 def _live_prices(session: Session, customer_ids: list[str]) -> set[tuple[str, str]]:
