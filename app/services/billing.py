@@ -29,6 +29,7 @@ from app.models import (
     Invoice,
     InvoiceLine,
     PortalSettings,
+    Price,
     Subscription,
 )
 from app.periods import add_interval
@@ -280,35 +281,47 @@ def allocate_invoice_number(session: Session, merchant_id: str) -> str:
     return allocate_invoice_numbers(session, merchant_id, 1)[0]
 
 
-def _create_invoice(session: Session, subscription: Subscription, start: datetime, end: datetime) -> Invoice:
-    """An open invoice for the items of the new period, plus proration lines waiting on draft invoices."""
-    currency = subscription.items[0].price.currency
+def plan_name(price: Price) -> str:
+    return price.nickname or price.product.name
+
+
+def period_invoice(
+    session: Session, subscription: Subscription, start: datetime, end: datetime, *, billing_reason: str, now: datetime
+) -> Invoice:
+    """An open invoice, due `now`, with a line per item of the subscription for the period from `start` to `end`."""
     invoice = Invoice(
         merchant_id=subscription.merchant_id,
         customer_id=subscription.customer_id,
         subscription_id=subscription.id,
         number=allocate_invoice_number(session, subscription.merchant_id),
         status=InvoiceStatus.OPEN,
-        billing_reason=CYCLE,
-        currency=currency,
+        billing_reason=billing_reason,
+        currency=subscription.items[0].price.currency,
         period_start=start,
         period_end=end,
-        created_at=start,
-        due_at=start,
+        created_at=now,
+        due_at=now,
     )
-    for item in subscription.items:
-        price = item.price
+    for position, item in enumerate(subscription.items):
         invoice.lines.append(
             InvoiceLine(
-                description=f"{item.quantity} × {price.nickname or price.product.name}",
+                position=position,
+                description=f"{item.quantity} × {plan_name(item.price)}",
                 quantity=item.quantity,
-                unit_amount=price.unit_amount,
-                amount=price.unit_amount * item.quantity,
-                price_id=price.id,
+                unit_amount=item.price.unit_amount,
+                amount=item.price.unit_amount * item.quantity,
+                price_id=item.price.id,
                 period_start=start,
                 period_end=end,
             )
         )
+    invoice.subtotal = invoice.total = invoice.amount_due = sum(line.amount for line in invoice.lines)
+    return invoice
+
+
+def _create_invoice(session: Session, subscription: Subscription, start: datetime, end: datetime) -> Invoice:
+    """An open invoice for the items of the new period, plus proration lines waiting on draft invoices."""
+    invoice = period_invoice(session, subscription, start, end, billing_reason=CYCLE, now=start)
     drafts = session.scalars(
         select(Invoice)
         .where(Invoice.subscription_id == subscription.id, Invoice.status == InvoiceStatus.DRAFT)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.enums import InvoiceStatus, SubscriptionStatus
 from app.models import Invoice, InvoiceLine, Price, Subscription, new_id
 from app.periods import add_interval, prorate
-from app.services.billing import allocate_invoice_number
+from app.services.billing import allocate_invoice_number, plan_name
 from app.services.resource_views import price_view
 from app.views import ProrationView
 
@@ -143,7 +143,3 @@ def _proration_invoice(
     session.add(invoice)
     session.flush()
     return invoice
-
-
-def plan_name(price: Price) -> str:
-    return price.nickname or price.product.name

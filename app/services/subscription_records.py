@@ -17,17 +17,17 @@ from app.db import Database
 from app.enums import EventType, InvoiceStatus, SubscriptionStatus
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.gateways.base import GatewayUnavailable, PaymentGateway
-from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, Price, Subscription, SubscriptionItem
+from app.models import Customer, Invoice, PaymentMethod, Price, Subscription, SubscriptionItem
 from app.periods import add_interval
 from app.services import lifecycle_mails
 from app.services.api_lists import DEFAULT_LIMIT, newest_first_page, require_owned
 from app.services.api_objects import InvoiceObject, ListObject, SubscriptionObject
-from app.services.billing import allocate_invoice_number
+from app.services.billing import period_invoice
 from app.services.charges import RETRY_DELAYS, charge_invoice, end_subscription, load_subscription, record_at
 from app.services.events import Actor
 from app.services.portal_links import merchant_customer
 from app.services.portal_settings import get_portal_settings
-from app.services.prorations import apply_plan_change, plan_name, prorate_plan_change
+from app.services.prorations import apply_plan_change, prorate_plan_change
 from app.views.inputs import SubscriptionInput
 
 MAX_ITEMS = 20
@@ -168,33 +168,14 @@ def _trial_errors(details: SubscriptionInput, now: datetime) -> dict[str, str]:
 
 
 def _first_invoice(session: Session, subscription: Subscription, now: datetime) -> Invoice:
-    invoice = Invoice(
-        merchant_id=subscription.merchant_id,
-        customer_id=subscription.customer_id,
-        subscription_id=subscription.id,
-        number=allocate_invoice_number(session, subscription.merchant_id),
-        status=InvoiceStatus.OPEN,
+    invoice = period_invoice(
+        session,
+        subscription,
+        subscription.current_period_start,
+        subscription.current_period_end,
         billing_reason=FIRST_INVOICE,
-        currency=subscription.items[0].price.currency,
-        period_start=subscription.current_period_start,
-        period_end=subscription.current_period_end,
-        created_at=now,
-        due_at=now,
+        now=now,
     )
-    for position, item in enumerate(subscription.items):
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                description=f"{item.quantity} × {plan_name(item.price)}",
-                quantity=item.quantity,
-                unit_amount=item.price.unit_amount,
-                amount=item.price.unit_amount * item.quantity,
-                price_id=item.price.id,
-                period_start=subscription.current_period_start,
-                period_end=subscription.current_period_end,
-            )
-        )
-    invoice.subtotal = invoice.total = invoice.amount_due = sum(line.amount for line in invoice.lines)
     session.add(invoice)
     session.flush()
     return invoice
