@@ -192,6 +192,8 @@ def _advance_subscription(
             log.warning("Payment gateway unavailable; invoice %s is charged on the next run", step.invoice_id)
             return
         tally.count(outcome)
+        if outcome.status == ChargeStatus.PROCESSING:
+            return  # the gateway's webhook settles it; asking again now would only get "processing" again
     log.error("Subscription %s still had due steps after %d steps", subscription_id, MAX_STEPS_PER_SUBSCRIPTION)
 
 

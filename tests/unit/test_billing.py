@@ -164,6 +164,29 @@ def test_renewal_with_a_good_card_pays_the_new_invoice_and_starts_the_next_perio
     ]
 
 
+def test_a_charge_still_processing_is_asked_once_per_run_and_left_to_the_gateways_webhook(
+    database: Database, test_gateway: PaymentGateway
+) -> None:
+    """A payment the gateway is still processing was asked again up to 1,000 times in one run."""
+    subscription_id = add_subscription(database)
+
+    class ProcessingGateway(RecordingGateway):
+        def charge(self, request: ChargeRequest) -> GatewayPayment:
+            super().charge(request)
+            return GatewayPayment(gateway_payment_id=f"pi_{request.idempotency_key[-12:]}", state="processing")
+
+    gateway = ProcessingGateway(test_gateway)
+    advance(database=database, now=PERIOD_END + timedelta(minutes=1), gateway=gateway)
+    advance(database=database, now=PERIOD_END + timedelta(minutes=2), gateway=gateway)
+
+    [invoice] = invoices_of(database, subscription_id)
+    assert invoice.status == InvoiceStatus.OPEN
+    asked = [request for request in gateway.charges if request.metadata["invoice"] == invoice.id]
+    assert 1 <= len(asked) <= 2  # once per run at most, with the same idempotency key
+    assert len({request.idempotency_key for request in asked}) == 1
+    assert subscription_state(database, subscription_id).status == SubscriptionStatus.ACTIVE
+
+
 def test_a_declined_card_is_retried_after_1_3_and_5_days_then_the_subscription_is_unpaid(
     database: Database, test_gateway: PaymentGateway
 ) -> None:
