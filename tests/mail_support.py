@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
@@ -121,9 +122,9 @@ def attachments(message: EmailMessage) -> dict[str, bytes]:
     return {part.get_filename() or "": bytes(part.get_content()) for part in message.iter_attachments()}
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server on a free local port for this test."""
+@contextmanager
+def running_smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port while the block runs."""
     server = SmtpServer()
     controller = Controller(server, hostname="127.0.0.1", port=server.port)
     controller.start()
@@ -132,6 +133,13 @@ def smtp_server() -> Iterator[SmtpServer]:
     finally:
         server.release()
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port for this test."""
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -16,22 +15,9 @@ from app.models import Customer, Invoice, PaymentMethod, Subscription
 from app.services.customer_records import list_customer_objects
 from app.services.invoice_records import list_invoice_objects, list_payment_method_objects
 from app.services.subscription_records import list_subscription_objects
+from benchmarks.queries import captured_statements
 from tests.conftest import only_on
 from tests.unit.portal_support import merchant_id_of
-
-
-@contextmanager
-def _statements(database: Database) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def _lists(session: Session, merchant_id: str) -> dict[str, Callable[[], object]]:
@@ -87,7 +73,7 @@ def test_the_list_uses_its_index_in_its_order(database: Database, name: str) -> 
     with database.transaction() as session:
         acme = merchant_id_of(session, "Acme Cloud")
         listing = _lists(session, acme)[name]
-        with _statements(database) as seen:
+        with captured_statements(database.engine) as seen:
             listing()
         table = LISTED[name.split(" by ")[0]].__tablename__
         plans = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from app.config import load_settings
@@ -130,3 +132,17 @@ def forget_retention_offer(site: Site, customer: str) -> None:
         for subscription in session.scalars(select(Subscription).where(Subscription.customer_id == customer)):
             subscription.retention_offered_at = subscription.retention_accepted_at = None
             subscription.discount_kind, subscription.discount_invoices_left = None, 0
+
+
+def shoot(page: Page, name: str) -> None:
+    """Full-page screenshots at 1280 and 375 px into `SCREENSHOT_DIR` when it is set (to look at, never to commit)."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    for width, height in ((1280, 900), (375, 812)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
+    if size:
+        page.set_viewport_size(size)

@@ -7,10 +7,8 @@ Set `SCREENSHOT_DIR` to keep a screenshot of each new state at 1280 and 375 px w
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,7 +19,7 @@ from app.gateways import build_gateway
 from app.models import Customer, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
 from app.services.billing import advance
 from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.site import Site, customer_id, forget_retention_offer, own_site, portal_link, set_card
+from tests.e2e.site import Site, customer_id, forget_retention_offer, own_site, portal_link, set_card, shoot
 
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 
@@ -30,19 +28,6 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "he
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with own_site(tmp_path_factory.mktemp("lifecycle-data")) as site:
         yield site
-
-
-def shoot(page: Page, name: str) -> None:
-    """A screenshot of the page at both widths into `SCREENSHOT_DIR`, when set."""
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if not folder:
-        return
-    size = page.viewport_size
-    for width, viewport in WIDTHS.items():
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
-    if size:
-        page.set_viewport_size(size)
 
 
 def _subscription_of(site: Site, status: SubscriptionStatus, skip: int) -> Subscription:

@@ -3,24 +3,22 @@ trial, Copy url, and the customer's portal showing it in a fresh browser."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ROOT, Server, running_server, server_environment
+from tests.e2e.site import shoot
 
 EMAIL = "owner@initech.test"
 PASSWORD = "initech-password-1"
+
+
 # Set to a folder to keep screenshots of each step at desktop and phone widths (to look at, never committed).
-SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS", "")
-
-
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """DEMO_DATA=0 and one merchant made the way an operator makes it: `python -m app create-merchant`."""
@@ -38,19 +36,6 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def _shoot(page: Page, name: str) -> None:
-    if not SCREENSHOTS:
-        return
-    folder = Path(SCREENSHOTS)
-    folder.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size or {"width": 1280, "height": 900}
-    for width in (1280, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(300)  # layout settles after the resize (screenshots only, no assertion depends on it)
-        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
 def test_a_new_merchant_sets_up_and_the_customer_sees_the_subscription(
     page: Page, browser: Browser, fresh_server: Server
 ) -> None:
@@ -63,25 +48,25 @@ def test_a_new_merchant_sets_up_and_the_customer_sees_the_subscription(
     page.wait_for_url(f"{url}/products")
 
     expect(page.get_by_role("heading", name="No products yet")).to_be_visible()
-    _shoot(page, "products-empty")
+    shoot(page, "products-empty")
     page.get_by_role("button", name="Create product").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill("Pro plan")
-    _shoot(page, "product-dialog")
+    shoot(page, "product-dialog")
     dialog.get_by_role("button", name="Create product").click()
     expect(page.get_by_role("heading", name="Pro plan")).to_be_visible()
 
     page.get_by_role("button", name="Add price").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Amount").fill("29")
-    _shoot(page, "price-dialog")
+    shoot(page, "price-dialog")
     dialog.get_by_role("button", name="Add price").click()
     expect(page.get_by_text("$29.00 / month")).to_be_visible()
-    _shoot(page, "products")
+    shoot(page, "products")
 
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="No customers yet")).to_be_visible()
-    _shoot(page, "customers-empty")
+    shoot(page, "customers-empty")
     page.get_by_role("button", name="New customer").first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill("Jo Example")
@@ -89,7 +74,7 @@ def test_a_new_merchant_sets_up_and_the_customer_sees_the_subscription(
     dialog.get_by_role("button", name="Create customer").click()
     expect(dialog.get_by_text("Enter a valid email address, like name@example.com.")).to_be_visible()
     dialog.get_by_label("Email").fill("jo@example.com")
-    _shoot(page, "customer-dialog")
+    shoot(page, "customer-dialog")
     dialog.get_by_role("button", name="Create customer").click()
     expect(page.get_by_role("heading", name="Jo Example", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/customers/cus_"))
@@ -99,10 +84,10 @@ def test_a_new_merchant_sets_up_and_the_customer_sees_the_subscription(
     expect(dialog.get_by_text("$29.00 is charged today")).to_be_visible()
     dialog.get_by_label("Trial days (optional)").fill("14")
     expect(dialog.get_by_text(re.compile(r"^Free trial of 14 days, nothing charged now\."))).to_be_visible()
-    _shoot(page, "start-subscription")
+    shoot(page, "start-subscription")
     dialog.get_by_role("button", name="Start subscription").click()
     expect(page.get_by_role("region", name="Subscriptions").get_by_text("Trial", exact=True)).to_be_visible()
-    _shoot(page, "customer")
+    shoot(page, "customer")
 
     page.get_by_role("button", name="Copy url").click()
     expect(page.get_by_text("Portal link copied to the clipboard")).to_be_visible()
@@ -114,5 +99,5 @@ def test_a_new_merchant_sets_up_and_the_customer_sees_the_subscription(
     subscriptions = customer.get_by_role("region", name="Subscriptions")
     expect(subscriptions.get_by_text("Pro plan").first).to_be_visible()
     expect(subscriptions.get_by_text(re.compile("Trial")).first).to_be_visible()
-    _shoot(customer, "portal")
+    shoot(customer, "portal")
     customer.context.close()

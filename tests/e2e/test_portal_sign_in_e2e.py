@@ -1,39 +1,29 @@
 """As a customer would, in Chromium against a real server and a real SMTP server: open the merchant's sign-in page,
 ask for a link, open it from the mail and land in the portal; then change the billing email and confirm it from the
-mail sent to the new address. Screenshots of the sign-in page and the waiting email go to /work/scratch/signin/."""
+mail sent to the new address. `SCREENSHOT_DIR` keeps screenshots of the sign-in page and the waiting email."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.db import Database
 from app.models import Customer, Merchant
 from tests.e2e.conftest import running_server
-from tests.mail_support import SmtpServer, links_in, text_part
+from tests.e2e.site import shoot
+from tests.mail_support import SmtpServer, links_in, running_smtp_server, text_part
 
-SCREENSHOTS = Path(os.environ.get("SIGN_IN_SCREENSHOTS", "/work/scratch/signin"))
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 NEW_EMAIL = "pat.new.address@example.com"
 
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    controller = Controller(server, hostname="127.0.0.1", port=server.port)
-    controller.start()
-    try:
+    with running_smtp_server() as server:
         yield server
-    finally:
-        server.release()
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +47,6 @@ def _customer(database: Database) -> Customer:
         return customer
 
 
-def _shot(page: Page, name: str) -> None:
-    if SCREENSHOTS.is_dir():
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-
 def test_a_customer_signs_in_from_the_sign_in_page_and_confirms_a_new_email(
     page: Page, site: tuple[str, Database], smtp: SmtpServer
 ) -> None:
@@ -71,16 +56,13 @@ def test_a_customer_signs_in_from_the_sign_in_page_and_confirms_a_new_email(
     page.goto(f"{url}/p/login/acme")
     expect(page.get_by_role("heading", name="Sign in to Acme Cloud")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en-US")
-    _shot(page, "sign-in-1280.png")
+    shoot(page, "sign-in")
     page.get_by_label("Email").fill(customer.email)
     page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("status")).to_have_text(
         "If that address has an account with Acme Cloud, we've sent a link to it."
     )
-    _shot(page, "sign-in-answered-1280.png")
-    page.set_viewport_size(PHONE)
-    _shot(page, "sign-in-answered-375.png")
-    page.set_viewport_size(DESKTOP)
+    shoot(page, "sign-in-answered")
 
     (mail,) = smtp.wait_for(1)
     assert mail["To"] == customer.email
@@ -100,12 +82,7 @@ def test_a_customer_signs_in_from_the_sign_in_page_and_confirms_a_new_email(
     expect(billing.get_by_text(f"Waiting for confirmation of {NEW_EMAIL}")).to_be_visible()
     expect(billing.get_by_role("button", name="Resend")).to_be_visible()
     expect(billing.get_by_role("button", name="Cancel change")).to_be_visible()
-    billing.scroll_into_view_if_needed()
-    _shot(page, "pending-email-1280.png")
-    page.set_viewport_size(PHONE)
-    billing.scroll_into_view_if_needed()
-    _shot(page, "pending-email-375.png")
-    page.set_viewport_size(DESKTOP)
+    shoot(page, "pending-email")
 
     smtp.wait_for(3)
     (confirmation,) = smtp.to(NEW_EMAIL)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -21,7 +18,7 @@ from app.services.events import Actor
 from app.services.portal import load_portal_view
 from app.services.portal_links import PortalAccess, issue_link, open_link
 from app.views import CancellationFeedback
-from benchmarks.queries import explain, plan_problems
+from benchmarks.queries import captured_statements, explain, plan_problems
 from tests.conftest import DEMO_NOW, only_on
 from tests.unit.portal_support import merchant_id_of
 
@@ -41,20 +38,6 @@ def _matches(session: Session, merchant_id: str, needle: str) -> set[str]:
     """The expected answer, computed the slow way in Python."""
     customers = session.scalars(select(Customer).where(Customer.merchant_id == merchant_id))
     return {c.id for c in customers if needle.casefold() in c.name.casefold() or needle.casefold() in c.email}
-
-
-@contextmanager
-def _statements(database: Database) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def test_pages_walk_every_customer_once_newest_first(database: Database) -> None:
@@ -158,7 +141,7 @@ def test_postgresql_search_uses_the_trigram_indexes_and_listing_the_merchant_ind
 
 def _plans(database: Database, session: Session, merchant_id: str, explain: str, column: int) -> tuple[str, str]:
     """The query plans of a customer search ("müller") and of the first page of the plain list."""
-    with _statements(database) as seen:
+    with captured_statements(database.engine) as seen:
         assert len(list_customers(session=session, merchant_id=merchant_id, query="müller").customers) == 3
         list_customers(session=session, merchant_id=merchant_id)
     connection = session.connection()
