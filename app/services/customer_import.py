@@ -1,21 +1,25 @@
 """Importing customers (and optionally their subscriptions) from a CSV file, for the CLI and the Customers page.
 
 The whole file is checked before anything is written: with any bad row nothing is imported (unless the caller skips
-bad rows), and every bad row is reported with its line, column and reason. Then the file is read again and written in
-batches: new customers with one bulk insert per batch, customers whose email the merchant already has updated in
-bulk (only what changed), their events in bulk. Rows with a price start a subscription unless the customer already has
-one of that price that is not canceled, so importing the same file twice changes nothing the second time. Memory stays
-bounded: rows are streamed, and only a hash per email (duplicates) and the bad line numbers are kept.
+bad rows), and every bad row is reported with its line, column and reason. Each row is validated once, in that check:
+the good rows' normalised values go to a temporary file (JSON lines, a batch a line), from which the writing pass reads
+them back in batches: new customers with one bulk insert per batch, customers whose email the merchant already has
+updated in bulk (only what changed; unchanged ones are not written), their events in bulk. Rows with a price start a
+subscription unless the customer already has one of that price that is not canceled, so importing the same file twice
+changes nothing the second time. Memory stays bounded: rows are streamed, and only a hash per email (duplicates) and
+one batch of rows at a time are kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import BinaryIO, cast
+from typing import IO, BinaryIO, NamedTuple, cast
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -26,15 +30,13 @@ from app.db import Database
 from app.enums import EventType, SubscriptionStatus
 from app.errors import DomainError, ValidationFailed
 from app.gateways.base import PaymentGateway
-from app.i18n import supported_locale
 from app.models import Customer, Event, Price, Product, Subscription, SubscriptionItem, new_id
 from app.services.api_objects import CustomerObject
 from app.services.customer_records import customer_changes
 from app.services.events import Actor, event_values
-from app.services.portal.billing_details import clean_address
 from app.services.resource_views import address_columns
 from app.services.subscription_records import MAX_QUANTITY, MAX_TRIAL_DAYS, start_subscription
-from app.validation import format_phone, normalize_email
+from app.views import Address
 from app.views.inputs import CustomerInput, SubscriptionInput, SubscriptionItemInput
 
 BATCH_SIZE = 1000
@@ -57,11 +59,39 @@ class ImportResult:
     problems: tuple[Problem, ...] = ()
 
 
+class _Valid(NamedTuple):
+    """A row that passed the check, as the writing pass needs it."""
+
+    line: int
+    columns: dict[str, str]  # customer columns, normalised (only the columns the file has)
+    price: str  # "" for no subscription
+    quantity: int
+    trial_end: str | None  # ISO 8601 (JSON has no datetimes)
+
+
 @dataclass
 class _Check:
+    spool: IO[str]  # the valid rows, a JSON list of _Valid per line, BATCH_SIZE rows a line
     rows: int = 0
+    valid: int = 0
     problems: list[Problem] = field(default_factory=list)
-    bad_lines: set[int] = field(default_factory=set)
+    batch: list[_Valid] = field(default_factory=list)
+
+    def keep(self, row: _Valid) -> None:
+        self.valid += 1
+        self.batch.append(row)
+        if len(self.batch) == BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.spool.write(json.dumps(self.batch, separators=(",", ":")) + "\n")
+            self.batch = []
+
+    def batches(self) -> Iterator[list[_Valid]]:
+        self.spool.seek(0)
+        for text in self.spool:
+            yield [_Valid(*values) for values in json.loads(text)]
 
 
 def import_customers(
@@ -75,31 +105,35 @@ def import_customers(
     skip_invalid: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Check the file (opened twice by `open_file`), then import it; see the module's description."""
+    """Check the file (opened once by `open_file`), then import it; see the module's description."""
     report = progress or (lambda _phase, _done, _total: None)
-    try:
-        check = _check(database, merchant_id, open_file, clock, report)
-    except FileProblem as problem:
-        return ImportResult(rows=0, imported=False, problems=tuple(problem.problems))
-    problems = tuple(sorted(check.problems, key=lambda problem: problem.line))
-    if problems and not skip_invalid:
-        return ImportResult(rows=check.rows, imported=False, problems=problems)
-    totals = {"created": 0, "updated": 0, "unchanged": 0, "subscriptions_started": 0}
-    done = 0
-    with open_file() as stream:
-        _header, rows = open_rows(stream)
-        for batch in _batches(row for row in rows if row.line not in check.bad_lines):
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        check = _Check(spool)
+        try:
+            _check(check, database, merchant_id, open_file, clock, report)
+        except FileProblem as problem:
+            return ImportResult(rows=0, imported=False, problems=tuple(problem.problems))
+        problems = tuple(sorted(check.problems, key=lambda problem: problem.line))
+        if problems and not skip_invalid:
+            return ImportResult(rows=check.rows, imported=False, problems=problems)
+        totals = {"created": 0, "updated": 0, "unchanged": 0, "subscriptions_started": 0}
+        done = 0
+        for batch in check.batches():
             for name, count in _write_batch(database, merchant_id, batch, gateway, actor, clock).items():
                 totals[name] += count
             done += len(batch)
-            report("importing", done, check.rows - len(check.bad_lines))
-    return ImportResult(rows=check.rows, imported=True, skipped=len(check.bad_lines), problems=problems, **totals)
+            report("importing", done, check.valid)
+    return ImportResult(rows=check.rows, imported=True, skipped=check.rows - check.valid, problems=problems, **totals)
 
 
 def _check(
-    database: Database, merchant_id: str, open_file: Callable[[], BinaryIO], clock: Clock, report: Progress
-) -> _Check:
-    check = _Check()
+    check: _Check,
+    database: Database,
+    merchant_id: str,
+    open_file: Callable[[], BinaryIO],
+    clock: Clock,
+    report: Progress,
+) -> None:
     first_line_of: dict[bytes, int] = {}
     prices: dict[str, bool] = {}
     today = clock().date()
@@ -107,35 +141,47 @@ def _check(
         _header, rows = open_rows(stream)
         for row in rows:
             check.rows += 1
-            row_problems = _row_problems(row, first_line_of)
+            row_problems, columns = _row_problems(row, first_line_of)
             if price_id := row.values.get("price", ""):
                 if price_id not in prices:
                     prices[price_id] = _is_choosable(session, merchant_id, price_id)
                 if not prices[price_id]:
                     reason = "Unknown price: use the ID (price_…) of one of your active prices, from the Products page."
                     row_problems.append(Problem(row.line, "price", reason))
-            row_problems += subscription_problems(row, today, MAX_TRIAL_DAYS, MAX_QUANTITY)[0]
+            subscription, quantity, trial_end = subscription_problems(row, today, MAX_TRIAL_DAYS, MAX_QUANTITY)
+            row_problems += subscription
             if row_problems:
                 check.problems += row_problems
-                check.bad_lines.add(row.line)
+            else:
+                check.keep(_Valid(row.line, columns, price_id, quantity, trial_end.isoformat() if trial_end else None))
             if check.rows % BATCH_SIZE == 0:
                 report("checking", check.rows, 0)
+    check.flush()
     report("checking", check.rows, check.rows)
-    return check
 
 
-def _row_problems(row: Row, first_line_of: dict[bytes, int]) -> list[Problem]:
+def _row_problems(row: Row, first_line_of: dict[bytes, int]) -> tuple[list[Problem], dict[str, str]]:
+    """What is wrong with the row's customer columns, and their values as the customer's columns."""
     problems: list[Problem] = []
     if "" in row.values:
         problems.append(Problem(row.line, "", "The line has more cells than the header has columns."))
     try:
         changes = customer_changes(_customer_input(row))
     except ValidationFailed as failed:
-        return problems + [Problem(row.line, _column(name), message) for name, message in failed.field_errors.items()]
+        problems += [Problem(row.line, _column(name), message) for name, message in failed.field_errors.items()]
+        return problems, {}
     key = hashlib.blake2b(str(changes["email"]).encode(), digest_size=12).digest()
     if (first := first_line_of.setdefault(key, row.line)) != row.line:
         problems.append(Problem(row.line, "email", f"Duplicate email: line {first} has it already."))
-    return problems
+    return problems, _columns(changes)
+
+
+def _columns(changes: dict[str, object]) -> dict[str, str]:
+    """`customer_changes`' values as customer columns (`address` as `address_line1`, …)."""
+    columns = {name: cast(str, changes[name]) for name in ("email", "name", "phone", "locale") if name in changes}
+    if (address := changes.get("address")) is not None:
+        columns.update(address_columns("address", cast(Address, address)))
+    return columns
 
 
 def _column(field_name: str) -> str:
@@ -165,48 +211,37 @@ def _is_choosable(session: Session, merchant_id: str, price_id: str) -> bool:
     )
 
 
-def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _write_batch(
-    database: Database, merchant_id: str, batch: list[Row], gateway: PaymentGateway, actor: Actor, clock: Clock
+    database: Database, merchant_id: str, batch: list[_Valid], gateway: PaymentGateway, actor: Actor, clock: Clock
 ) -> dict[str, int]:
     now = clock()
     counts = {"created": 0, "updated": 0, "unchanged": 0, "subscriptions_started": 0}
-    columns_of = {row.line: _columns(row) for row in batch}
     customer_of_line: dict[int, str] = {}
     with database.transaction() as session:
-        emails = [str(columns["email"]) for columns in columns_of.values()]
         existing = {
             row.email: row
             for row in session.execute(
                 select(Customer.__table__).where(
-                    Customer.merchant_id == merchant_id, Customer.email.in_(emails), Customer.deleted_at.is_(None)
+                    Customer.merchant_id == merchant_id,
+                    Customer.email.in_([valid.columns["email"] for valid in batch]),
+                    Customer.deleted_at.is_(None),
                 )
             )
         }
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
         events: list[dict[str, object]] = []
-        for row in batch:
-            columns = columns_of[row.line]
-            current = existing.get(str(columns["email"]))
+        for valid in batch:
+            columns = valid.columns
+            current = existing.get(columns["email"])
             if current is None:
                 values = {"id": _new_customer_id(), "merchant_id": merchant_id, "created_at": now, **columns}
                 inserts.append(values)
-                customer_of_line[row.line] = str(values["id"])
+                customer_of_line[valid.line] = str(values["id"])
                 created = _customer_object(values)
                 events.append(_event(merchant_id, EventType.CUSTOMER_CREATED, created, None, actor, now))
                 continue
-            customer_of_line[row.line] = current.id
+            customer_of_line[valid.line] = current.id
             changed = {name: value for name, value in columns.items() if getattr(current, name) != value}
             if not changed:
                 counts["unchanged"] += 1
@@ -215,23 +250,23 @@ def _write_batch(
             updates.append({"id": current.id, **changed})
             after = _customer_object({**current._asdict(), **changed})
             events.append(_event(merchant_id, EventType.CUSTOMER_UPDATED, after, before, actor, now))
+        # Core inserts of the tables (executemany): the ORM's bulk insert costs as much again in Python per row.
         if inserts:
-            session.execute(insert(Customer), inserts)
+            session.execute(insert(Customer.__table__), inserts)
         if updates:
             session.execute(update(Customer), updates)
         if events:
-            session.execute(insert(Event), events)
+            session.execute(insert(Event.__table__), events)
         counts["created"], counts["updated"] = len(inserts), len(updates)
-        wanted = [(row, customer_of_line[row.line]) for row in batch if row.values.get("price")]
-        having = _live_prices(session, [customer_id for _row, customer_id in wanted])
-    for row, customer_id in wanted:
-        if (customer_id, row.values["price"]) in having:
+        wanted = [(valid, customer_of_line[valid.line]) for valid in batch if valid.price]
+        having = _live_prices(session, [customer_id for _valid, customer_id in wanted])
+    for valid, customer_id in wanted:
+        if (customer_id, valid.price) in having:
             continue  # imported before: no second identical subscription
-        _problems, quantity, trial_end = subscription_problems(row, now.date(), MAX_TRIAL_DAYS, MAX_QUANTITY)
         details = SubscriptionInput(
             customer_id=customer_id,
-            items=(SubscriptionItemInput(price_id=row.values["price"], quantity=quantity),),
-            trial_end=trial_end,
+            items=(SubscriptionItemInput(price_id=valid.price, quantity=valid.quantity),),
+            trial_end=datetime.fromisoformat(valid.trial_end) if valid.trial_end else None,
         )
         try:
             start_subscription(
@@ -244,28 +279,9 @@ def _write_batch(
             )
         except DomainError:  # changed since the check (a price archived meanwhile): the customer is imported anyway
             continue
-        having.add((customer_id, row.values["price"]))
+        having.add((customer_id, valid.price))
         counts["subscriptions_started"] += 1
     return counts
-
-
-def _columns(row: Row) -> dict[str, object]:
-    """The row's values as customer columns (only the columns the file has), normalised as `customer_changes` does.
-
-    The row passed `customer_changes` in the check already: this repeats only the normalising steps, which halves the
-    work of the second pass (the email and phone parsers are most of an import's time).
-    """
-    values = row.values
-    columns: dict[str, object] = {"email": normalize_email(values["email"])}
-    if "name" in values:
-        columns["name"] = values["name"]
-    if "phone" in values:
-        columns["phone"] = format_phone(values["phone"]) if values["phone"] else ""
-    if "locale" in values:
-        columns["locale"] = (supported_locale(values["locale"]) or "") if values["locale"] else ""
-    if (address := row.address) is not None:
-        columns.update(address_columns("address", clean_address(address)))
-    return columns
 
 
 def _customer_object(values: dict[str, object]) -> CustomerObject:

@@ -19,7 +19,7 @@ from app.services.events import Actor, record_event
 from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
 from app.services.portal_links import merchant_customer, revoke_all_links
 from app.services.resource_views import address_columns
-from app.validation import CONTROL_CHARACTERS, check_email, check_length, check_phone, format_phone, normalize_email
+from app.validation import CONTROL_CHARACTERS, EMAIL_MESSAGE, check_length, formatted_phone, valid_email
 from app.views import Address
 from app.views.inputs import CustomerInput, ShippingDetails
 
@@ -122,10 +122,12 @@ def customer_changes(details: CustomerInput) -> dict[str, object]:
     changes: dict[str, object] = {}
     if details.email is not None:
         email = details.email.strip()
-        if message := check_email(email) if email else "Enter the customer's email address.":
-            errors["email"] = message
+        if not email:
+            errors["email"] = "Enter the customer's email address."
+        elif (normalized := valid_email(email)) is None:
+            errors["email"] = EMAIL_MESSAGE
         else:
-            changes["email"] = normalize_email(email)
+            changes["email"] = normalized
     if details.name is not None:
         name = details.name.strip()
         errors.update({"name": message} if (message := check_length(name, 120)) else {})
@@ -177,9 +179,10 @@ def metadata_error(metadata: Mapping[str, str]) -> str | None:
 
 def _phone(field: str, raw: str, changes: dict[str, object]) -> dict[str, str]:
     phone = raw.strip()
-    if phone and (message := check_phone(phone)):
+    formatted, message = formatted_phone(phone) if phone else ("", None)
+    if message:
         return {field: message}
-    changes[field] = format_phone(phone) if phone else ""
+    changes[field] = formatted
     return {}
 
 
