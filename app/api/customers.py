@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures.
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,9 +15,9 @@ from app.services.api_lists import DEFAULT_LIMIT, MAX_LIMIT
 from app.services.api_objects import CustomerObject, ListObject
 from app.services.customer_records import (
     create_customer,
+    customer_json,
+    customer_page,
     delete_customer,
-    get_customer,
-    list_customer_objects,
     update_customer,
 )
 from app.views import Address
@@ -126,10 +126,12 @@ def build_customers_router(
 
         return post.respond(status.HTTP_201_CREATED, created)
 
-    @router.get("/{customer_id}", summary="Retrieve a customer", responses=responses(401, 404))
-    def retrieve(customer_id: str, caller: Caller) -> CustomerObject:
+    @router.get(
+        "/{customer_id}", response_model=CustomerObject, summary="Retrieve a customer", responses=responses(401, 404)
+    )
+    def retrieve(customer_id: str, caller: Caller) -> dict[str, Any]:
         with database.transaction() as session:
-            return get_customer(session=session, merchant_id=caller.merchant_id, customer_id=customer_id)
+            return customer_json(session=session, merchant_id=caller.merchant_id, customer_id=customer_id)
 
     @router.patch("/{customer_id}", summary="Update a customer", responses=responses(401, 404, 409, 422))
     def update(customer_id: str, body: CustomerUpdate, caller: Caller) -> CustomerObject:
@@ -155,7 +157,12 @@ def build_customers_router(
                 session=session, merchant_id=caller.merchant_id, customer_id=customer_id, actor=API_ACTOR, clock=clock
             )
 
-    @router.get("", summary="List customers, newest first", responses=responses(401, 404, 422))
+    @router.get(
+        "",
+        response_model=ListObject[CustomerObject],
+        summary="List customers, newest first",
+        responses=responses(401, 404, 422),
+    )
     def list_customers(
         caller: Caller,
         email: Annotated[str | None, Query(max_length=254, description="Only customers with this email.")] = None,
@@ -163,9 +170,9 @@ def build_customers_router(
         starting_after: Annotated[
             str | None, Query(max_length=32, description="The last customer of the previous page.")
         ] = None,
-    ) -> ListObject[CustomerObject]:
+    ) -> dict[str, Any]:
         with database.transaction() as session:
-            return list_customer_objects(
+            return customer_page(
                 session=session,
                 merchant_id=caller.merchant_id,
                 email=email,

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from app.api.errors import json_response
 from app.context import AppContext
 from app.enums import EventSource
 from app.services.api_keys import ApiCaller, authenticate_api_key
@@ -39,10 +40,6 @@ def caller_dependency(context: AppContext) -> CallerDependency:
         return caller
 
     return api_caller
-
-
-def json_response(status_code: int, resource: BaseModel) -> Response:
-    return Response(resource.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -23,6 +23,7 @@ class Listed(Protocol):
 
 
 RowT = TypeVar("RowT")
+SelectT = TypeVar("SelectT", bound=Select[Any])
 
 
 def check_limit(limit: int) -> None:
@@ -47,8 +48,27 @@ def newest_first_page(
     starting_after: str | None,
 ) -> tuple[list[RowT], bool]:
     """The rows of `statement` (already scoped to the merchant and filtered), newest first with the id as tie-breaker
-    (the order of the lists' indexes), and whether more follow. `starting_after` must name one of the merchant's
-    rows of `table` (a deleted customer still marks a place): NotFound otherwise, as for any id not theirs."""
+    (the order of the lists' indexes), and whether more follow; see `newest_first` for `starting_after`."""
+    rows = list(
+        session.scalars(
+            newest_first(session, statement, table, merchant_id=merchant_id, limit=limit, starting_after=starting_after)
+        )
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def newest_first(
+    session: Session,
+    statement: SelectT,
+    table: type[Listed],
+    *,
+    merchant_id: str,
+    limit: int,
+    starting_after: str | None,
+) -> SelectT:
+    """`statement` ordered for a page: newest first with the id as tie-breaker, `limit` + 1 rows (one more tells that
+    more follow) after `starting_after`. That must name one of the merchant's rows of `table` (a deleted customer
+    still marks a place): NotFound otherwise, as for any id not theirs."""
     check_limit(limit)
     if starting_after is not None:
         created_at = session.scalar(
@@ -57,5 +77,4 @@ def newest_first_page(
         if created_at is None:
             raise NotFound("object", param="starting_after")
         statement = statement.where(tuple_(table.created_at, table.id) < tuple_(created_at, starting_after))
-    rows = list(session.scalars(statement.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return statement.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)

@@ -8,7 +8,7 @@ text a resource does not have is `null`, never "".
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ from app.enums import (
     SubscriptionStatus,
 )
 from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, PortalLink, Price, Subscription
-from app.services.resource_views import AddressPrefix, address_of, link_status
+from app.services.resource_views import ADDRESS_PARTS, AddressPrefix, link_status
 
 
 class _Part(BaseModel):
@@ -51,20 +51,6 @@ class AddressObject(_Part):
     postal_code: str | None
     state: str | None
     country: str | None = Field(description="ISO 3166-1 alpha-2 country code.")
-
-    @classmethod
-    def of(cls, row: Customer, prefix: AddressPrefix) -> AddressObject | None:
-        address = address_of(row, prefix)
-        if address.is_empty:
-            return None
-        return cls(
-            line1=_text(address.line1),
-            line2=_text(address.line2),
-            city=_text(address.city),
-            postal_code=_text(address.postal_code),
-            state=_text(address.state),
-            country=_text(address.country),
-        )
 
 
 class ShippingObject(_Part):
@@ -99,27 +85,39 @@ class CustomerObject(ApiObject):
 
     @classmethod
     def from_row(cls, customer: Customer, *, default_payment_method: str | None) -> CustomerObject:
-        shipping_address = AddressObject.of(customer, "shipping")
-        has_shipping = shipping_address or customer.shipping_name or customer.shipping_phone
-        return cls(
-            id=customer.id,
-            created=customer.created_at,
-            name=_text(customer.name),
-            email=_text(customer.email),
-            phone=_text(customer.phone),
-            address=AddressObject.of(customer, "address"),
-            shipping=ShippingObject(
-                name=_text(customer.shipping_name), phone=_text(customer.shipping_phone), address=shipping_address
-            )
-            if has_shipping
-            else None,
-            tax_id=TaxIdObject(type=customer.tax_id_type, value=customer.tax_id_value)
-            if customer.tax_id_type and customer.tax_id_value
-            else None,
-            preferred_locales=(customer.locale,) if customer.locale else (),
-            invoice_settings=InvoiceSettingsObject(default_payment_method=default_payment_method),
-            metadata=dict(customer.metadata_ or {}),
-        )
+        return cls.model_validate(customer_data(customer, default_payment_method=default_payment_method))
+
+
+def customer_data(customer: Customer, *, default_payment_method: str | None) -> dict[str, Any]:
+    """A customer as the API's JSON has it (`CustomerObject` validates it), in plain dicts, from the ORM row or a
+    Core row with the same column names: a page of 100 is built and encoded without 400 models."""
+    address = _address_data(customer, "address")
+    shipping_address = _address_data(customer, "shipping")
+    name, phone = customer.shipping_name, customer.shipping_phone
+    return {
+        "id": customer.id,
+        "object": "customer",
+        "created": customer.created_at,
+        "name": customer.name or None,
+        "email": customer.email or None,
+        "phone": customer.phone or None,
+        "address": address,
+        "shipping": {"name": name or None, "phone": phone or None, "address": shipping_address}
+        if shipping_address or name or phone
+        else None,
+        "tax_id": {"type": customer.tax_id_type, "value": customer.tax_id_value}
+        if customer.tax_id_type and customer.tax_id_value
+        else None,
+        "preferred_locales": [customer.locale] if customer.locale else [],
+        "invoice_settings": {"default_payment_method": default_payment_method},
+        "metadata": dict(customer.metadata_ or {}),
+    }
+
+
+def _address_data(row: Customer, prefix: AddressPrefix) -> dict[str, str | None] | None:
+    """An address's parts, blanks as null; None when it has none."""
+    parts = {part: getattr(row, f"{prefix}_{part}") or None for part in ADDRESS_PARTS}
+    return parts if any(parts.values()) else None
 
 
 # --- Prices and subscriptions -----------------------------------------------------------------------------------

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.enums import EventType, SubscriptionStatus
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import SUPPORTED_LOCALES, supported_locale
 from app.models import Customer, PaymentMethod, Subscription
-from app.services.api_lists import DEFAULT_LIMIT, newest_first_page
-from app.services.api_objects import CustomerObject, ListObject
+from app.services.api_lists import DEFAULT_LIMIT, newest_first
+from app.services.api_objects import CustomerObject, ListObject, customer_data
 from app.services.charges import end_subscription, load_subscription
 from app.services.events import Actor, record_event
 from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
 from app.services.portal_links import merchant_customer, revoke_all_links
-from app.services.resource_views import address_columns
+from app.services.resource_views import ADDRESS_PARTS, address_columns
 from app.validation import CONTROL_CHARACTERS, EMAIL_MESSAGE, check_length, formatted_phone, valid_email
 from app.views import Address
 from app.views.inputs import CustomerInput, ShippingDetails
@@ -26,6 +27,23 @@ from app.views.inputs import CustomerInput, ShippingDetails
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
+_API_COLUMNS = [
+    getattr(Customer, name)
+    for name in (
+        "id",
+        "created_at",
+        "name",
+        "email",
+        "phone",
+        "locale",
+        "shipping_name",
+        "shipping_phone",
+        "tax_id_type",
+        "tax_id_value",
+        "metadata_",
+        *(f"{prefix}_{part}" for prefix in ("address", "shipping") for part in ADDRESS_PARTS),
+    )
+]
 
 
 def create_customer(
@@ -86,10 +104,22 @@ def delete_customer(
 
 
 def get_customer(*, session: Session, merchant_id: str, customer_id: str) -> CustomerObject:
-    customer = merchant_customer(session, merchant_id, customer_id)
-    return CustomerObject.from_row(
-        customer, default_payment_method=_default_cards(session, [customer.id]).get(customer.id)
+    return CustomerObject.model_validate(
+        customer_json(session=session, merchant_id=merchant_id, customer_id=customer_id)
     )
+
+
+def customer_json(*, session: Session, merchant_id: str, customer_id: str) -> dict[str, Any]:
+    """One of the merchant's (not deleted) customers as the API's JSON has it, in one query; NotFound for anyone
+    else's, without telling which (as `merchant_customer`)."""
+    row = session.execute(
+        _customer_rows().where(
+            Customer.id == customer_id, Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("customer")
+    return customer_data(cast(Customer, row), default_payment_method=row.default_payment_method)
 
 
 def list_customer_objects(
@@ -101,17 +131,48 @@ def list_customer_objects(
     starting_after: str | None = None,
 ) -> ListObject[CustomerObject]:
     """The merchant's customers (not deleted), newest first; `email` finds those with this address (any case)."""
-    statement = select(Customer).where(Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None))
+    page = customer_page(
+        session=session, merchant_id=merchant_id, email=email, limit=limit, starting_after=starting_after
+    )
+    return ListObject[CustomerObject].model_validate(page)
+
+
+def customer_page(
+    *,
+    session: Session,
+    merchant_id: str,
+    email: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+) -> dict[str, Any]:
+    """`list_customer_objects` as the API's JSON has it, for the API to encode as it is: one query for the page
+    (rows, not ORM objects), plain dicts instead of 400 models validated twice (the JSON shape is tested against
+    the models')."""
+    statement = _customer_rows().where(Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None))
     if email is not None:
         statement = statement.where(Customer.email == email.strip().lower())
-    customers, has_more = newest_first_page(
-        session, statement, Customer, merchant_id=merchant_id, limit=limit, starting_after=starting_after
+    rows = session.execute(
+        newest_first(session, statement, Customer, merchant_id=merchant_id, limit=limit, starting_after=starting_after)
+    ).all()
+    return {
+        "object": "list",
+        "data": [
+            customer_data(cast(Customer, row), default_payment_method=row.default_payment_method)
+            for row in rows[:limit]
+        ],
+        "has_more": len(rows) > limit,
+    }
+
+
+def _customer_rows() -> Select[Any]:
+    """The customer columns the API shows, and the id of their default card."""
+    default_card = (
+        select(PaymentMethod.id)
+        .where(PaymentMethod.customer_id == Customer.id, PaymentMethod.is_default)
+        .limit(1)
+        .scalar_subquery()
     )
-    cards = _default_cards(session, [customer.id for customer in customers])
-    return ListObject[CustomerObject](
-        data=tuple(CustomerObject.from_row(c, default_payment_method=cards.get(c.id)) for c in customers),
-        has_more=has_more,
-    )
+    return select(*_API_COLUMNS, default_card.label("default_payment_method"))
 
 
 def customer_changes(details: CustomerInput) -> dict[str, object]:

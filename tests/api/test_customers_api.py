@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.context import AppContext
-from app.models import Customer, Event, EventSource, IdempotencyKey
-from app.services.api_objects import CustomerObject
+from app.models import Customer, Event, EventSource, IdempotencyKey, PaymentMethod
+from app.services.api_objects import CustomerObject, ListObject
 from tests.conftest import DEMO_NOW
 from tests.unit.portal_support import merchant_id_of
 
@@ -205,3 +205,31 @@ async def test_an_empty_or_overlong_idempotency_key_is_422(client: httpx.AsyncCl
     for key in ("", "k" * 256):
         response = await client.post(URL, json={"email": "k@example.com"}, headers={**acme, "Idempotency-Key": key})
         assert (response.status_code, response.json()["error"]["param"]) == (422, "Idempotency-Key"), key
+
+
+async def test_lists_and_retrieves_answer_the_documented_models_json_byte_for_byte(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext
+) -> None:
+    """Customers are encoded from plain data without the models (speed): the bytes must be the models' own JSON."""
+    await _create(client, acme, **JENNY)
+    await _create(client, acme, email="bare@example.com", metadata={"plan": "ünïcode ✓"})
+    page = await client.get(URL, params={"limit": 100}, headers=acme)
+    listed = ListObject[CustomerObject].model_validate_json(page.content)
+    assert listed.model_dump_json().encode() == page.content
+    with app_context.database.transaction() as session:
+        acme_id = merchant_id_of(session, "Acme Cloud")
+        default_cards = dict(
+            session.execute(
+                select(PaymentMethod.customer_id, PaymentMethod.id)
+                .join(Customer)
+                .where(Customer.merchant_id == acme_id, PaymentMethod.is_default)
+            ).all()
+        )
+    assert default_cards and all(
+        customer.invoice_settings.default_payment_method == default_cards.get(customer.id) for customer in listed.data
+    )
+    kinds = {(c.address is None, c.shipping is None, c.tax_id is None, not c.metadata) for c in listed.data}
+    assert len(kinds) >= 3  # customers with and without each part
+    for customer in listed.data:
+        retrieved = await client.get(f"{URL}/{customer.id}", headers=acme)
+        assert retrieved.content == customer.model_dump_json().encode()
