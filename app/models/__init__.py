@@ -171,7 +171,9 @@ class PortalSettings(Base):
     failed_payment_action: Mapped[FailedPaymentAction] = mapped_column(
         _enum(FailedPaymentAction), default=FailedPaymentAction.MARK_UNPAID, server_default="mark_unpaid"
     )
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every change moves it (a save sets it with the version; other writes through `onupdate`): with the version it
+    # tells portal pages in every process when their copy of the settings is stale (`portal_owner`).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     merchant: Mapped[Merchant] = relationship(back_populates="portal_settings")
 

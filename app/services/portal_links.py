@@ -27,6 +27,7 @@ from app.views import PortalLinkView
 
 TOKEN_SALT = "customer-portal-link"  # noqa: S105 - a purpose label, not a secret
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +134,21 @@ def open_link(
         ) from None
     except BadSignature:
         raise LinkInvalid() from None
-    link = session.get(PortalLink, link_id) if isinstance(link_id, str) else None
-    if link is None:
+    # The link and whether its customer still exists, in one statement: every page load and action asks.
+    row = (
+        session.execute(
+            select(PortalLink, Customer.id, Customer.deleted_at)
+            .outerjoin(Customer, Customer.id == PortalLink.customer_id)
+            .where(PortalLink.id == link_id)
+        ).first()
+        if isinstance(link_id, str)
+        else None
+    )
+    if row is None:
         raise LinkInvalid()
+    link, customer_id, customer_deleted_at = row
     now = clock()
-    customer = session.get(Customer, link.customer_id)
-    if link.revoked_at is not None or customer is None or customer.deleted_at is not None:
+    if link.revoked_at is not None or customer_id is None or customer_deleted_at is not None:
         raise LinkRevoked(merchant_id=link.merchant_id, customer_id=link.customer_id)
     if link.expires_at <= now:
         raise LinkExpired(merchant_id=link.merchant_id, customer_id=link.customer_id)
@@ -153,7 +163,10 @@ def open_link(
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             raise LinkUsed(merchant_id=link.merchant_id, customer_id=link.customer_id)
         session.refresh(link)
-    link.last_used_at = now
+    # To the minute: a write on every page load and action would queue every portal reader behind the database's
+    # write lock (and cost a commit each).
+    if link.last_used_at is None or now - link.last_used_at >= LAST_USED_PRECISION:
+        link.last_used_at = now
     if first_use:
         # The page knows the visitor's IP and browser but not yet which link this is: the event names it.
         opener = replace(actor or Actor(source=EventSource.PORTAL), portal_link_id=link.id)

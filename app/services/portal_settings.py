@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
 from app.enums import BillingField, CancelMode, DiscountKind, PauseDuration
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import PortalSettings, Price
+from app.models import Merchant, PortalSettings, Price
 from app.validation import (
     check_color,
     check_email,
@@ -101,6 +103,51 @@ def get_portal_settings(*, session: Session, merchant_id: str) -> PortalSettings
     if row is None:
         raise NotFound("portal settings")
     return to_settings_view(row)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalOwner:
+    """What every portal page shows of its merchant: the saved settings, the public name and the time zone."""
+
+    settings: PortalSettingsView
+    business_name: str
+    time_zone: str
+
+
+# Per database engine and merchant: (version, updated_at) and the settings view read at that point. Bounded: a
+# process serving many merchants re-reads the settings of those it has not seen for a while.
+_SAVED_SETTINGS: weakref.WeakKeyDictionary[Engine, dict[str, tuple[tuple[int, datetime], PortalSettingsView]]] = (
+    weakref.WeakKeyDictionary()
+)
+SAVED_SETTINGS_KEPT = 1000
+
+
+def portal_owner(*, session: Session, merchant_id: str) -> PortalOwner:
+    """The merchant's saved portal settings, name and time zone, for a portal page load.
+
+    One small query reads the name, the time zone and the settings' version and `updated_at`; the wide settings row
+    is read only when those differ from the copy this process kept, so a Save made by any process (they share the
+    database) shows on the next page load everywhere.
+    """
+    row = session.execute(
+        select(PortalSettings.version, PortalSettings.updated_at, Merchant.public_business_name, Merchant.time_zone)
+        .join(Merchant, Merchant.id == PortalSettings.merchant_id)
+        .where(PortalSettings.merchant_id == merchant_id)
+    ).first()
+    if row is None:
+        raise NotFound("portal settings")
+    version, updated_at, business_name, time_zone = row
+    kept = _SAVED_SETTINGS.setdefault(session.get_bind(), {})  # type: ignore[arg-type]
+    entry = kept.get(merchant_id)
+    if entry is not None and entry[0] == (version, updated_at):
+        settings = entry[1]
+    else:
+        settings = get_portal_settings(session=session, merchant_id=merchant_id)
+        kept.pop(merchant_id, None)
+        if len(kept) >= SAVED_SETTINGS_KEPT:
+            kept.pop(next(iter(kept)))  # the one kept longest
+        kept[merchant_id] = ((version, updated_at), settings)
+    return PortalOwner(settings=settings, business_name=business_name, time_zone=time_zone)
 
 
 def branding_image_url(settings: PortalSettingsView, kind: str) -> str | None:

@@ -175,6 +175,34 @@ def test_a_portal_change_made_through_one_process_is_seen_through_the_other(page
     ).to_be_visible()
 
 
+def test_portal_settings_saved_through_one_process_show_on_the_next_page_load_of_both(
+    page: Page, cluster: Cluster
+) -> None:
+    """Each process keeps the merchant's settings between page loads; a Save must reach both at once."""
+    first, second = cluster.servers
+    response = httpx.post(
+        f"{first.url}/api/v1/portal_sessions",
+        json={"customer": access_to(cluster.database, skip=2).customer_id},
+        headers={"Authorization": f"Bearer {cluster.api_key}"},
+    )
+    assert response.status_code == 201, response.text
+    path = urlsplit(response.json()["url"]).path
+    headline = "Saved through the first process"
+    for server in (first, second):  # both have read the settings once
+        page.goto(server.url + path)
+        expect(page.get_by_role("region", name="Subscriptions")).to_be_visible()
+        expect(page.get_by_text(headline)).to_have_count(0)
+
+    log_in(page, first.url, "/settings/portal")
+    page.get_by_label("Headline").fill(headline)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+
+    for server in (second, first):
+        page.goto(server.url + path)
+        expect(page.get_by_text(headline)).to_be_visible()
+
+
 def test_a_merchant_session_started_on_one_process_is_valid_on_the_other(page: Page, cluster: Cluster) -> None:
     if not REDIS_URL:
         pytest.skip("needs Redis in TEST_REDIS_URL for NiceGUI's storage (scripts/with-redis.sh); else sticky sessions")

@@ -53,6 +53,21 @@ def test_round_trip_names_the_customer_and_records_use(database: Database, setti
         assert session.get_one(PortalLink, link.id).last_used_at == DEMO_NOW + timedelta(hours=1)
 
 
+def test_use_is_recorded_to_the_minute_not_on_every_page_load(database: Database, settings: Settings) -> None:
+    link = _issue(database, settings, *_customer_of(database, "Acme Cloud"))
+    token = _token(link.url)
+
+    def last_used() -> object:
+        with database.transaction() as session:
+            return session.get_one(PortalLink, link.id).last_used_at
+
+    _open(database, settings, token, hours_later=1)
+    _open(database, settings, token, hours_later=1 + 50 / 3600)
+    assert last_used() == DEMO_NOW + timedelta(hours=1)
+    _open(database, settings, token, hours_later=1 + 61 / 3600)
+    assert last_used() == DEMO_NOW + timedelta(hours=1, seconds=61)
+
+
 def test_one_changed_character_is_invalid(database: Database, settings: Settings) -> None:
     link = _issue(database, settings, *_customer_of(database, "Acme Cloud"))
     token = _token(link.url)

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from app.enums import (
     InvoiceStatus,
 )
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.i18n import N_, is_supported, negotiate_locale
 from app.models import (
     Invoice,
-    Merchant,
     PaymentMethod,
     Price,
     Product,
@@ -29,7 +28,7 @@ from app.services.portal.access import (
 )
 from app.services.portal.email_change import pending_change
 from app.services.portal_links import PortalAccess
-from app.services.portal_settings import branding_image_url, get_portal_settings
+from app.services.portal_settings import branding_image_url, portal_owner
 from app.services.resource_views import (
     customer_view,
     invoice_view,
@@ -218,17 +217,15 @@ def load_portal_view(
     Locale: `locale` (the customer's switch) if supported, else the customer's record, else `Accept-Language`,
     else en_US. Return URL: the link's, else the settings' default, else none.
     """
-    settings = get_portal_settings(session=session, merchant_id=access.merchant_id)
-    merchant = session.get(Merchant, access.merchant_id)
-    if merchant is None:
-        raise NotFound("merchant")
+    owner = portal_owner(session=session, merchant_id=access.merchant_id)
+    settings = owner.settings
     data = load_portal_data(session=session, access=access)
     return compose_portal_view(
         settings=settings,
-        business_name=merchant.public_business_name,
+        business_name=owner.business_name,
         data=data,
         locale=negotiate_locale(locale if locale and is_supported(locale) else data.customer.locale, accept_language),
-        time_zone=merchant.time_zone,
+        time_zone=owner.time_zone,
         return_url=access.return_url or settings.default_return_url or None,
         icon_src=branding_image_url(settings, "icon"),
         logo_src=branding_image_url(settings, "logo"),
