@@ -60,12 +60,34 @@ def event_values(
     created_at: datetime,
 ) -> dict[str, Any]:
     """The columns of an Event recording `resource` (as it is now); see `event_data` for `previous`."""
+    return event_row(
+        merchant_id=merchant_id,
+        customer_id=customer_id,
+        event_type=event_type,
+        object_id=resource.id,
+        data=event_data(event_type, resource, previous),
+        actor=actor,
+        created_at=created_at,
+    )
+
+
+def event_row(
+    *,
+    merchant_id: str,
+    customer_id: str | None,
+    event_type: EventType,
+    object_id: str,
+    data: dict[str, Any],
+    actor: Actor,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The columns of an Event whose `data` is made already (as `event_data` makes it)."""
     return {
         "merchant_id": merchant_id,
         "customer_id": customer_id,
         "type": event_type.value,
-        "object_id": resource.id,
-        "data": event_data(event_type, resource, previous),
+        "object_id": object_id,
+        "data": data,
         "source": actor.source,
         "portal_link_id": actor.portal_link_id,
         "ip_address": actor.ip_address[:45],

@@ -15,25 +15,25 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.enums import ChargeStatus, EventType, InvoiceStatus, PaymentStatus, SubscriptionStatus
 from app.gateways.base import ChargeRequest, GatewayPayment, GatewayUnavailable, PaymentGateway
 from app.models import (
     Customer,
-    Event,
     Invoice,
     InvoiceLine,
     Merchant,
     PaymentMethod,
     Price,
+    Product,
     Subscription,
     SubscriptionItem,
     new_id,
@@ -41,15 +41,27 @@ from app.models import (
 from app.models.payments import Payment
 from app.periods import add_interval
 from app.services import lifecycle_mails
-from app.services.api_objects import ApiObject, InvoiceObject, SubscriptionObject
 from app.services.charges import apply_payment_result
-from app.services.events import SYSTEM, event_values
+from app.services.events import SYSTEM
+from app.services.renewal_rows import (
+    CYCLE,
+    Events,
+    Renewal,
+    insert_rows,
+    invoice_object,
+    mark_paid,
+    move_periods,
+    paid_invoice,
+    period_invoice_rows,
+    processing_payment,
+    renewed_subscription,
+)
 from app.views import ChargeOutcome
 
 log = logging.getLogger(__name__)
 
-CYCLE = "subscription_cycle"
-_new_invoice_id, _new_line_id, _new_payment_id = new_id("in"), new_id("il"), new_id("py")
+__all__ = ["CYCLE", "RenewedBatch", "allocate_invoice_numbers", "renew_batch"]
+_new_payment_id = new_id("py")
 
 
 @dataclass
@@ -60,16 +72,6 @@ class RenewedBatch:
     payments_succeeded: int = 0
     outcomes: list[ChargeOutcome] = field(default_factory=list)  # the answers that were not a plain success
     left: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Renewal:
-    subscription_id: str
-    invoice: dict[str, Any]  # the new invoice's columns, as inserted
-    lines: list[dict[str, Any]]
-    payment_id: str
-    payment_method_id: str
-    request: ChargeRequest
 
 
 def allocate_invoice_numbers(session: Session, merchant_id: str, count: int) -> list[str]:
@@ -96,7 +98,7 @@ def renew_batch(
         batch.left = list(subscription_ids)
         return batch
     batch.invoices_created = len(renewals)
-    answers: list[tuple[_Renewal, GatewayPayment]] = []
+    answers: list[tuple[Renewal, GatewayPayment]] = []
     for renewal in renewals:
         try:
             answers.append((renewal, gateway.charge(renewal.request)))
@@ -116,19 +118,14 @@ def renew_batch(
 
 def _start_periods(
     session: Session, subscription_ids: list[str], now: datetime, gateway: PaymentGateway
-) -> tuple[list[_Renewal], list[str]]:
+) -> tuple[list[Renewal], list[str]]:
     """Start the next period of each plain renewal, with its invoice, events and processing payment; returns them
     and the subscriptions left for the per-subscription path."""
     # The subscriptions are locked first (on SQLite: the database's write lock), as `load_subscription` does.
     session.execute(
         update(Subscription).where(Subscription.id.in_(subscription_ids)).values(status=Subscription.status)
     )
-    subscriptions = session.scalars(
-        select(Subscription)
-        .where(Subscription.id.in_(subscription_ids))
-        .options(selectinload(Subscription.items).selectinload(SubscriptionItem.price).selectinload(Price.product))
-        .order_by(Subscription.id)
-    ).all()
+    subscriptions = _load_subscriptions(session, subscription_ids)
     waiting = set(  # a retry due or proration lines waiting: the per-subscription path has those steps
         session.scalars(
             select(Invoice.subscription_id).where(
@@ -143,9 +140,9 @@ def _start_periods(
     in_credit = set(
         session.scalars(select(Customer.id).where(Customer.id.in_(customer_ids), Customer.credit_balance > 0))
     )
-    cards: dict[str, PaymentMethod] = {}
-    for card in session.scalars(
-        select(PaymentMethod).where(PaymentMethod.customer_id.in_(customer_ids), PaymentMethod.is_default)
+    cards: dict[str, Any] = {}
+    for card in session.execute(
+        select(PaymentMethod.__table__).where(PaymentMethod.customer_id.in_(customer_ids), PaymentMethod.is_default)
     ):
         cards.setdefault(card.customer_id, card)
     plain = [
@@ -168,19 +165,20 @@ def _start_periods(
         ).all()
     )
     numbers = _invoice_numbers(session, plain)
-    events = _Events(session, paying, min(subscription.current_period_end for subscription in plain))
-    renewals: list[_Renewal] = []
+    events = Events(session, paying, min(subscription.current_period_end for subscription in plain))
+    renewals: list[Renewal] = []
+    periods: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
     for subscription, number in zip(plain, numbers, strict=True):
         start = subscription.current_period_end
-        before = SubscriptionObject.from_row(subscription)
         price = subscription.items[0].price
-        subscription.current_period_start = start
-        subscription.current_period_end = add_interval(start, price.interval, price.interval_count)
-        after = SubscriptionObject.from_row(subscription)
+        end = add_interval(start, price.interval, price.interval_count)
+        periods[start, end].append(subscription.id)
         owner = subscription.merchant_id, subscription.customer_id
-        events.record(*owner, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, after, start, previous=before)
-        invoice, lines = _new_invoice(subscription, number, start)
-        events.record(*owner, EventType.INVOICE_CREATED, _invoice_object(invoice, lines), start)
+        updated = renewed_subscription(subscription, start, end)
+        events.record(*owner, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, subscription.id, updated, start)
+        invoice, lines = period_invoice_rows(subscription, number, start, end)
+        opened = invoice_object(invoice, lines)
+        events.record(*owner, EventType.INVOICE_CREATED, opened.id, {"object": opened.model_dump(mode="json")}, start)
         card = cards[subscription.customer_id]
         payment_id = _new_payment_id()
         request = ChargeRequest(
@@ -196,21 +194,46 @@ def _start_periods(
             metadata={"invoice": invoice["id"], "invoice_number": number, "payment": payment_id},
             now=start,
         )
-        renewals.append(_Renewal(subscription.id, invoice, lines, payment_id, card.id, request))
-    periods = [
-        {"b_id": s.id, "current_period_start": s.current_period_start, "current_period_end": s.current_period_end}
-        for s in plain
-    ]
-    session.expunge_all()  # the loaded rows were only read: the new periods are written by one statement, below
-    _update(session, Subscription, periods)
-    _insert(session, Invoice, [renewal.invoice for renewal in renewals])
-    _insert(session, InvoiceLine, [line for renewal in renewals for line in renewal.lines])
-    _insert(session, Payment, [_processing_payment(renewal, gateway.name) for renewal in renewals])
+        renewals.append(Renewal(subscription.id, invoice, lines, opened, payment_id, card.id, request))
+    move_periods(session, periods)
+    insert_rows(session, Invoice, [renewal.invoice for renewal in renewals])
+    insert_rows(session, InvoiceLine, [line for renewal in renewals for line in renewal.lines])
+    insert_rows(session, Payment, [processing_payment(renewal, gateway.name) for renewal in renewals])
     events.insert()
     return renewals, left
 
 
-def _is_plain_renewal(subscription: Subscription, now: datetime, card: PaymentMethod | None, gateway: str) -> bool:
+def _load_subscriptions(session: Session, subscription_ids: list[str]) -> list[SimpleNamespace]:
+    """The subscriptions with their items, prices and products, as plain objects with the models' attribute names:
+    read by Core in three statements (ORM objects cost several times as much to load for a batch that only reads
+    them; the new periods are written by one statement per period)."""
+    prices = {
+        row["id"]: SimpleNamespace(**row, product=SimpleNamespace(name=row["product_name"]))
+        for row in session.execute(
+            select(Price.__table__, Product.name.label("product_name"))
+            .join(Product, Product.id == Price.product_id)
+            .where(
+                Price.id.in_(
+                    select(SubscriptionItem.price_id).where(SubscriptionItem.subscription_id.in_(subscription_ids))
+                )
+            )
+        ).mappings()
+    }
+    items = defaultdict(list)
+    # In the order the `items` relationship loads them (it has no order of its own): the lines follow it.
+    for row in session.execute(
+        select(SubscriptionItem.__table__).where(SubscriptionItem.subscription_id.in_(subscription_ids))
+    ).mappings():
+        items[row["subscription_id"]].append(SimpleNamespace(**row, price=prices[row["price_id"]]))
+    return [
+        SimpleNamespace(**row, items=items[row["id"]])
+        for row in session.execute(
+            select(Subscription.__table__).where(Subscription.id.in_(subscription_ids)).order_by(Subscription.id)
+        ).mappings()
+    ]
+
+
+def _is_plain_renewal(subscription: Any, now: datetime, card: Any, gateway: str) -> bool:
     """An active subscription whose period ended, renewing on the same plan for one period, charged to a card of
     this gateway: anything else due is a step of the per-subscription path."""
     if (
@@ -230,7 +253,7 @@ def _is_plain_renewal(subscription: Subscription, now: datetime, card: PaymentMe
     return following_end > now and sum(item.price.unit_amount * item.quantity for item in subscription.items) > 0
 
 
-def _invoice_numbers(session: Session, subscriptions: list[Subscription]) -> list[str]:
+def _invoice_numbers(session: Session, subscriptions: list[Any]) -> list[str]:
     """The next invoice number of each subscription's merchant, in the order of the subscriptions."""
     counts: dict[str, int] = defaultdict(int)
     for subscription in subscriptions:
@@ -242,85 +265,8 @@ def _invoice_numbers(session: Session, subscriptions: list[Subscription]) -> lis
     return [next(reserved[subscription.merchant_id]) for subscription in subscriptions]
 
 
-def _new_invoice(
-    subscription: Subscription, number: str, start: datetime
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The columns of the open invoice of the period that starts and of its lines, as `billing.start_period` makes
-    them (there are no drafts to take lines from). Every column is set, defaults included: its events show them."""
-    end = subscription.current_period_end
-    invoice_id = _new_invoice_id()
-    lines: list[dict[str, Any]] = [
-        {
-            "id": _new_line_id(),
-            "invoice_id": invoice_id,
-            "position": position,
-            "description": f"{item.quantity} × {item.price.nickname or item.price.product.name}",
-            "quantity": item.quantity,
-            "unit_amount": item.price.unit_amount,
-            "amount": item.price.unit_amount * item.quantity,
-            "price_id": item.price.id,
-            "proration": False,
-            "period_start": start,
-            "period_end": end,
-        }
-        for position, item in enumerate(subscription.items)
-    ]
-    total = max(sum(line["amount"] for line in lines), 0)
-    invoice: dict[str, Any] = {
-        "id": invoice_id,
-        "merchant_id": subscription.merchant_id,
-        "customer_id": subscription.customer_id,
-        "subscription_id": subscription.id,
-        "number": number,
-        "status": InvoiceStatus.OPEN,
-        "billing_reason": CYCLE,
-        "currency": subscription.items[0].price.currency,
-        "subtotal": total,
-        "tax": 0,
-        "total": total,
-        "amount_due": total,
-        "amount_paid": 0,
-        "period_start": start,
-        "period_end": end,
-        "created_at": start,
-        "due_at": start,
-        "paid_at": None,
-        "attempt_count": 0,
-        "next_payment_attempt": start,
-        "last_payment_error": "",
-    }
-    return invoice, lines
-
-
-def _invoice_object(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> InvoiceObject:
-    """The invoice as its events show it, built by `InvoiceObject.from_row` from the columns (it only reads them)."""
-    row = SimpleNamespace(**invoice, lines=[SimpleNamespace(**line) for line in lines])
-    return InvoiceObject.from_row(cast(Invoice, row))
-
-
-def _processing_payment(renewal: _Renewal, gateway: str) -> dict[str, Any]:
-    """The attempt, written before the gateway is asked (as `charges.charge_invoice` does)."""
-    invoice = renewal.invoice
-    return {
-        "id": renewal.payment_id,
-        "merchant_id": invoice["merchant_id"],
-        "customer_id": invoice["customer_id"],
-        "invoice_id": invoice["id"],
-        "payment_method_id": renewal.payment_method_id,
-        "gateway": gateway,
-        "gateway_payment_id": None,
-        "amount": invoice["amount_due"],
-        "currency": invoice["currency"],
-        "off_session": True,
-        "status": PaymentStatus.PROCESSING,
-        "failure_message": "",
-        "created_at": invoice["created_at"],
-        "updated_at": invoice["created_at"],
-    }
-
-
 def _record_answers(
-    session: Session, answers: list[tuple[_Renewal, GatewayPayment]]
+    session: Session, answers: list[tuple[Renewal, GatewayPayment]]
 ) -> tuple[int, list[tuple[str, ChargeOutcome]]]:
     """Record the gateway's answers: successes in bulk (`invoice.paid`), anything else as `apply_payment_result`
     records it. Returns how many were paid in bulk, and the other outcomes by subscription."""
@@ -353,7 +299,7 @@ def _record_answers(
             )
         )
     )
-    paid: list[tuple[_Renewal, GatewayPayment]] = []
+    paid: list[tuple[Renewal, GatewayPayment]] = []
     outcomes: list[tuple[str, ChargeOutcome]] = []
     for renewal, answer in answers:
         state = invoices[renewal.invoice["id"]]
@@ -373,110 +319,26 @@ def _record_answers(
     if not paid:
         return 0, outcomes
     session.flush()
-    events = _Events(
+    events = Events(
         session,
         {renewal.invoice["customer_id"] for renewal, _ in paid},
         min(renewal.invoice["created_at"] for renewal, _ in paid),
     )
-    invoice_rows: list[dict[str, Any]] = []
-    payment_rows: list[dict[str, Any]] = []
-    for renewal, answer in paid:
+    for renewal, _ in paid:
         invoice, row = renewal.invoice, invoices[renewal.invoice["id"]]
         moment = invoice["created_at"]
-        # What `charges.apply_payment_result` and `_mark_paid` do with a successful off-session attempt.
-        invoice.update(
-            attempt_count=row.attempt_count + 1,
-            status=InvoiceStatus.PAID,
-            amount_paid=row.amount_paid + row.amount_due,
-            amount_due=0,
-            paid_at=moment,
-            next_payment_attempt=None,
-            last_payment_error="",
-        )
-        invoice_rows.append({"b_id": invoice["id"], **{name: invoice[name] for name in _PAID_COLUMNS}})
-        payment_rows.append(
-            {
-                "b_id": renewal.payment_id,
-                "status": PaymentStatus.SUCCEEDED,
-                "gateway_payment_id": answer.gateway_payment_id or None,
-                "updated_at": moment,
-            }
+        # The columns `mark_paid` sets, for the receipts below.
+        invoice.update(status=InvoiceStatus.PAID, amount_paid=row.amount_paid + row.amount_due, paid_at=moment)
+        done = paid_invoice(
+            renewal.opened, attempt_count=row.attempt_count + 1, amount_paid=invoice["amount_paid"], paid_at=moment
         )
         owner = invoice["merchant_id"], invoice["customer_id"]
-        events.record(*owner, EventType.INVOICE_PAID, _invoice_object(invoice, renewal.lines), moment)
-    _update(session, Invoice, invoice_rows)
-    _update(session, Payment, payment_rows)
+        events.record(*owner, EventType.INVOICE_PAID, done.id, {"object": done.model_dump(mode="json")}, moment)
+    mark_paid(
+        session,
+        [renewal.invoice["id"] for renewal, _ in paid],
+        {renewal.payment_id: answer.gateway_payment_id or None for renewal, answer in paid},
+    )
     events.insert()
     lifecycle_mails.receipts_in_bulk(session, [renewal.invoice for renewal, _ in paid])
     return len(paid), outcomes
-
-
-_PAID_COLUMNS = (
-    "attempt_count",
-    "status",
-    "amount_paid",
-    "amount_due",
-    "paid_at",
-    "next_payment_attempt",
-    "last_payment_error",
-)
-
-
-class _Events:
-    """Events recorded in bulk, each at its step's moment or a microsecond after the customer's latest event (as
-    `charges.record_at` does one at a time), so that every customer's trail keeps its order."""
-
-    def __init__(self, session: Session, customer_ids: set[str], earliest: datetime) -> None:
-        self._session = session
-        self._rows: list[dict[str, Any]] = []
-        self._latest: dict[str | None, datetime] = {
-            customer_id: latest
-            for customer_id, latest in session.execute(
-                select(Event.customer_id, func.max(Event.created_at))
-                .where(Event.customer_id.in_(customer_ids), Event.created_at >= earliest)
-                .group_by(Event.customer_id)
-            )
-        }
-
-    def record(
-        self,
-        merchant_id: str,
-        customer_id: str,
-        event_type: EventType,
-        resource: ApiObject,
-        at: datetime,
-        *,
-        previous: ApiObject | None = None,
-    ) -> None:
-        latest = self._latest.get(customer_id)
-        if latest is not None and latest >= at:
-            at = latest + timedelta(microseconds=1)
-        self._latest[customer_id] = at
-        self._rows.append(
-            event_values(
-                merchant_id=merchant_id,
-                customer_id=customer_id,
-                event_type=event_type,
-                resource=resource,
-                previous=previous,
-                actor=SYSTEM,
-                created_at=at,
-            )
-        )
-
-    def insert(self) -> None:
-        _insert(self._session, Event, self._rows)
-
-
-# Core statements on the tables, executed for many rows at once: the ORM's bulk modes spend longer on each row.
-_Model = type[Invoice] | type[InvoiceLine] | type[Payment] | type[Event] | type[Subscription]
-
-
-def _insert(session: Session, model: _Model, rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(cast(Table, model.__table__)), rows)
-
-
-def _update(session: Session, model: _Model, rows: list[dict[str, Any]]) -> None:
-    """Each row's columns, set on the row whose id is its `b_id`."""
-    table = cast(Table, model.__table__)
-    session.execute(update(table).where(table.c.id == bindparam("b_id")), rows)

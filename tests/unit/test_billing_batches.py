@@ -4,26 +4,35 @@ steps leave each kind, with the same events (types, payloads, moments), and a ga
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import Database
-from app.enums import PaymentStatus
+from app.enums import PaymentStatus, PriceInterval
 from app.gateways.base import ChargeRequest, GatewayPayment, GatewayUnavailable, PaymentGateway
 from app.models import (
+    Customer,
+    EmailMessage,
     Event,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Payment,
     PaymentMethod,
+    Price,
+    Product,
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
 )
+from app.services import billing
 from app.services.api_objects import InvoiceObject, SubscriptionObject
 from app.services.billing import advance
 from app.services.charges import RETRY_DELAYS
+from app.services.renewals import RenewedBatch
 from tests.payment_support import RecordingGateway
 from tests.unit.test_billing import PERIOD_END, add_subscription, event_types, invoices_of, subscription_state
 
@@ -163,3 +172,138 @@ def _subscription(session: Session, subscription_id: str) -> Subscription:
         .where(Subscription.id == subscription_id)
         .options(selectinload(Subscription.items).selectinload(SubscriptionItem.price))
     ).one()
+
+
+def test_bulk_renewals_leave_the_rows_the_per_subscription_steps_leave(
+    database: Database, test_gateway: PaymentGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    advance(database=database, now=PERIOD_END - timedelta(seconds=1), gateway=test_gateway)  # the demo's renewals
+    seats, quarterly = _price(database, "Seats", 250, nickname="Seat"), _price(database, "Quarterly", 2400, count=3)
+    kinds: list[dict[str, Any]] = [
+        {},
+        {"quantity": 3, "email": ""},  # no receipt without an address
+        {"extra": (seats, 5)},  # two lines
+        {"price": quarterly, "quantity": 1},
+        {"last4": "0002"},  # declined: dunning
+        {"last4": "3155"},  # 3-D Secure
+    ]
+    in_bulk = [_add_varied(database, add_subscription(database), **kind) for kind in kinds]
+    one_by_one = [_add_varied(database, add_subscription(database), **kind) for kind in kinds]
+    bulk_renew, left = billing.renew_batch, []
+
+    def renew_some_one_by_one(*, subscription_ids: list[str], **arguments: Any) -> RenewedBatch:
+        batch = bulk_renew(subscription_ids=[i for i in subscription_ids if i not in one_by_one], **arguments)
+        left.extend(batch.left)
+        batch.left += [i for i in subscription_ids if i in one_by_one]
+        return batch
+
+    monkeypatch.setattr(billing, "renew_batch", renew_some_one_by_one)
+    advance(database=database, now=PERIOD_END, gateway=test_gateway)
+
+    assert not set(in_bulk[:4]) & set(left)  # the plain renewals were renewed in bulk
+    for bulk, single in zip(in_bulk, one_by_one, strict=True):
+        assert _trail(database, bulk) == _trail(database, single)
+
+
+def _price(database: Database, name: str, amount: int, *, nickname: str = "", count: int = 1) -> str:
+    with database.transaction() as session:
+        starter = session.scalars(select(Price).where(Price.unit_amount == 900)).first()
+        assert starter is not None
+        product = Product(merchant_id=starter.merchant_id, name=name)
+        session.add(product)
+        session.flush()
+        price = Price(
+            merchant_id=starter.merchant_id,
+            product_id=product.id,
+            nickname=nickname,
+            unit_amount=amount,
+            currency=starter.currency,
+            interval=PriceInterval.MONTH,
+            interval_count=count,
+        )
+        session.add(price)
+        session.flush()
+        return price.id
+
+
+def _add_varied(
+    database: Database,
+    subscription_id: str,
+    *,
+    quantity: int = 2,
+    email: str = "clock@example.com",
+    price: str | None = None,
+    extra: tuple[str, int] | None = None,
+    last4: str = "4242",
+) -> str:
+    """Changes a fresh `add_subscription` one: its quantity, price, a second item, the customer's address, card."""
+    with database.transaction() as session:
+        subscription = session.get_one(Subscription, subscription_id)
+        subscription.created_at = PERIOD_END - timedelta(days=40)
+        [item] = subscription.items
+        item.quantity = quantity
+        item.price_id = price or item.price_id
+        if extra:  # after the first in every order the items may come in (insertion, id)
+            subscription.items.append(SubscriptionItem(id=f"{item.id}z", price_id=extra[0], quantity=extra[1]))
+        session.get_one(Customer, subscription.customer_id).email = email
+        card = session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == subscription.customer_id)).one()
+        card.last4 = last4
+    return subscription_id
+
+
+def _trail(database: Database, subscription_id: str) -> dict[str, Any]:
+    """Everything the clock left for a subscription's customer, its own ids and numbers replaced by names."""
+    with database.transaction() as session:
+        subscription = session.get_one(Subscription, subscription_id)
+        customer_id = subscription.customer_id
+        invoices = session.scalars(
+            select(Invoice).where(Invoice.subscription_id == subscription_id).order_by(Invoice.period_start)
+        ).all()
+        lines = session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_([invoice.id for invoice in invoices]))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        ).all()
+        payments = session.scalars(
+            select(Payment).where(Payment.customer_id == customer_id).order_by(Payment.created_at)
+        ).all()
+        cards = session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == customer_id)).all()
+        events = session.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.created_at)).all()
+        mails = session.scalars(
+            select(EmailMessage).where(EmailMessage.customer_id == customer_id).order_by(EmailMessage.created_at)
+        ).all()
+        rows: dict[str, Any] = {
+            "subscription": _columns(subscription),
+            "items": [_columns(item) for item in subscription.items],
+            "invoices": [_columns(invoice) for invoice in invoices],
+            "lines": [_columns(line) for line in lines],
+            "payments": [_columns(payment) for payment in payments],
+            "events": [_columns(event) for event in events],
+            "mails": [_columns(mail) for mail in mails],
+        }
+        names = {subscription_id: "sub", customer_id: "cus"}
+        for kind, found in [("si", subscription.items), ("in", invoices), ("il", lines), ("py", payments)]:
+            names.update({row.id: f"{kind}{n}" for n, row in enumerate(found)})
+        names.update({invoice.number: f"number{n}" for n, invoice in enumerate(invoices)})
+        names.update({payment.gateway_payment_id: f"pi{n}" for n, payment in enumerate(payments)})
+        names.update({card.id: f"pm{n}" for n, card in enumerate(cards)})
+        names.update({card.gateway_payment_method_id: f"gpm{n}" for n, card in enumerate(cards)})
+        names.update(
+            {row.id: f"{kind}{n}" for kind, found in [("ev", events), ("em", mails)] for n, row in enumerate(found)}
+        )
+    return _named(rows, {key: name for key, name in names.items() if key})
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def _named(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _named(item, names) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_named(item, names) for item in value]
+    if isinstance(value, str):
+        for key, name in names.items():
+            value = value.replace(key, name)
+    return value
