@@ -43,8 +43,11 @@ BATCH_SIZE = 1000
 Progress = Callable[[str, int, int], None]  # (phase "checking" | "importing", rows done, rows in all; 0 = unknown)
 _new_customer_id = new_id("cus")
 _new_event_id = new_id("evt")
-# What a customer made by an insert has in the columns the file does not set (for its event's payload).
+# What a customer made by an insert has in the columns the file does not set (for its event's payload): constants, and
+# callables (a new dict for `metadata`) called only for the columns a row lacks.
 _DEFAULTS = {column.key: column.default.arg for column in Customer.__table__.columns if column.default is not None}
+_CONSTANT_DEFAULTS = {name: value for name, value in _DEFAULTS.items() if not callable(value)}
+_MADE_DEFAULTS = {name: value for name, value in _DEFAULTS.items() if callable(value)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,14 +288,11 @@ def _write_batch(
 
 
 def _customer_object(values: dict[str, object]) -> CustomerObject:
-    merged = {_attribute(name): (value({}) if callable(value) else value) for name, value in _DEFAULTS.items()}
-    merged.update({_attribute(name): value for name, value in values.items()})
+    merged = _CONSTANT_DEFAULTS | {name: make({}) for name, make in _MADE_DEFAULTS.items() if name not in values}
+    merged.update(values)
+    merged["metadata_"] = merged.pop("metadata")  # the model's attribute for the column
     # A plain namespace has the attributes `from_row` reads, without building an ORM object per row.
     return CustomerObject.from_row(cast(Customer, SimpleNamespace(**merged)), default_payment_method=None)
-
-
-def _attribute(column: str) -> str:
-    return "metadata_" if column == "metadata" else column
 
 
 def _event(

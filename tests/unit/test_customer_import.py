@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,13 @@ from app.db import Database
 from app.enums import EventSource, EventType, SubscriptionStatus
 from app.gateways.base import PaymentGateway
 from app.models import Customer, Event, Merchant, Subscription
+from app.services import customer_import
 from app.services.accounts import create_merchant
 from app.services.catalog import PriceTerms, create_price, create_product
 from app.services.customer_import import ImportResult, import_customers
+from app.services.customer_records import customer_changes
 from app.services.events import Actor
+from app.views.inputs import CustomerInput
 from tests.conftest import DEMO_NOW
 
 ACTOR = Actor(source=EventSource.MERCHANT)
@@ -144,6 +147,40 @@ def test_import_creates_customers_and_subscriptions_and_a_second_import_changes_
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(Event.merchant_id == merchant_id)) == events
         assert len(session.scalars(select(Subscription).where(Subscription.merchant_id == merchant_id)).all()) == 2
+
+
+def test_each_row_is_validated_once_and_written_in_batches_from_the_check(
+    database: Database, test_gateway: PaymentGateway, shop: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check's normalised values are what is written (the file is read once), batch by batch."""
+    merchant_id, price_id = shop
+    checked: list[str | None] = []
+    opened: list[int] = []
+
+    def counted_changes(details: CustomerInput) -> dict[str, object]:
+        checked.append(details.email)
+        return customer_changes(details)
+
+    monkeypatch.setattr(customer_import, "customer_changes", counted_changes)
+    monkeypatch.setattr(customer_import, "BATCH_SIZE", 2)
+    data = (_file(price_id) + "Dora@Example.com , Dora,+4930 901820,,,,,,,\n").encode()
+    result = import_customers(
+        database=database,
+        merchant_id=merchant_id,
+        open_file=lambda: opened.append(1) or io.BytesIO(data),
+        gateway=test_gateway,
+        actor=ACTOR,
+        clock=lambda: DEMO_NOW,
+    )
+    assert (result.created, result.subscriptions_started, result.problems) == (4, 2, ())
+    assert len(checked) == 4 and len(opened) == 1
+    customers = _customers(database, merchant_id)
+    assert (customers["dora@example.com"].name, customers["dora@example.com"].phone) == ("Dora", "+49 30 901820")
+    with database.transaction() as session:
+        ada = session.scalars(select(Subscription).where(Subscription.customer_id == customers["ada@example.com"].id))
+        assert ada.one().trial_end == datetime.fromisoformat(TRIAL_END).replace(tzinfo=UTC)
+        events = session.scalars(select(Event.customer_id).where(Event.type == EventType.CUSTOMER_CREATED.value))
+        assert sorted(events.all()) == sorted(customer.id for customer in customers.values())
 
 
 def test_an_existing_email_updates_that_customer(
