@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,6 +47,12 @@ def utcnow() -> datetime:
 def new_id(prefix: str) -> Callable[[], str]:
     """A factory of random public identifiers such as `cus_3kT9…` (never sequential)."""
     return lambda: f"{prefix}_{secrets.token_urlsafe(12).replace('-', 'x').replace('_', 'y')}"
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """`count` identifiers as `new_id(prefix)` makes them, from one read of the random source (for bulk inserts)."""
+    text = base64.urlsafe_b64encode(secrets.token_bytes(12 * count)).decode().replace("-", "x").replace("_", "y")
+    return [f"{prefix}_{text[start : start + 16]}" for start in range(0, 16 * count, 16)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

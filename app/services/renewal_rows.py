@@ -1,31 +1,37 @@
 """The rows and event payloads of bulk renewals (app/services/renewals.py), written by multi-row Core statements.
 
-Each payload is the object `from_row` builds, made once per renewal and changed with `model_copy` for the next step:
-the renewal's steps change known fields only (a plain renewal has no pause, scheduled change or discount that
-shows its period), so rebuilding and diffing the whole object at every step would only repeat the same work.
+Each object is built by its `from_row` once per renewal and dumped once; the next step's payload is that dump with
+the fields the step changes (a plain renewal has no pause, scheduled change or discount that shows its period), so
+that no object is validated, dumped and diffed again for each event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.enums import EventType, InvoiceStatus, PaymentStatus
 from app.gateways.base import ChargeRequest
-from app.models import Event, Invoice, InvoiceLine, Subscription, new_id
+from app.models import Event, Invoice, InvoiceLine, Subscription, new_ids
 from app.models.payments import Payment
 from app.services.api_objects import InvoiceObject, SubscriptionObject
 from app.services.events import SYSTEM, event_row
 
 CYCLE = "subscription_cycle"  # the billing reason of a renewal's invoice
-_new_invoice_id, _new_line_id = new_id("in"), new_id("il")
 # What a plain renewal changes about its subscription: its `customer.subscription.updated` previous attributes.
-PERIOD_FIELDS = frozenset({"current_period_start", "current_period_end"})
+PERIOD_FIELDS = ("current_period_start", "current_period_end")
+_TIME = TypeAdapter(datetime)  # a time as the objects' JSON dumps show it
+
+
+def _json_time(moment: datetime) -> str:
+    return cast(str, _TIME.dump_python(moment, mode="json"))
 
 
 @dataclass
@@ -35,7 +41,7 @@ class Renewal:
     subscription_id: str
     invoice: dict[str, Any]  # the new invoice's columns, as inserted
     lines: list[dict[str, Any]]
-    opened: InvoiceObject  # the invoice as `invoice.created` shows it
+    opened: dict[str, Any]  # the invoice as `invoice.created` shows it (its JSON dump)
     payment_id: str
     payment_method_id: str
     request: ChargeRequest
@@ -44,23 +50,21 @@ class Renewal:
 def renewed_subscription(subscription: Any, start: datetime, end: datetime) -> dict[str, Any]:
     """The data of `customer.subscription.updated` for a subscription whose period moves to `start`–`end`
     (what `events.event_data` makes of it before and after)."""
-    before = SubscriptionObject.from_row(cast(Subscription, subscription))
-    after = before.model_copy(update={"current_period_start": start, "current_period_end": end})
-    return {
-        "object": after.model_dump(mode="json"),
-        "previous_attributes": before.model_dump(mode="json", include=set(PERIOD_FIELDS)),
-    }
+    before = SubscriptionObject.from_row(cast(Subscription, subscription)).model_dump(mode="json")
+    after = {**before, "current_period_start": _json_time(start), "current_period_end": _json_time(end)}
+    return {"object": after, "previous_attributes": {name: before[name] for name in PERIOD_FIELDS}}
 
 
 def period_invoice_rows(
-    subscription: Any, number: str, start: datetime, end: datetime
+    subscription: Any, number: str, start: datetime, end: datetime, ids: Iterator[str]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The columns of the open invoice of the period that starts and of its lines, as `billing.start_period` makes
-    them (there are no drafts to take lines from). Every column is set, defaults included: its events show them."""
-    invoice_id = _new_invoice_id()
+    """The columns of the open invoice of the period that starts and of its lines (their ids taken from `ids`), as
+    `billing.start_period` makes them (there are no drafts to take lines from). Every column is set, defaults
+    included: its events show them."""
+    invoice_id = next(ids)
     lines: list[dict[str, Any]] = [
         {
-            "id": _new_line_id(),
+            "id": next(ids),
             "invoice_id": invoice_id,
             "position": position,
             "description": f"{item.quantity} × {item.price.nickname or item.price.product.name}",
@@ -101,25 +105,24 @@ def period_invoice_rows(
     return invoice, lines
 
 
-def invoice_object(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> InvoiceObject:
-    """The invoice as its events show it, built by `InvoiceObject.from_row` from the columns (it only reads them)."""
+def opened_invoice(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The new invoice as its events show it: `InvoiceObject.from_row` of the columns (it only reads them), dumped."""
     row = SimpleNamespace(**invoice, lines=[SimpleNamespace(**line) for line in lines])
-    return InvoiceObject.from_row(cast(Invoice, row))
+    return InvoiceObject.from_row(cast(Invoice, row)).model_dump(mode="json")
 
 
-def paid_invoice(opened: InvoiceObject, *, attempt_count: int, amount_paid: int, paid_at: datetime) -> InvoiceObject:
-    """The open invoice once its charge succeeded, as `InvoiceObject.from_row` shows the row `mark_paid` leaves."""
-    return opened.model_copy(
-        update={
-            "status": InvoiceStatus.PAID,
-            "attempt_count": attempt_count,
-            "amount_paid": amount_paid,
-            "amount_due": 0,
-            "paid_at": paid_at,
-            "next_payment_attempt": None,
-            "last_payment_error": None,
-        }
-    )
+def paid_invoice(opened: dict[str, Any], *, attempt_count: int, amount_paid: int, paid_at: datetime) -> dict[str, Any]:
+    """The open invoice's dump once its charge succeeded: `InvoiceObject.from_row` of the row `mark_paid` leaves."""
+    return {
+        **opened,
+        "status": InvoiceStatus.PAID.value,
+        "attempt_count": attempt_count,
+        "amount_paid": amount_paid,
+        "amount_due": 0,
+        "paid_at": _json_time(paid_at),
+        "next_payment_attempt": None,
+        "last_payment_error": None,
+    }
 
 
 def processing_payment(renewal: Renewal, gateway: str) -> dict[str, Any]:
@@ -146,19 +149,19 @@ def processing_payment(renewal: Renewal, gateway: str) -> dict[str, Any]:
 def mark_paid(session: Session, invoice_ids: list[str], gateway_payment_ids: dict[str, str | None]) -> None:
     """What `charges.apply_payment_result` and `_mark_paid` write for successful off-session attempts at their
     invoices' moments (an invoice's `created_at`, a payment's too): one statement per table and the gateway's ids."""
+    invoices = cast(Table, Invoice.__table__)
     session.execute(
-        update(Invoice)
-        .where(Invoice.id.in_(invoice_ids))
+        update(invoices)
+        .where(invoices.c.id.in_(invoice_ids))
         .values(
-            attempt_count=Invoice.attempt_count + 1,
+            attempt_count=invoices.c.attempt_count + 1,
             status=InvoiceStatus.PAID,
-            amount_paid=Invoice.amount_paid + Invoice.amount_due,
+            amount_paid=invoices.c.amount_paid + invoices.c.amount_due,
             amount_due=0,
-            paid_at=Invoice.created_at,
+            paid_at=invoices.c.created_at,
             next_payment_attempt=None,
             last_payment_error="",
         )
-        .execution_options(synchronize_session=False)
     )
     payments = cast(Table, Payment.__table__)
     session.execute(
@@ -175,12 +178,12 @@ def mark_paid(session: Session, invoice_ids: list[str], gateway_payment_ids: dic
 
 def move_periods(session: Session, periods: dict[tuple[datetime, datetime], list[str]]) -> None:
     """Set the subscriptions' new periods: one statement for each (start, end), shared by all that fell due at once."""
+    subscriptions = cast(Table, Subscription.__table__)
     for (start, end), subscription_ids in periods.items():
         session.execute(
-            update(Subscription)
-            .where(Subscription.id.in_(subscription_ids))
+            update(subscriptions)
+            .where(subscriptions.c.id.in_(subscription_ids))
             .values(current_period_start=start, current_period_end=end)
-            .execution_options(synchronize_session=False)
         )
 
 
@@ -226,6 +229,8 @@ class Events:
         )
 
     def insert(self) -> None:
+        for row, event_id in zip(self._rows, new_ids("evt", len(self._rows)), strict=True):
+            row["id"] = event_id
         insert_rows(self._session, Event, self._rows)
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from app.models import (
     Product,
     Subscription,
     SubscriptionItem,
-    new_id,
+    new_ids,
 )
 from app.models.payments import Payment
 from app.periods import add_interval
@@ -48,9 +49,9 @@ from app.services.renewal_rows import (
     Events,
     Renewal,
     insert_rows,
-    invoice_object,
     mark_paid,
     move_periods,
+    opened_invoice,
     paid_invoice,
     period_invoice_rows,
     processing_payment,
@@ -61,7 +62,6 @@ from app.views import ChargeOutcome
 log = logging.getLogger(__name__)
 
 __all__ = ["CYCLE", "RenewedBatch", "allocate_invoice_numbers", "renew_batch"]
-_new_payment_id = new_id("py")
 
 
 @dataclass
@@ -122,9 +122,8 @@ def _start_periods(
     """Start the next period of each plain renewal, with its invoice, events and processing payment; returns them
     and the subscriptions left for the per-subscription path."""
     # The subscriptions are locked first (on SQLite: the database's write lock), as `load_subscription` does.
-    session.execute(
-        update(Subscription).where(Subscription.id.in_(subscription_ids)).values(status=Subscription.status)
-    )
+    table = cast(Table, Subscription.__table__)
+    session.execute(update(table).where(table.c.id.in_(subscription_ids)).values(status=table.c.status))
     subscriptions = _load_subscriptions(session, subscription_ids)
     waiting = set(  # a retry due or proration lines waiting: the per-subscription path has those steps
         session.scalars(
@@ -168,6 +167,9 @@ def _start_periods(
     events = Events(session, paying, min(subscription.current_period_end for subscription in plain))
     renewals: list[Renewal] = []
     periods: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    invoice_ids = iter(new_ids("in", len(plain)))
+    line_ids = iter(new_ids("il", sum(len(subscription.items) for subscription in plain)))
+    payment_ids = iter(new_ids("py", len(plain)))
     for subscription, number in zip(plain, numbers, strict=True):
         start = subscription.current_period_end
         price = subscription.items[0].price
@@ -176,11 +178,11 @@ def _start_periods(
         owner = subscription.merchant_id, subscription.customer_id
         updated = renewed_subscription(subscription, start, end)
         events.record(*owner, EventType.CUSTOMER_SUBSCRIPTION_UPDATED, subscription.id, updated, start)
-        invoice, lines = period_invoice_rows(subscription, number, start, end)
-        opened = invoice_object(invoice, lines)
-        events.record(*owner, EventType.INVOICE_CREATED, opened.id, {"object": opened.model_dump(mode="json")}, start)
+        invoice, lines = period_invoice_rows(subscription, number, start, end, _ids(invoice_ids, line_ids))
+        opened = opened_invoice(invoice, lines)
+        events.record(*owner, EventType.INVOICE_CREATED, invoice["id"], {"object": opened}, start)
         card = cards[subscription.customer_id]
-        payment_id = _new_payment_id()
+        payment_id = next(payment_ids)
         request = ChargeRequest(
             customer_reference=references.get(subscription.customer_id, ""),
             payment_method_id=card.gateway_payment_method_id,
@@ -201,6 +203,12 @@ def _start_periods(
     insert_rows(session, Payment, [processing_payment(renewal, gateway.name) for renewal in renewals])
     events.insert()
     return renewals, left
+
+
+def _ids(invoice_ids: Iterator[str], line_ids: Iterator[str]) -> Iterator[str]:
+    """An invoice's id, then as many line ids as it asks for."""
+    yield next(invoice_ids)
+    yield from line_ids
 
 
 def _load_subscriptions(session: Session, subscription_ids: list[str]) -> list[SimpleNamespace]:
@@ -274,7 +282,8 @@ def _record_answers(
         return 0, []
     invoice_ids = [renewal.invoice["id"] for renewal, _ in answers]
     # Locked first, as `charges._locked_invoice` does: a webhook or Pay now on one of them waits, or went first.
-    session.execute(update(Invoice).where(Invoice.id.in_(invoice_ids)).values(attempt_count=Invoice.attempt_count))
+    table = cast(Table, Invoice.__table__)
+    session.execute(update(table).where(table.c.id.in_(invoice_ids)).values(attempt_count=table.c.attempt_count))
     invoices = {
         row.id: row
         for row in session.execute(
@@ -333,7 +342,7 @@ def _record_answers(
             renewal.opened, attempt_count=row.attempt_count + 1, amount_paid=invoice["amount_paid"], paid_at=moment
         )
         owner = invoice["merchant_id"], invoice["customer_id"]
-        events.record(*owner, EventType.INVOICE_PAID, done.id, {"object": done.model_dump(mode="json")}, moment)
+        events.record(*owner, EventType.INVOICE_PAID, invoice["id"], {"object": done}, moment)
     mark_paid(
         session,
         [renewal.invoice["id"] for renewal, _ in paid],
