@@ -19,8 +19,10 @@ from contextlib import contextmanager
 from importlib.metadata import version as installed_version
 from typing import Any, get_args
 
+import nicegui.client as nicegui_client
 from fastapi import Request
 from nicegui import Client, helpers, storage, ui
+from nicegui import json as nicegui_json
 from nicegui.element import Element
 from nicegui.language import Language
 from nicegui.outbox import Message, Outbox
@@ -30,22 +32,28 @@ TESTED_NICEGUI = ((3, 18), (3, 19))
 
 log = logging.getLogger(__name__)
 
-# What the patches replace: NiceGUI's handler signature check, element clean-up and outbox loop.
-Functions = tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]
+# What the patches replace: NiceGUI's handler signature check, element clean-up and outbox loop, and the JSON
+# module its client module builds pages with.
+Functions = tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], Any]
 
 
 def nicegui_functions() -> Functions:
     """The functions the patches replace, as NiceGUI has them now (patched or not)."""
-    return helpers.expects_arguments, Element._handle_delete, Outbox.loop
+    return helpers.expects_arguments, Element._handle_delete, Outbox.loop, nicegui_client.json
 
 
 def install_functions(functions: Functions) -> None:
-    helpers.expects_arguments, Element._handle_delete, Outbox.loop = functions  # type: ignore[method-assign]
+    (
+        helpers.expects_arguments,
+        Element._handle_delete,  # type: ignore[method-assign]
+        Outbox.loop,  # type: ignore[method-assign]
+        nicegui_client.json,
+    ) = functions
 
 
 ORIGINALS: Functions | None
 try:
-    _original_expects_arguments, _original_handle_delete, _original_outbox_loop = ORIGINALS = nicegui_functions()
+    _original_expects_arguments, _original_handle_delete, _original_outbox_loop, _ = ORIGINALS = nicegui_functions()
 except AttributeError:  # a NiceGUI without them: `apply_patches` leaves it alone, and importing must not fail
     ORIGINALS = None
 _answers_by_function: dict[Callable[..., Any], bool] = {}
@@ -112,7 +120,44 @@ async def _outbox_loop_once_connected(outbox: Outbox) -> None:
         raise
 
 
-PATCHES: Functions = (_expects_arguments, _handle_delete_without_cycles, _outbox_loop_once_connected)
+# NiceGUI's escapes for the elements' JSON in the page, `&` first: the others' entities contain it.
+_PAGE_ESCAPES = sorted(
+    ((chr(code), str(entity)) for code, entity in nicegui_client.HTML_ESCAPE_TABLE.items()),
+    key=lambda escape: escape[0] != "&",
+)
+
+
+class _PageJsonText(str):
+    """JSON text that NiceGUI's page builder escapes for HTML with `translate(HTML_ESCAPE_TABLE)`.
+
+    `str.translate` with replacements longer than one character looks up every character of the text in the table
+    (and catches a KeyError for almost all of them): about 1.5 ms of a portal page's 30 ms. The same escapes as one
+    `str.replace` each give the same text in a fortieth of the time.
+    """
+
+    __slots__ = ()
+
+    def translate(self, table: Any) -> str:
+        if table is not nicegui_client.HTML_ESCAPE_TABLE:
+            return str.translate(self, table)
+        text = str(self)
+        for character, entity in _PAGE_ESCAPES:
+            text = text.replace(character, entity)
+        return text
+
+
+class _PageJson:
+    """`nicegui.json` for NiceGUI's client module, whose `dumps` gives `_PageJsonText`."""
+
+    @staticmethod
+    def dumps(value: Any, *args: Any, **kwargs: Any) -> str:
+        return _PageJsonText(nicegui_json.dumps(value, *args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(nicegui_json, name)
+
+
+PATCHES: Functions = (_expects_arguments, _handle_delete_without_cycles, _outbox_loop_once_connected, _PageJson())
 
 
 def apply_patches(nicegui_version: str | None = None) -> bool:

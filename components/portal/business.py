@@ -6,42 +6,58 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from app.colors import LIGHT_TEXT
+from app.colors import DARK_TEXT, LIGHT_TEXT
 from app.formatting import tel_url
 from app.i18n import SUPPORTED_LOCALES, switcher_locale
 from app.validation import check_email, check_https_url
 from components.portal.base import Portal
+from components.presets import preset
+
+# Every portal page builds the panel: its elements with their looks built in (see `preset`). Text on the accent
+# colour is white or black (`readable_text_on`), so links come in those two colours.
+_Panel = preset(ui.column, classes="gap-4 w-full @3xl:sticky @3xl:top-12")
+_NameRow = preset(ui.row, classes="items-center gap-3 no-wrap")
+_Logo = preset(ui.image, classes="h-10 w-40", props='alt="" fit=contain no-spinner')
+_Icon = preset(ui.image, classes="w-10 h-10 rounded-borders", props='alt="" no-spinner')
+_Name = preset(ui.label, classes="text-h6 text-weight-bold", props="role=heading aria-level=1")
+_Headline = preset(ui.label, classes="text-body1")
+_Information = preset(ui.element, classes="column gap-1 text-body2")
+_InformationHeading = preset(ui.label, classes="text-subtitle2 text-weight-bold", props="role=heading aria-level=2")
+_Address = preset(ui.label, classes="whitespace-pre-line")
+_PolicyLinks = preset(ui.row, classes="gap-3 q-mt-sm")
+_Links = {color: preset(ui.link, style=f"color: {color}") for color in (LIGHT_TEXT, DARK_TEXT)}
+_ReturnLinks = {
+    color: preset(ui.link, classes="row items-center gap-1 text-weight-medium", style=f"color: {color}")
+    for color in (LIGHT_TEXT, DARK_TEXT)
+}
+_LANGUAGE_PROPS = "dense outlined options-dense"
+_LanguageSelects = {
+    LIGHT_TEXT: preset(ui.select, classes="w-48", props=f"{_LANGUAGE_PROPS} dark"),
+    DARK_TEXT: preset(ui.select, classes="w-48", props=_LANGUAGE_PROPS),
+}
 
 
 def business_panel(portal: Portal, on_locale: Callable[[str], None]) -> None:
     view, t, theme = portal.view, portal.text, portal.theme
     settings = view.settings
-    with ui.column().classes("gap-4 w-full @3xl:sticky @3xl:top-12"):
-        with ui.row().classes("items-center gap-3 no-wrap"):
+    with _Panel():
+        with _NameRow():
             if view.logo_src:
-                ui.image(view.logo_src).props('alt="" fit=contain no-spinner').classes("h-10 w-40")
+                _Logo(view.logo_src)
             elif view.icon_src:
-                ui.image(view.icon_src).props('alt="" no-spinner').classes("w-10 h-10 rounded-borders")
-            name = ui.label(view.business_name).classes("text-h6 text-weight-bold")
-            name.props["role"] = "heading"
-            name.props["aria-level"] = "1"
+                _Icon(view.icon_src)
+            _Name(view.business_name)
             if view.is_preview:
                 ui.badge(t("Preview"), color="orange-3", text_color="black").props("rounded").mark("preview-marker")
         if view.return_url and check_https_url(view.return_url) is None:
-            with (
-                ui.link(target=view.return_url)
-                .classes("row items-center gap-1 text-weight-medium")
-                .style(f"color: {theme.on_accent}")
-            ):
+            with _ReturnLinks[theme.on_accent](target=view.return_url):
                 ui.icon("arrow_back", size="xs")
                 ui.label(t("Return to {business}", business=view.business_name))
         if settings.headline:
-            ui.label(settings.headline).classes("text-body1")
+            _Headline(settings.headline)
         _business_information(portal)
-        language = (
-            ui.select(SUPPORTED_LOCALES, label=t("Language"), value=switcher_locale(view.locale))
-            .props("dense outlined options-dense" + (" dark" if theme.on_accent == LIGHT_TEXT else ""))
-            .classes("w-48")
+        language = _LanguageSelects[theme.on_accent](
+            SUPPORTED_LOCALES, label=t("Language"), value=switcher_locale(view.locale)
         )
         language.on_value_change(lambda event: on_locale(event.value))
 
@@ -57,19 +73,17 @@ def _business_information(portal: Portal) -> None:
     email = settings.support_email if settings.support_email and check_email(settings.support_email) is None else ""
     if not (email or settings.support_phone or settings.address or links):
         return
-    with ui.element("section").classes("column gap-1 text-body2") as region:
+    with _Information("section") as region:
         region.props["aria-label"] = t("Business information")
-        heading = ui.label(t("Business information")).classes("text-subtitle2 text-weight-bold")
-        heading.props["role"] = "heading"
-        heading.props["aria-level"] = "2"
-        link_style = f"color: {theme.on_accent}"
+        _InformationHeading(t("Business information"))
+        link = _Links[theme.on_accent]
         if email:
-            ui.link(email, f"mailto:{email}").style(link_style)
+            link(email, f"mailto:{email}")
         if settings.support_phone:
-            ui.link(settings.support_phone, tel_url(settings.support_phone)).style(link_style)
+            link(settings.support_phone, tel_url(settings.support_phone))
         if settings.address:
-            ui.label(settings.address).classes("whitespace-pre-line")
+            _Address(settings.address)
         if links:
-            with ui.row().classes("gap-3 q-mt-sm"):
+            with _PolicyLinks():
                 for url, label in links:
-                    ui.link(label, url, new_tab=True).style(link_style)
+                    link(label, url, new_tab=True)

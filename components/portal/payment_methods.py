@@ -10,8 +10,9 @@ from app.enums import PortalFlow
 from app.views import PaymentMethodView
 from components.badges import Tone, status_badge
 from components.forms import FieldGroup, text_field
-from components.portal.base import Portal, TextButton, section
+from components.portal.base import Portal, SecondaryButton, TextButton, section
 from components.portal.card_element import CardElement
+from components.presets import preset
 
 BRAND_NAMES = {
     "visa": "Visa",
@@ -24,6 +25,21 @@ BRAND_NAMES = {
 }
 
 
+# Built on every portal page (see `preset`).
+_CardList = preset(ui.element, classes="w-full column gap-2 q-pa-none q-ma-none", props="role=list")
+_CardRow = preset(
+    ui.element, classes="w-full row items-center gap-x-3 gap-y-1 q-pa-sm rounded-borders border border-gray-300"
+)
+_CardIcon = preset(ui.icon, classes="text-grey-8")
+_CardText = preset(ui.column, classes="gap-0 grow")
+_CardName = preset(ui.label, classes="text-body1 text-weight-medium")
+_CardExpiry = preset(ui.label, classes="text-caption text-grey-8")
+_RemoveButton = preset(ui.button, props="flat dense no-caps color=negative")
+_AddArea = preset(ui.element, classes="w-full")
+_NoCards = preset(ui.label, classes="text-grey-8")
+_AddButton = preset(SecondaryButton, classes="self-start", props="icon=add")
+
+
 def card_name(method: PaymentMethodView) -> str:
     """`Visa •••• 4242`: what customers recognise a card by."""
     return f"{BRAND_NAMES.get(method.brand, method.brand.title())} •••• {method.last4}"
@@ -34,12 +50,12 @@ def payment_methods_section(portal: Portal) -> None:
     methods = portal.view.data.payment_methods
     with section(t("Payment method"), marker="portal-payment-methods"):
         if not methods:
-            ui.label(t("No payment method on file.")).classes("text-grey-8")
-        with ui.element("ul").classes("w-full column gap-2 q-pa-none q-ma-none").props("role=list"):
+            _NoCards(t("No payment method on file."))
+        with _CardList("ul"):
             for method in methods:
                 _card_row(portal, method)
-        area = ui.element().classes("w-full")
-        add = portal.secondary_button(t("Add payment method")).props("icon=add").classes("self-start")
+        area = _AddArea()
+        add = _AddButton(t("Add payment method"))
         add.on_click(lambda: _add_card(portal, area, add))
         if portal.view.task is not None and portal.view.task.flow == PortalFlow.PAYMENT_METHOD_UPDATE:
             ui.timer(0, lambda: _add_card(portal, area, add), once=True)  # a deep link opens the form at once
@@ -47,25 +63,17 @@ def payment_methods_section(portal: Portal) -> None:
 
 def _card_row(portal: Portal, method: PaymentMethodView) -> None:
     t = portal.text
-    with (
-        ui.element("li")
-        .classes("w-full row items-center gap-x-3 gap-y-1 q-pa-sm rounded-borders border border-gray-300")
-        .mark(f"card-{method.last4}")
-    ):
-        ui.icon("credit_card", size="sm").classes("text-grey-8")
-        with ui.column().classes("gap-0 grow"):
-            ui.label(card_name(method)).classes("text-body1 text-weight-medium")
-            ui.label(t("Expires {month}/{year}", month=f"{method.exp_month:02d}", year=method.exp_year)).classes(
-                "text-caption text-grey-8"
-            )
+    with _CardRow("li").mark(f"card-{method.last4}"):
+        _CardIcon("credit_card", size="sm")
+        with _CardText():
+            _CardName(card_name(method))
+            _CardExpiry(t("Expires {month}/{year}", month=f"{method.exp_month:02d}", year=method.exp_year))
         if method.is_default:
             status_badge(t("Default"), Tone.INFO)
             return
         make_default = TextButton(t("Make default"), on_click=lambda: _make_default(portal, method, make_default))
         make_default.props["aria-label"] = t("Make {card} the default", card=card_name(method))
-        remove = ui.button(t("Remove"), on_click=lambda: _remove_dialog(portal, method)).props(
-            "flat dense no-caps color=negative"
-        )
+        remove = _RemoveButton(t("Remove"), on_click=lambda: _remove_dialog(portal, method))
         remove.props["aria-label"] = t("Remove {card}", card=card_name(method))
 
 

@@ -15,6 +15,7 @@ from components.portal.business import business_panel
 from components.portal.invoices import invoices_section
 from components.portal.payment_methods import payment_methods_section
 from components.portal.subscriptions import subscriptions_section
+from components.presets import preset
 
 # Which inputs each part of the portal reads: a part is rebuilt only when its inputs change, so that the settings
 # page's live preview re-renders a toggled section or the edited business panel, not the whole portal.
@@ -53,6 +54,14 @@ _PANEL_FIELDS = (
     "terms_url",
     "privacy_url",
 )
+
+# The portal's frame of containers, built on every page (see `preset`).
+_Root = preset(ui.element, classes="w-full @container portal")
+_Columns = preset(ui.element, classes="w-full flex flex-col @3xl:flex-row items-stretch")
+_PanelColumn = preset(ui.element, classes="w-full @3xl:w-5/12 @3xl:max-w-md q-pa-lg @3xl:p-12")
+_SectionsColumn = preset(ui.element, classes="flex-1 min-w-0 bg-white text-grey-10 q-px-lg q-pb-lg @3xl:px-12")
+_SectionsWidth = preset(ui.element, classes="w-full max-w-3xl")
+_Part = preset(ui.element, classes="w-full")
 
 
 def _shared_inputs(view: PortalView) -> tuple[object, ...]:
@@ -96,16 +105,10 @@ class PortalScreen:
         self._client = context.client
         self._waits_for_connection = False
         theme = PortalTheme.of(view.settings)
-        with (
-            ui.element("div").classes("w-full @container portal") as self._root,
-            ui.element("div").classes("w-full flex flex-col @3xl:flex-row items-stretch"),
-        ):
-            self._panel = ui.element("div").classes("w-full @3xl:w-5/12 @3xl:max-w-md q-pa-lg @3xl:p-12")
-            with (
-                ui.element("div").classes("flex-1 min-w-0 bg-white text-grey-10 q-px-lg q-pb-lg @3xl:px-12"),
-                ui.element("div").classes("w-full max-w-3xl"),
-            ):
-                self._sections = {part: ui.element("div").classes("w-full") for part in _SECTION_SWITCHES}
+        with _Root() as self._root, _Columns():
+            self._panel = _PanelColumn()
+            with _SectionsColumn(), _SectionsWidth():
+                self._sections = {part: _Part() for part in _SECTION_SWITCHES}
         self._apply_theme(theme)
         self._build(view, actions)
         if not self._waits_for_connection:  # else the sections built later may still open it

@@ -2,8 +2,10 @@ import ast
 import logging
 import tomllib
 from collections.abc import Iterator
+from itertools import product
 from pathlib import Path
 
+import nicegui.client as nicegui_client
 import pytest
 from nicegui import helpers
 
@@ -13,6 +15,7 @@ from server.nicegui_internals import (
     PATCHES,
     TESTED_NICEGUI,
     _expects_arguments,
+    _PageJsonText,
     apply_patches,
     install_functions,
     is_tested_nicegui,
@@ -53,6 +56,15 @@ def test_plain_functions_and_lambdas_are_still_inspected_each_time() -> None:
     assert _expects_arguments(lambda event: None) is True
     assert _expects_arguments(lambda: None) is False
     assert _expects_arguments(lambda *args: None) is False
+
+
+def test_the_pages_json_is_escaped_as_nicegui_escapes_it() -> None:
+    table = nicegui_client.HTML_ESCAPE_TABLE
+    texts = ["", "&amp;", '<script>`${x}`</script> & "é" 中', *map("".join, product('a&<>`$;"é', repeat=3))]
+    for text in texts:
+        assert _PageJsonText(text).translate(table) == text.translate(table)
+    assert _PageJsonText("ab").translate({ord("a"): "z"}) == "zb"  # any other table: str's own translate
+    assert PATCHES[3].dumps({"a": "<b>"}).translate(table) == '{"a":"&lt;b&gt;"}'
 
 
 def test_a_tested_nicegui_gets_the_patches(unpatched_nicegui: None, caplog: pytest.LogCaptureFixture) -> None:
