@@ -67,6 +67,10 @@ class LinkRevoked(LinkError):
     """A genuine link the merchant revoked, or whose customer is gone."""
 
 
+class EmailTaken(LinkError):
+    """A genuine email confirmation link whose new address another of the merchant's customers has by now."""
+
+
 class Unavailable(DomainError):
     """The database could not be reached or stayed locked: nothing was written, and trying again may work."""
 

@@ -11,7 +11,7 @@ from fastapi import Request
 from nicegui import background_tasks, run, ui
 
 from app.context import AppContext
-from app.errors import LinkError, LinkExpired, LinkRevoked, LinkUsed
+from app.errors import EmailTaken, LinkError, LinkExpired, LinkRevoked, LinkUsed
 from app.i18n import N_, negotiate_locale
 from app.services.portal.email_change import confirm_email_change
 from app.services.portal_sign_in import NEUTRAL_ANSWER, check_sign_in_email, merchant_by_handle, request_sign_in_link
@@ -58,6 +58,10 @@ CONFIRM_PROBLEMS: dict[type[LinkError], tuple[str, str]] = {
     LinkRevoked: (
         N_("This email change was canceled"),
         N_("Your email address was not changed. A newer change, or a cancellation in the portal, replaced it."),
+    ),
+    EmailTaken: (
+        N_("This email address is in use"),
+        N_("Your email address was not changed: another customer account has this address. Contact us to sort it out."),
     ),
 }
 CONFIRM_INVALID = (

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
@@ -16,6 +17,7 @@ from app.models import Customer, PaymentMethod, Subscription
 from app.services.api_lists import DEFAULT_LIMIT, newest_first
 from app.services.api_objects import CustomerObject, ListObject, customer_data
 from app.services.charges import end_subscription, load_subscription
+from app.services.customer_emails import is_live_email_clash
 from app.services.events import Actor, record_event
 from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
 from app.services.portal_links import merchant_customer, revoke_all_links
@@ -27,6 +29,7 @@ from app.views.inputs import CustomerInput, ShippingDetails
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
+EMAIL_TAKEN = "Another customer has this email address already."
 _API_COLUMNS = [
     getattr(Customer, name)
     for name in (
@@ -57,7 +60,7 @@ def create_customer(
     _check_email_is_free(session, merchant_id, str(changes["email"]), None)
     customer = Customer(merchant_id=merchant_id, created_at=clock(), **_columns(changes))
     session.add(customer)
-    session.flush()
+    flush_email(session)
     created = CustomerObject.from_row(customer, default_payment_method=None)
     _record(session, customer, EventType.CUSTOMER_CREATED, created, actor, clock)
     return created
@@ -75,6 +78,7 @@ def update_customer(
     before = CustomerObject.from_row(customer, default_payment_method=default_card)
     for name, value in changes.items():
         setattr(customer, name, value)
+    flush_email(session)
     after = CustomerObject.from_row(customer, default_payment_method=default_card)
     if after != before:
         _record(session, customer, EventType.CUSTOMER_UPDATED, after, actor, clock, previous=before)
@@ -294,6 +298,17 @@ def _check_email_is_free(session: Session, merchant_id: str, email: str, custome
     )
     if other is not None:
         raise Conflict(f"Customer {other} has this email address already.")
+
+
+def flush_email(session: Session) -> None:
+    """Flush a customer's new email; a Conflict when another live customer of the merchant has it now (a request
+    that raced the check, e.g. two creates at once): the unique index decides. The transaction is lost then."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if not is_live_email_clash(error):
+            raise
+        raise Conflict(EMAIL_TAKEN) from None
 
 
 def _default_cards(session: Session, customer_ids: Iterable[str]) -> dict[str, str]:

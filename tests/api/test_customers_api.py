@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import httpx
 import pytest
 from sqlalchemy import select, update
 
 from app.context import AppContext
 from app.models import Customer, Event, EventSource, IdempotencyKey, PaymentMethod
+from app.services import customer_records
 from app.services.api_objects import CustomerObject, ListObject
 from tests.conftest import DEMO_NOW
 from tests.unit.portal_support import merchant_id_of
@@ -233,3 +237,29 @@ async def test_lists_and_retrieves_answer_the_documented_models_json_byte_for_by
     for customer in listed.data:
         retrieved = await client.get(f"{URL}/{customer.id}", headers=acme)
         assert retrieved.content == customer.model_dump_json().encode()
+
+
+async def test_two_creates_racing_for_one_email_make_one_customer_and_a_409(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both requests find the address free before either writes: the database lets one through."""
+    both_checked = threading.Barrier(2, timeout=10)
+    check = customer_records._check_email_is_free
+
+    def check_then_wait_for_the_other(*args: object) -> None:
+        check(*args)
+        both_checked.wait()
+
+    monkeypatch.setattr(customer_records, "_check_email_is_free", check_then_wait_for_the_other)
+    answers = await asyncio.gather(
+        *(client.post(URL, json={"email": "race@example.com", "name": name}, headers=acme) for name in "AB")
+    )
+    assert sorted(answer.status_code for answer in answers) == [201, 409], [answer.text for answer in answers]
+    refused = next(answer for answer in answers if answer.status_code == 409)
+    assert refused.json() == {
+        "error": {"type": "conflict", "message": "Another customer has this email address already.", "param": None}
+    }
+    found = (await client.get(URL, params={"email": "race@example.com"}, headers=acme)).json()["data"]
+    assert [customer["id"] for customer in found] == [
+        next(answer for answer in answers if answer.status_code == 201).json()["id"]
+    ]

@@ -10,6 +10,7 @@ request and websocket frame is read: the card number never goes over the websock
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -96,7 +97,9 @@ def _customer(server: PaymentsServer, *, period_end: datetime, open_invoices: in
                 Price.merchant_id == merchant.id, Price.interval == PriceInterval.MONTH, Price.unit_amount == 900
             )
         ).one()
-        customer = Customer(merchant_id=merchant.id, name="Pat Doe", email="pat@example.com", locale="en_US")
+        # A new address each time: one live customer per address and merchant.
+        email = f"pat+{secrets.token_hex(4)}@example.com"
+        customer = Customer(merchant_id=merchant.id, name="Pat Doe", email=email, locale="en_US")
         session.add(customer)
         session.flush()
         subscription = Subscription(

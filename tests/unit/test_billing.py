@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import datetime, timedelta
 
@@ -69,7 +70,16 @@ def add_subscription(
                 Price.merchant_id == merchant.id, Price.interval == PriceInterval.MONTH, Price.unit_amount == 900
             )
         ).one()
-        customer = Customer(merchant_id=merchant.id, name="Clock Test", email="clock@example.com")
+        # One live customer per email: the first is clock@example.com (mail tests write to it), later ones clock+….
+        taken = session.scalar(
+            select(Customer.id).where(
+                Customer.merchant_id == merchant.id,
+                Customer.email == "clock@example.com",
+                Customer.deleted_at.is_(None),
+            )
+        )
+        email = f"clock+{secrets.token_hex(4)}@example.com" if taken else "clock@example.com"
+        customer = Customer(merchant_id=merchant.id, name="Clock Test", email=email)
         session.add(customer)
         session.flush()
         session.add(

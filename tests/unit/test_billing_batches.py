@@ -231,7 +231,7 @@ def _add_varied(
     subscription_id: str,
     *,
     quantity: int = 2,
-    email: str = "clock@example.com",
+    email: str | None = None,
     price: str | None = None,
     extra: tuple[str, int] | None = None,
     last4: str = "4242",
@@ -245,7 +245,8 @@ def _add_varied(
         item.price_id = price or item.price_id
         if extra:  # after the first in every order the items may come in (insertion, id)
             subscription.items.append(SubscriptionItem(id=f"{item.id}z", price_id=extra[0], quantity=extra[1]))
-        session.get_one(Customer, subscription.customer_id).email = email
+        if email is not None:  # else its own: one live customer per address
+            session.get_one(Customer, subscription.customer_id).email = email
         card = session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == subscription.customer_id)).one()
         card.last4 = last4
     return subscription_id
@@ -281,7 +282,7 @@ def _trail(database: Database, subscription_id: str) -> dict[str, Any]:
             "events": [_columns(event) for event in events],
             "mails": [_columns(mail) for mail in mails],
         }
-        names = {subscription_id: "sub", customer_id: "cus"}
+        names = {subscription_id: "sub", customer_id: "cus", session.get_one(Customer, customer_id).email: "email"}
         for kind, found in [("si", subscription.items), ("in", invoices), ("il", lines), ("py", payments)]:
             names.update({row.id: f"{kind}{n}" for n, row in enumerate(found)})
         names.update({invoice.number: f"number{n}" for n, invoice in enumerate(invoices)})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.db import Database
 from app.enums import EventSource, EventType, SubscriptionStatus
 from app.errors import Conflict, LinkRevoked, NotFound, ValidationFailed
 from app.models import Customer, Event, Subscription
+from app.services import customer_records
 from app.services.customer_records import (
     create_customer,
     delete_customer,
@@ -222,3 +224,43 @@ def test_the_list_pages_newest_first_and_finds_by_email(database: Database) -> N
             list_customer_objects(session=session, merchant_id=acme, limit=101)
     assert seen == [row.id for row in rows]
     assert [customer.email for customer in found.data] == ["page3@example.com"]
+
+
+def test_the_database_keeps_an_email_to_one_live_customer_of_a_merchant(database: Database) -> None:
+    acme = _acme(database)
+    with database.transaction() as session:
+        globex = merchant_id_of(session, "Globex")
+    taken = _create(database, acme, email="once@example.com")
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(Customer(merchant_id=acme, email="once@example.com", created_at=DEMO_NOW))
+    with database.transaction() as session:  # another merchant, and deleted customers, may have it
+        session.add(Customer(merchant_id=globex, email="once@example.com", created_at=DEMO_NOW))
+        session.get_one(Customer, taken.id).deleted_at = DEMO_NOW
+        session.add(Customer(merchant_id=acme, email="once@example.com", created_at=DEMO_NOW))
+        session.add(Customer(merchant_id=acme, email="once@example.com", created_at=DEMO_NOW, deleted_at=DEMO_NOW))
+
+
+def test_a_create_or_update_that_raced_the_email_check_is_a_conflict(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests that both found the address free: the unique index turns the second into the same Conflict."""
+    acme = _acme(database)
+    first = _create(database, acme, email="race@example.com")
+    other = _create(database, acme, email="other@example.com")
+    monkeypatch.setattr(customer_records, "_check_email_is_free", lambda *_args: None)
+    with pytest.raises(Conflict, match="Another customer has this email address"):
+        _create(database, acme, email="RACE@example.com")
+    with pytest.raises(Conflict, match="Another customer has this email address"), database.transaction() as session:
+        update_customer(
+            session=session,
+            merchant_id=acme,
+            customer_id=other.id,
+            details=CustomerInput(email="race@example.com"),
+            actor=API,
+            clock=_clock,
+        )
+    with database.transaction() as session:
+        emails = session.scalars(select(Customer.email).where(Customer.merchant_id == acme)).all()
+        created = session.scalars(select(Event.object_id).where(Event.type == EventType.CUSTOMER_CREATED)).all()
+    assert emails.count("race@example.com") == 1 and "other@example.com" in emails
+    assert first.id in created and len(created) == len(set(created))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import Database
-from app.errors import Forbidden, LinkExpired, LinkRevoked, LinkUsed, ValidationFailed
+from app.errors import EmailTaken, Forbidden, LinkExpired, LinkRevoked, LinkUsed, ValidationFailed
 from app.models import Customer, Event, EventSource, utcnow
 from app.services.customer_records import update_customer
 from app.services.emails import send_due
@@ -121,6 +121,30 @@ def test_cancel_change_stops_the_link_and_resend_mails_it_again(
         with pytest.raises(LinkRevoked):
             _confirm(database, smtp_settings, links_in(text_part(mail))[0], minutes=7)
     assert _email(database, access) == old
+
+
+def test_an_address_another_customer_got_meanwhile_is_not_taken_over(
+    database: Database, smtp_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """One live customer per address and merchant: the confirmation says so instead of failing on the index."""
+    access = access_to(database)
+    old = _email(database, access)
+    _change(database, smtp_settings, access)
+    smtp_server.wait_for(2)
+    (confirmation,) = smtp_server.to(NEW)
+    other = access_to(database, skip=1)
+    with database.transaction() as session:
+        update_customer(
+            session=session,
+            merchant_id=other.merchant_id,
+            customer_id=other.customer_id,
+            details=CustomerInput(email=NEW),
+            actor=Actor(source=EventSource.MERCHANT),
+            clock=_at(),
+        )
+    with pytest.raises(EmailTaken):
+        _confirm(database, smtp_settings, links_in(text_part(confirmation))[0])
+    assert _email(database, access) == old and _email(database, other) == NEW
 
 
 def test_a_newer_change_replaces_the_older_and_links_expire_after_24_hours(

@@ -14,15 +14,17 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.config import Settings
 from app.enums import EventType
-from app.errors import LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound, ValidationFailed
+from app.errors import EmailTaken, LinkExpired, LinkInvalid, LinkRevoked, LinkUsed, NotFound, ValidationFailed
 from app.i18n import N_, translator
 from app.models import Customer, EmailChange, EmailMessage, Merchant, PaymentMethod
 from app.services.api_objects import CustomerObject
+from app.services.customer_emails import is_live_email_clash
 from app.services.emails import send_email
 from app.services.events import Actor, record_event
 from app.services.portal.access import owned_customer
@@ -165,6 +167,8 @@ def confirm_email_change(
         raise LinkRevoked(**known)
     if change.expires_at <= now:
         raise LinkExpired(**known)
+    if _has_other_customer(session, customer, change.new_email):
+        raise EmailTaken(**known)
     taken = session.execute(
         update(EmailChange)
         .where(EmailChange.id == change.id, EmailChange.confirmed_at.is_(None))
@@ -178,6 +182,12 @@ def confirm_email_change(
     )
     before = CustomerObject.from_row(customer, default_payment_method=default_card)
     customer.email = change.new_email
+    try:
+        session.flush()
+    except IntegrityError as error:  # another customer got the address since the check
+        if not is_live_email_clash(error):
+            raise
+        raise EmailTaken(**known) from None
     record_event(
         session=session,
         merchant_id=customer.merchant_id,
@@ -189,6 +199,19 @@ def confirm_email_change(
         clock=clock,
     )
     return ConfirmedEmail(merchant_id=customer.merchant_id, customer_id=customer.id, email=customer.email)
+
+
+def _has_other_customer(session: Session, customer: Customer, email: str) -> bool:
+    """Another live customer of the merchant has this address (one customer per address and merchant)."""
+    other = session.scalar(
+        select(Customer.id).where(
+            Customer.merchant_id == customer.merchant_id,
+            Customer.email == email,
+            Customer.deleted_at.is_(None),
+            Customer.id != customer.id,
+        )
+    )
+    return other is not None
 
 
 def _send_confirmation(session: Session, settings: Settings, change: EmailChange, clock: Clock) -> None:
