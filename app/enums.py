@@ -231,6 +231,10 @@ class EventType(StrEnum):
     PORTAL_LINK_OPENED = "portal.link.opened"
     PORTAL_LINK_REVOKED = "portal.link.revoked"
     PORTAL_LINK_EMAILED = "portal.link.emailed"
+    PRODUCT_CREATED = "product.created"
+    PRODUCT_UPDATED = "product.updated"
+    PRICE_CREATED = "price.created"
+    PRICE_UPDATED = "price.updated"
 
     @property
     def label(self) -> str:
@@ -362,6 +366,26 @@ _EVENT_TYPES: dict[EventType, tuple[str, str, str]] = {
         "New portal link emailed",
         "A customer whose link had expired or was revoked had a new one sent to their email address.",
         "portal_session",
+    ),
+    EventType.PRODUCT_CREATED: (
+        "Product created",
+        "A product was added to the catalogue: on the Products page or through the API.",
+        "product",
+    ),
+    EventType.PRODUCT_UPDATED: (
+        "Product updated",
+        "A product was renamed, described, archived (`active` false; its prices are archived too) or restored.",
+        "product",
+    ),
+    EventType.PRICE_CREATED: (
+        "Price created",
+        "A price was added to a product; its amount, currency and interval never change.",
+        "price",
+    ),
+    EventType.PRICE_UPDATED: (
+        "Price updated",
+        "A price's nickname changed, or it was archived (`active` false: no new subscriptions) or restored.",
+        "price",
     ),
 }
 

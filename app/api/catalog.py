@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.errors import ApiRoute, responses
-from app.api.requests import CallerDependency, IdempotentPost
+from app.api.requests import API_ACTOR, CallerDependency, IdempotentPost
 from app.context import AppContext
 from app.services.api_keys import ApiCaller
 from app.services.api_lists import DEFAULT_LIMIT, MAX_LIMIT
@@ -94,6 +94,7 @@ def build_catalog_router(
                     name=body.name,
                     description=body.description,
                     active=body.active,
+                    actor=API_ACTOR,
                     clock=clock,
                 )
             return product_object(product)
@@ -119,6 +120,8 @@ def build_catalog_router(
                 name=body.name,
                 description=body.description,
                 active=body.active,
+                actor=API_ACTOR,
+                clock=clock,
             )
         return product_object(product)
 
@@ -160,6 +163,7 @@ def build_catalog_router(
                     merchant_id=post.caller.merchant_id,
                     product_id=body.product,
                     terms=terms,
+                    actor=API_ACTOR,
                     clock=clock,
                 )
                 return price_object(session, post.caller.merchant_id, price.id)
@@ -180,6 +184,8 @@ def build_catalog_router(
                 price_id=price_id,
                 nickname=body.nickname,
                 active=body.active,
+                actor=API_ACTOR,
+                clock=clock,
             )
             return price_object(session, caller.merchant_id, price_id)
 

@@ -20,8 +20,9 @@ from app.enums import (
     PriceInterval,
     SubscriptionStatus,
 )
-from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, PortalLink, Price, Subscription
+from app.models import Customer, Invoice, InvoiceLine, PaymentMethod, PortalLink, Price, Product, Subscription
 from app.services.resource_views import ADDRESS_PARTS, AddressPrefix, link_status
+from app.views.catalog import CatalogProduct
 
 
 class _Part(BaseModel):
@@ -120,7 +121,27 @@ def _address_data(row: Customer, prefix: AddressPrefix) -> dict[str, str | None]
     return parts if any(parts.values()) else None
 
 
-# --- Prices and subscriptions -----------------------------------------------------------------------------------
+# --- Products, prices and subscriptions --------------------------------------------------------------------------
+
+
+class ProductObject(ApiObject):
+    """What the merchant sells; customers subscribe to its prices."""
+
+    object: Literal["product"] = "product"
+    name: str
+    description: str | None
+    active: bool
+    created: datetime
+
+    @classmethod
+    def from_row(cls, product: Product | CatalogProduct) -> ProductObject:
+        return cls(
+            id=product.id,
+            name=product.name,
+            description=_text(product.description),
+            active=product.active,
+            created=product.created_at,
+        )
 
 
 class RecurringObject(_Part):
@@ -432,6 +453,14 @@ class ListObject(_Part, Generic[ObjectT]):
 
 EVENT_OBJECTS: dict[str, type[ApiObject]] = {
     model.model_fields["object"].default: model
-    for model in (CustomerObject, SubscriptionObject, InvoiceObject, PaymentMethodObject, PortalSessionObject)
+    for model in (
+        CustomerObject,
+        SubscriptionObject,
+        InvoiceObject,
+        PaymentMethodObject,
+        PortalSessionObject,
+        ProductObject,
+        PriceObject,
+    )
 }
 """The model of each event type's `data.object`, by `EventType.resource`."""

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
-from app.enums import PriceInterval
+from app.enums import EventType, PriceInterval
 from app.errors import NotFound, ValidationFailed
 from app.models import Price, Product, SubscriptionItem
 from app.services.api_lists import DEFAULT_LIMIT, newest_first_page, require_owned
-from app.services.api_objects import ApiObject, ListObject, PriceObject
+from app.services.api_objects import ApiObject, ListObject, PriceObject, ProductObject
+from app.services.events import SYSTEM, Actor, record_event
 from app.validation import check_length
 from app.views.catalog import CatalogPrice, CatalogProduct
 
@@ -47,8 +46,10 @@ def create_product(
     name: str,
     description: str = "",
     active: bool = True,
+    actor: Actor = SYSTEM,
     clock: Clock = system_clock,
 ) -> CatalogProduct:
+    """A new product (`product.created`)."""
     errors = _product_errors(name=name, description=description)
     if errors:
         raise ValidationFailed(errors)
@@ -57,6 +58,7 @@ def create_product(
     )
     session.add(product)
     session.flush()
+    _record(session, merchant_id, EventType.PRODUCT_CREATED, ProductObject.from_row(product), actor, clock)
     return product_view(product, [], set())
 
 
@@ -68,22 +70,29 @@ def update_product(
     name: str | None = None,
     description: str | None = None,
     active: bool | None = None,
+    actor: Actor = SYSTEM,
+    clock: Clock = system_clock,
 ) -> CatalogProduct:
-    """Rename, describe, archive (`active=False`, which archives its prices too) or restore a product."""
+    """Rename, describe, archive (`active=False`, which archives its prices too) or restore a product:
+    `product.updated`, and `price.updated` for each price archived with it; no event for what did not change."""
     product = _product(session, merchant_id, product_id, lock=True)
     errors = _product_errors(name=name, description=description)
     if errors:
         raise ValidationFailed(errors)
+    before = ProductObject.from_row(product)
     if name is not None:
         product.name = name.strip()
     if description is not None:
         product.description = description.strip()
     if active is not None:
         product.active = active
-        if not active:
-            session.execute(update(Price).where(Price.product_id == product.id).values(active=False))
-    session.flush()
+    if (after := ProductObject.from_row(product)) != before:
+        _record(session, merchant_id, EventType.PRODUCT_UPDATED, after, actor, clock, previous=before)
     prices = _prices_of(session, [product.id])
+    if active is False:
+        for price in prices:
+            _set_price(session, price, price.nickname, False, actor, clock)
+    session.flush()
     return product_view(product, prices, _used(session, [p.id for p in prices]))
 
 
@@ -121,8 +130,15 @@ def choosable_prices(*, session: Session, merchant_id: str) -> tuple[CatalogPric
 
 
 def create_price(
-    *, session: Session, merchant_id: str, product_id: str, terms: PriceTerms, clock: Clock = system_clock
+    *,
+    session: Session,
+    merchant_id: str,
+    product_id: str,
+    terms: PriceTerms,
+    actor: Actor = SYSTEM,
+    clock: Clock = system_clock,
 ) -> CatalogPrice:
+    """A new price of an active product (`price.created`)."""
     errors = price_errors(terms)
     try:
         product = _product(session, merchant_id, product_id)
@@ -147,13 +163,22 @@ def create_price(
     price.product = product
     session.add(price)
     session.flush()
+    _record(session, merchant_id, EventType.PRICE_CREATED, PriceObject.from_row(price), actor, clock)
     return price_view(price, in_use=False)
 
 
 def update_price(
-    *, session: Session, merchant_id: str, price_id: str, nickname: str | None = None, active: bool | None = None
+    *,
+    session: Session,
+    merchant_id: str,
+    price_id: str,
+    nickname: str | None = None,
+    active: bool | None = None,
+    actor: Actor = SYSTEM,
+    clock: Clock = system_clock,
 ) -> CatalogPrice:
-    """Rename, archive or restore a price (restoring needs an active product). Its terms never change."""
+    """Rename, archive or restore a price (restoring needs an active product): `price.updated` when that changed
+    something. Its terms never change."""
     price = _price(session, merchant_id, price_id, lock=True)
     errors: dict[str, str] = {}
     if nickname is not None and (message := check_length(nickname, 120)):
@@ -162,10 +187,14 @@ def update_price(
         errors["active"] = "The product is archived: restore the product first."
     if errors:
         raise ValidationFailed(errors)
-    if nickname is not None:
-        price.nickname = nickname.strip()
-    if active is not None:
-        price.active = active
+    _set_price(
+        session,
+        price,
+        price.nickname if nickname is None else nickname.strip(),
+        price.active if active is None else active,
+        actor,
+        clock,
+    )
     session.flush()
     return price_view(price, in_use=bool(_used(session, [price.id])))
 
@@ -239,6 +268,37 @@ def _product_errors(*, name: str | None, description: str | None) -> dict[str, s
     return errors
 
 
+def _set_price(session: Session, price: Price, nickname: str, active: bool, actor: Actor, clock: Clock) -> None:
+    """Give a price this nickname and state; `price.updated` when either changed."""
+    before = PriceObject.from_row(price)
+    price.nickname, price.active = nickname, active
+    if (after := PriceObject.from_row(price)) != before:
+        _record(session, price.merchant_id, EventType.PRICE_UPDATED, after, actor, clock, previous=before)
+
+
+def _record(
+    session: Session,
+    merchant_id: str,
+    event_type: EventType,
+    resource: ApiObject,
+    actor: Actor,
+    clock: Clock,
+    *,
+    previous: ApiObject | None = None,
+) -> None:
+    """A catalogue event: the merchant's, about no customer."""
+    record_event(
+        session=session,
+        merchant_id=merchant_id,
+        customer_id=None,
+        event_type=event_type,
+        resource=resource,
+        previous=previous,
+        actor=actor,
+        clock=clock,
+    )
+
+
 def _product(session: Session, merchant_id: str, product_id: str, *, lock: bool = False) -> Product:
     statement = select(Product).where(Product.id == product_id, Product.merchant_id == merchant_id)
     product = session.scalars(statement.with_for_update() if lock else statement).one_or_none()
@@ -278,24 +338,8 @@ def _used(session: Session, price_ids: list[str]) -> set[str]:
 # --- The REST API's objects and lists ----------------------------------------------------------------------------
 
 
-class ProductObject(ApiObject):
-    """What the merchant sells; customers subscribe to its prices."""
-
-    object: Literal["product"] = "product"
-    name: str
-    description: str | None
-    active: bool
-    created: datetime
-
-
 def product_object(product: CatalogProduct) -> ProductObject:
-    return ProductObject(
-        id=product.id,
-        name=product.name,
-        description=product.description or None,
-        active=product.active,
-        created=product.created_at,
-    )
+    return ProductObject.from_row(product)
 
 
 def price_object(session: Session, merchant_id: str, price_id: str) -> PriceObject:

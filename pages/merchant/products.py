@@ -13,6 +13,7 @@ from app.services.catalog import PriceTerms, create_price, create_product, list_
 from app.views.catalog import CatalogPrice, CatalogProduct
 from components.catalog import OpenForm, empty_catalog, price_amount_text, price_dialog, product_card, product_dialog
 from components.dialogs import confirm
+from pages.actors import MERCHANT
 from pages.merchant.scaffold import MerchantPage, merchant_page
 
 
@@ -78,6 +79,7 @@ class ProductList:
                         merchant_id=page.merchant_id,
                         name=values["name"],
                         description=values["description"],
+                        actor=MERCHANT,
                         clock=page.context.clock,
                     )
                 return update_product(
@@ -86,6 +88,8 @@ class ProductList:
                     product_id=product.id,
                     name=values["name"],
                     description=values["description"],
+                    actor=MERCHANT,
+                    clock=page.context.clock,
                 )
 
             await page.act(
@@ -123,6 +127,7 @@ class ProductList:
                     merchant_id=page.merchant_id,
                     product_id=product.id,
                     terms=terms,
+                    actor=MERCHANT,
                     clock=page.context.clock,
                 ),
                 then=lambda _price: self._saved(form),
@@ -154,7 +159,12 @@ class ProductList:
         page = self.page
         await page.act(
             lambda session: update_product(
-                session=session, merchant_id=page.merchant_id, product_id=product.id, active=active
+                session=session,
+                merchant_id=page.merchant_id,
+                product_id=product.id,
+                active=active,
+                actor=MERCHANT,
+                clock=page.context.clock,
             ),
             done="Product restored: restore the prices you want to offer again" if active else "Product archived",
             not_found="This product no longer exists.",
@@ -176,7 +186,12 @@ class ProductList:
         page = self.page
         await page.act(
             lambda session: update_price(
-                session=session, merchant_id=page.merchant_id, price_id=price.id, active=active
+                session=session,
+                merchant_id=page.merchant_id,
+                price_id=price.id,
+                active=active,
+                actor=MERCHANT,
+                clock=page.context.clock,
             ),
             done="Price restored" if active else "Price archived",
             not_found="This price no longer exists.",

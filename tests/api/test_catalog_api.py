@@ -4,6 +4,10 @@ change; another merchant's ids are 404; idempotent creation; errors in the one s
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
+
+from app.context import AppContext
+from app.models import Event, EventSource
 
 PRODUCTS, PRICES = "/api/v1/products", "/api/v1/prices"
 
@@ -103,3 +107,32 @@ async def test_the_same_idempotency_key_creates_one_product(client: httpx.AsyncC
     assert (first.status_code, again.status_code) == (201, 201) and first.json() == again.json()
     other = await client.post(PRODUCTS, json={"name": "Other"}, headers=headers)
     assert other.status_code == 409
+
+
+async def test_catalogue_changes_are_events_from_the_api(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext
+) -> None:
+    product = await _product(client, acme)
+    body = {"product": product["id"], "unit_amount": 900, "currency": "USD", "interval": "month"}
+    price = (await client.post(PRICES, json=body, headers=acme)).json()
+    await client.patch(f"{PRICES}/{price['id']}", json={"nickname": "Launch"}, headers=acme)
+    await client.patch(f"{PRICES}/{price['id']}", json={"nickname": "Launch"}, headers=acme)  # no change, no event
+    archived = (await client.patch(f"{PRODUCTS}/{product['id']}", json={"active": False}, headers=acme)).json()
+    with app_context.database.transaction() as session:
+        events = session.scalars(
+            select(Event).where(Event.object_id.in_([product["id"], price["id"]])).order_by(Event.created_at, Event.id)
+        ).all()
+        found = [(e.type, e.source, e.customer_id, e.data.get("previous_attributes")) for e in events]
+        objects = {(e.type, str(e.data.get("previous_attributes"))): e.data["object"] for e in events}
+    assert sorted(found, key=lambda event: (event[0], str(event[3]))) == [
+        ("price.created", EventSource.API, None, None),
+        ("price.updated", EventSource.API, None, {"active": True}),
+        ("price.updated", EventSource.API, None, {"nickname": None}),
+        ("product.created", EventSource.API, None, None),
+        ("product.updated", EventSource.API, None, {"active": True}),
+    ]
+    assert objects["product.updated", "{'active': True}"] == archived  # the object as the API returns it
+    assert (
+        objects["price.updated", "{'active': True}"]
+        == (await client.get(f"{PRICES}/{price['id']}", headers=acme)).json()
+    )

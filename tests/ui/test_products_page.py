@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.enums import PriceInterval
-from app.models import Price, Product
+from app.models import Event, Price, Product
 from app.services.accounts import create_merchant
 from tests.conftest import DEMO_PASSWORD
 from tests.ui.conftest import log_in
@@ -31,6 +31,16 @@ def _catalog(app_env: Path, name: str) -> tuple[Product, list[Price]]:
         session.expunge_all()
     database.dispose()
     return product, prices
+
+
+def _events(app_env: Path, object_ids: list[str]) -> list[tuple[str, str, str, dict]]:
+    """(type, object id, source, previous attributes) of the events about these objects, oldest first."""
+    database = Database(f"sqlite:///{app_env}")
+    with database.transaction() as session:
+        events = session.scalars(select(Event).where(Event.object_id.in_(object_ids)).order_by(Event.created_at))
+        found = [(e.type, e.object_id, e.source, e.data.get("previous_attributes", {})) for e in events]
+    database.dispose()
+    return found
 
 
 async def test_a_new_merchant_creates_a_product_and_a_price(user: User, app_env: Path) -> None:
@@ -59,6 +69,10 @@ async def test_a_new_merchant_creates_a_product_and_a_price(user: User, app_env:
     assert product.active and [(p.unit_amount, p.currency, p.interval, p.interval_count) for p in prices] == [
         (2990, "USD", PriceInterval.WEEK, 2)
     ]
+    assert _events(app_env, [product.id, prices[0].id]) == [
+        ("product.created", product.id, "merchant", {}),
+        ("price.created", prices[0].id, "merchant", {}),
+    ]
 
 
 async def test_archiving_a_product_archives_its_prices_and_can_be_undone(user: User, app_env: Path) -> None:
@@ -71,6 +85,9 @@ async def test_archiving_a_product_archives_its_prices_and_can_be_undone(user: U
     await user.should_see("Product archived", retries=30)
     product, prices = _catalog(app_env, "Acme Team")
     assert not product.active and prices and not any(price.active for price in prices)
+    archived = _events(app_env, [product_id, *(price.id for price in prices)])
+    assert archived[0] == ("product.updated", product_id, "merchant", {"active": True})
+    assert sorted(archived[1:]) == sorted(("price.updated", price.id, "merchant", {"active": True}) for price in prices)
     user.find(marker=f"set-active-{product_id}").click()
     await user.should_see("Product restored: restore the prices you want to offer again", retries=30)
     assert _catalog(app_env, "Acme Team")[0].active

@@ -26,6 +26,7 @@ from app.gateways import build_gateway
 from app.models import Event, Invoice, InvoiceStatus, PaymentMethod, Price, Subscription
 from app.services.api_objects import EVENT_OBJECTS, InvoiceObject, SubscriptionObject
 from app.services.billing import advance
+from app.services.catalog import PriceTerms, create_price, create_product, update_price, update_product
 from app.services.customer_records import create_customer, delete_customer, update_customer
 from app.services.events import SYSTEM, Actor, event_data, record_event
 from app.services.payments import pay_invoice, remove_card, set_default_card
@@ -245,6 +246,20 @@ def _merchant_records(database: Database) -> None:
         )
 
 
+def _catalogue(database: Database) -> None:
+    """A product and a price made through the API, renamed, and the product archived (its price with it)."""
+    api = Actor(source=EventSource.API)
+    with database.transaction() as session:
+        arguments: dict[str, Any] = {"session": session, "merchant_id": access_to(database).merchant_id}
+        product = create_product(**arguments, name="Catalogue plan", actor=api, clock=_clock)
+        price = create_price(
+            **arguments, product_id=product.id, terms=PriceTerms(900, "USD", "month"), actor=api, clock=_clock
+        )
+        update_price(**arguments, price_id=price.id, nickname="Launch price", actor=api, clock=_clock)
+        update_product(**arguments, product_id=product.id, description="For small teams", actor=api, clock=_clock)
+        update_product(**arguments, product_id=product.id, active=False, actor=api, clock=_clock)
+
+
 @pytest.fixture
 def recorded_events(database: Database, settings: Settings) -> list[Event]:
     _billing_clock(database)
@@ -254,6 +269,7 @@ def recorded_events(database: Database, settings: Settings) -> list[Event]:
     _portal_payments(database)
     _links(database, settings)
     _merchant_records(database)
+    _catalogue(database)
     with database.transaction() as session:
         return list(session.scalars(select(Event).order_by(Event.created_at)))
 
@@ -331,6 +347,8 @@ def test_each_type_has_a_label_a_description_and_an_object_model() -> None:
     assert [t for t in EventType if t.is_update] == [
         EventType.CUSTOMER_UPDATED,
         EventType.CUSTOMER_SUBSCRIPTION_UPDATED,
+        EventType.PRODUCT_UPDATED,
+        EventType.PRICE_UPDATED,
     ]
 
 
