@@ -263,3 +263,14 @@ async def test_two_creates_racing_for_one_email_make_one_customer_and_a_409(
     assert [customer["id"] for customer in found] == [
         next(answer for answer in answers if answer.status_code == 201).json()["id"]
     ]
+
+
+async def test_idempotency_keys_are_per_merchant(client: httpx.AsyncClient, acme: dict, globex: dict) -> None:
+    """Another merchant's request with the same key is not a replay or a conflict: keys are per merchant."""
+    key = {"Idempotency-Key": "signup-42"}
+    mine = await client.post(URL, json={"email": "one@example.com"}, headers={**acme, **key})
+    theirs = await client.post(URL, json={"email": "two@example.com"}, headers={**globex, **key})
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in theirs.headers and theirs.json()["email"] == "two@example.com"
+    again = await client.post(URL, json={"email": "one@example.com"}, headers={**acme, **key})
+    assert (again.status_code, again.headers["Idempotent-Replayed"], again.json()) == (201, "true", mine.json())

@@ -114,6 +114,14 @@ ENDPOINTS = [
     ("GET", "/api/v1/invoices/in_x/pdf"),
     ("GET", "/api/v1/payment_methods"),
     ("POST", "/api/v1/portal_sessions"),
+    ("POST", "/api/v1/products"),
+    ("GET", "/api/v1/products"),
+    ("GET", "/api/v1/products/prod_x"),
+    ("PATCH", "/api/v1/products/prod_x"),
+    ("POST", "/api/v1/prices"),
+    ("GET", "/api/v1/prices"),
+    ("GET", "/api/v1/prices/price_x"),
+    ("PATCH", "/api/v1/prices/price_x"),
 ]
 
 
@@ -132,7 +140,11 @@ async def test_the_openapi_schema_documents_every_endpoint(client: httpx.AsyncCl
     schema = (await client.get("/openapi.json")).json()
     for method, url in ENDPOINTS:
         path = (
-            url.replace("cus_x", "{customer_id}").replace("sub_x", "{subscription_id}").replace("in_x", "{invoice_id}")
+            url.replace("cus_x", "{customer_id}")
+            .replace("sub_x", "{subscription_id}")
+            .replace("in_x", "{invoice_id}")
+            .replace("prod_x", "{product_id}")
+            .replace("price_x", "{price_id}")
         )
         operation = schema["paths"][path][method.lower()]
         assert "401" in operation["responses"], (method, path)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.context import AppContext
 from app.enums import PriceInterval
-from app.models import Event, Payment, Price, Subscription
+from app.models import Event, EventSource, Payment, Price, Subscription
 from app.services.portal_links import PortalAccess
 from tests.payment_support import add_card_through
 from tests.unit.portal_support import merchant_id_of
@@ -210,3 +210,87 @@ async def test_lists_by_customer_and_status_over_several_pages(
 async def test_an_unknown_subscription_is_404(client: httpx.AsyncClient, acme: dict, method: str) -> None:
     response = await client.request(method, f"{URL}/sub_nope", headers=acme, json={} if method == "PATCH" else None)
     assert response.status_code == 404
+
+
+async def test_a_trial_can_end_at_a_given_moment_in_the_future(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext
+) -> None:
+    customer = await _customer(client, acme, app_context)
+    starter = _prices(app_context)["Starter monthly"]
+    body = {"customer": customer, "items": [{"price": starter}]}
+    trial_end = "2026-12-10T12:00:00Z"  # DEMO_NOW is 2026-11-26 12:00 UTC
+    trialing = await client.post(URL, json={**body, "trial_end": trial_end}, headers=acme)
+    assert trialing.status_code == 201, trialing.text
+    assert (trialing.json()["status"], trialing.json()["trial_end"]) == ("trialing", trial_end)
+    assert trialing.json()["current_period_end"] == trial_end
+    for bad in (
+        {"trial_end": "2026-11-01T12:00:00Z"},  # in the past
+        {"trial_end": "2026-12-10T12:00:00"},  # no time zone
+        {"trial_end": trial_end, "trial_period_days": 7},  # both
+    ):
+        response = await client.post(URL, json={**body, **bad}, headers=acme)
+        assert response.status_code == 422, (bad, response.text)
+        assert "trial_end" in [error["param"] for error in response.json()["error"]["errors"]], bad
+
+
+async def test_an_archived_price_cannot_start_a_subscription(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext
+) -> None:
+    customer = await _customer(client, acme, app_context)
+    starter = _prices(app_context)["Starter monthly"]
+    archived = await client.patch(f"/api/v1/prices/{starter}", json={"active": False}, headers=acme)
+    assert archived.status_code == 200 and archived.json()["active"] is False
+    response = await client.post(URL, json={"customer": customer, "items": [{"price": starter}]}, headers=acme)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["param"] == "items[0].price"
+
+
+async def test_every_change_through_the_api_is_an_event_from_the_api(
+    client: httpx.AsyncClient, acme: dict, app_context: AppContext
+) -> None:
+    customer = await _customer(client, acme, app_context, GOOD_CARD)
+    prices = _prices(app_context)
+    body = {"customer": customer, "items": [{"price": prices["Starter monthly"]}]}
+    subscription = (await client.post(URL, json=body, headers=acme)).json()
+    url = f"{URL}/{subscription['id']}"
+    assert (await client.patch(url, json={"price": prices["Team monthly"]}, headers=acme)).status_code == 200
+    assert (await client.patch(url, json={"cancel_at_period_end": True}, headers=acme)).status_code == 200
+    assert (await client.delete(url, headers=acme)).status_code == 200
+    with app_context.database.transaction() as session:
+        events = session.execute(
+            select(Event.type, Event.source).where(Event.object_id == subscription["id"]).order_by(Event.created_at)
+        ).all()
+    assert {source for _, source in events} == {EventSource.API}
+    types = [event_type for event_type, _ in events]
+    assert types[0] == "customer.subscription.created" and types[-1] == "customer.subscription.deleted"
+    assert types.count("customer.subscription.updated") >= 2  # the plan change and cancel_at_period_end
+
+
+async def test_another_merchants_ids_in_bodies_and_filters_are_answered_as_unknown_ones(
+    client: httpx.AsyncClient, acme: dict, globex: dict, app_context: AppContext
+) -> None:
+    """No hint that an id exists at another merchant: the same answer as for an id that exists nowhere."""
+    with app_context.database.transaction() as session:
+        globex_id = merchant_id_of(session, "Globex")
+        theirs = session.scalars(select(Subscription).where(Subscription.merchant_id == globex_id).limit(1)).one()
+        their_price = session.scalars(select(Price.id).where(Price.merchant_id == globex_id).limit(1)).one()
+        their_subscription, their_customer = theirs.id, theirs.customer_id
+    customer = await _customer(client, acme, app_context)
+
+    def answer(response: httpx.Response) -> tuple[int, dict]:
+        error = response.json()["error"]
+        return response.status_code, {"type": error["type"], "message": error["message"], "param": error["param"]}
+
+    start = [{"customer": customer, "items": [{"price": price}]} for price in (their_price, "price_nope")]
+    assert answer(await client.post(URL, json=start[0], headers=acme)) == answer(
+        await client.post(URL, json=start[1], headers=acme)
+    )
+    for path, param, value in (
+        (URL, "customer", their_customer),
+        ("/api/v1/invoices", "customer", their_customer),
+        ("/api/v1/invoices", "subscription", their_subscription),
+        ("/api/v1/payment_methods", "customer", their_customer),
+    ):
+        theirs_answer = answer(await client.get(path, params={param: value}, headers=acme))
+        assert theirs_answer[0] == 404 and theirs_answer[1]["param"] == param, (path, param)
+        assert theirs_answer == answer(await client.get(path, params={param: f"{value[:4]}nope"}, headers=acme))
