@@ -185,8 +185,7 @@ class PortalSettings(Base):
     merchant: Mapped[Merchant] = relationship(back_populates="portal_settings")
 
 
-LIVE_CUSTOMER_EMAIL = text("deleted_at IS NULL AND email <> ''")
-LIVE_EMAIL_INDEX = "uq_customers_merchant_live_email"
+LIVE_EMAIL_INDEX, _LIVE = "uq_customers_merchant_live_email", text("deleted_at IS NULL AND email <> ''")
 
 
 class Customer(Base):
@@ -195,14 +194,7 @@ class Customer(Base):
         Index("ix_customers_merchant_email", "merchant_id", "email", "created_at", "id"),
         # An email belongs to one live customer of a merchant: the services check first (to name that customer),
         # the database decides when two requests race.
-        Index(
-            LIVE_EMAIL_INDEX,
-            "merchant_id",
-            "email",
-            unique=True,
-            sqlite_where=LIVE_CUSTOMER_EMAIL,
-            postgresql_where=LIVE_CUSTOMER_EMAIL,
-        ),
+        Index(LIVE_EMAIL_INDEX, "merchant_id", "email", unique=True, sqlite_where=_LIVE, postgresql_where=_LIVE),
         Index("ix_customers_merchant_name", "merchant_id", "name"),
         Index("ix_customers_merchant_created", "merchant_id", "created_at", "id"),
     )
