@@ -7,12 +7,13 @@ and the clicks that open what should be checked).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from app.colors import readable_color_on
@@ -270,6 +271,36 @@ def test_dialogs_trap_focus_and_return_it_by_keyboard(page: Page, site: Site) ->
     page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect(opener).to_be_focused()
+
+
+FOCUS_WITHIN = "element => element.contains(document.activeElement)"
+
+
+@pytest.mark.parametrize("by_keyboard", [True, False], ids=["keyboard", "mouse"])
+def test_declining_the_retention_offer_leads_to_a_cancel_dialog_that_returns_the_focus(
+    page: Page, site: Site, by_keyboard: bool
+) -> None:
+    """Two dialogs in a row, the second opened from the first: closing the second gives the focus back to the button
+    that opened the first (a mouse click leaves it on the button's focus helper, inside the button)."""
+
+    def press(button: Locator) -> None:
+        if by_keyboard:
+            button.focus()
+            page.keyboard.press("Enter")
+        else:
+            button.click()
+
+    page.set_viewport_size(DESKTOP)
+    page.goto(site.url + retention_portal(site))
+    opener = page.get_by_role("region", name="Subscriptions").get_by_role("button", name="Cancel subscription").first
+    press(opener)
+    dialog = page.get_by_role("dialog")
+    press(dialog.get_by_role("button", name="No thanks, cancel"))
+    expect(dialog.get_by_role("heading", name=re.compile(r"^Cancel .+\?$"))).to_be_visible()
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    press(dialog.get_by_role("button", name="Keep subscription"))
+    expect(dialog).to_be_hidden()
+    page.wait_for_function(FOCUS_WITHIN, arg=opener.element_handle(), timeout=5_000)
 
 
 def test_focus_is_visible_in_the_brand_colour(page: Page, site: Site) -> None:
