@@ -22,7 +22,7 @@ from app.formatting import address_lines, format_date
 from app.i18n import Translate, negotiate_locale, supported_locale, translator
 from app.models import Customer, Invoice, Merchant, PortalSettings
 from app.money import format_money
-from app.services.portal.access import enabled_settings, owned_customer, owned_invoice
+from app.services.portal.access import owned_customer, payable_or_history_invoice
 from app.services.portal_links import PortalAccess
 from app.services.resource_views import address_of
 from app.tax_ids import TAX_ID_TYPES
@@ -74,8 +74,7 @@ def _new_document(*, cjk: bool) -> FPDF:
 def render_invoice_pdf(*, session: Session, access: PortalAccess, invoice_id: str, locale: str) -> bytes:
     """One of the customer's open or paid invoices as a PDF, labelled and formatted in `locale`, or in the
     customer's own language when `locale` is not one the portal speaks (`xx`, empty, junk from the address)."""
-    enabled_settings(session=session, access=access, feature="invoice_history")
-    invoice = owned_invoice(session, access, invoice_id)
+    invoice = payable_or_history_invoice(session, access, invoice_id)
     customer = owned_customer(session, access)
     merchant = session.get(Merchant, access.merchant_id)
     settings = session.get(PortalSettings, access.merchant_id)

@@ -28,7 +28,7 @@ from app.services.portal.access import (
     enabled_settings,
     not_owned,
     owned_customer,
-    owned_invoice,
+    payable_or_history_invoice,
     record_portal_event,
 )
 from app.services.portal_links import PortalAccess
@@ -223,8 +223,7 @@ def pay_invoice(
     `complete_payment` records the result. Paying a paid invoice again changes nothing. No card: ValidationFailed.
     """
     with database.transaction() as session:
-        enabled_settings(session=session, access=access, feature="invoice_history")
-        owned_invoice(session, access, invoice_id)
+        payable_or_history_invoice(session, access, invoice_id)
     return charge_invoice(
         database=database, invoice_id=invoice_id, gateway=gateway, off_session=False, actor=actor, now=clock()
     )
@@ -246,8 +245,7 @@ def payment_authentication(
     *, session: Session, access: PortalAccess, invoice_id: str, gateway: PaymentGateway
 ) -> PaymentAuthentication:
     """What the browser needs to confirm the invoice's payment that waits for 3-D Secure (Confirm payment)."""
-    enabled_settings(session=session, access=access, feature="invoice_history")
-    owned_invoice(session, access, invoice_id)
+    payable_or_history_invoice(session, access, invoice_id)
     payment = _awaiting_authentication(session, invoice_id, gateway)
     if payment is None or not payment.gateway_payment_id:
         raise ValidationFailed({"invoice": NOTHING_TO_CONFIRM})
@@ -272,8 +270,7 @@ def complete_payment(
 ) -> ChargeOutcome:
     """Record the payment the customer just confirmed (or refused) in the browser, as the gateway reports it."""
     with database.transaction() as session:
-        enabled_settings(session=session, access=access, feature="invoice_history")
-        invoice = owned_invoice(session, access, invoice_id)
+        invoice = payable_or_history_invoice(session, access, invoice_id)
         payment = _awaiting_authentication(session, invoice_id, gateway)
         if payment is None or not payment.gateway_payment_id:
             return current_outcome(session, invoice)

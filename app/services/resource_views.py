@@ -68,7 +68,9 @@ def price_view(price: Price) -> PriceView:
     )
 
 
-def subscription_view(subscription: Subscription, *, amount_owed: int = 0) -> SubscriptionView:
+def subscription_view(
+    subscription: Subscription, *, amount_owed: int = 0, open_invoice: InvoiceView | None = None
+) -> SubscriptionView:
     item = subscription.items[0]
     bills_again = not subscription.status.is_ended and not subscription.cancel_at_period_end
     if subscription.pause_starts_at is not None and subscription.pause_resumes_at is None:
@@ -96,6 +98,7 @@ def subscription_view(subscription: Subscription, *, amount_owed: int = 0) -> Su
         scheduled_price=price_view(scheduled) if scheduled else None,
         scheduled_quantity=subscription.scheduled_quantity if scheduled else None,
         amount_owed=amount_owed,
+        open_invoice=open_invoice,
         retention_offered_at=subscription.retention_offered_at,
         retention_accepted_at=subscription.retention_accepted_at,
         discount=discount,

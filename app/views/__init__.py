@@ -157,6 +157,7 @@ class SubscriptionView:
     retention_offered_at: datetime | None = None  # the retention offer was made (at most once) ...
     retention_accepted_at: datetime | None = None  # ... and accepted
     discount: Discount | None = None  # still taken off the next `discount.invoices` invoices
+    open_invoice: InvoiceView | None = None  # the oldest invoice still owed, payable from the subscription's card
 
     @property
     def pause_scheduled(self) -> bool:

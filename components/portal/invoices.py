@@ -89,6 +89,22 @@ def _invoice_row(portal: Portal, invoice: InvoiceView) -> None:
         view.props["aria-label"] = t("View invoice {number}", number=invoice.number)
 
 
+def pay_button(portal: Portal, invoice: InvoiceView) -> None:
+    """What a subscription still owes, payable from its card whether or not Invoice history is on: Pay opens the
+    invoice (its lines, the card it charges, Pay now); Confirm payment answers the bank's check at once."""
+    t = portal.text
+    if invoice.requires_action:
+        confirm = portal.primary_button(
+            t("Confirm payment"), lambda: authenticate_payment(portal, invoice, confirm)
+        ).mark("pay-owed")
+        confirm.props["aria-label"] = t("Confirm payment of invoice {number}", number=invoice.number)
+        return
+    pay = portal.primary_button(
+        t("Pay {amount}", amount=t.money(invoice.amount_due, invoice.currency)),
+        lambda: _details(portal, invoice.id, pay),
+    ).mark("pay-owed")
+
+
 async def _details(portal: Portal, invoice_id: str, opener: ui.button | None) -> None:
     t = portal.text
     openers = (opener,) if opener is not None else ()

@@ -53,7 +53,7 @@ def lifecycle_lines(t: PortalText, subscription: SubscriptionView) -> list[str]:
     if subscription.status == SubscriptionStatus.INCOMPLETE and subscription.amount_owed:
         lines.append(
             t(
-                "Waiting for payment of {amount}. Pay the open invoice under Invoice history to start it.",
+                "Waiting for payment of {amount}. Pay the open invoice to start it.",
                 amount=t.money(subscription.amount_owed, subscription.price.currency),
             )
         )
@@ -160,7 +160,7 @@ async def _after_charge(portal: Portal, outcome: ChargeOutcome, button: ui.butto
         portal.notify(
             t(outcome.failure_message or "Your card was declined.")
             + " "
-            + t("Your subscription starts once its invoice is paid under Invoice history."),
+            + t("Your subscription starts once its invoice is paid."),
             "negative",
         )
     portal.changed()

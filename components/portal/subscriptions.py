@@ -11,6 +11,7 @@ from app.i18n import N_
 from app.views import PriceView, SubscriptionView
 from components.badges import SUBSCRIPTION_LABELS, Tone, badge_for, status_badge
 from components.portal.base import Portal, section
+from components.portal.invoices import pay_button
 from components.portal.lifecycle import (
     can_resubscribe,
     credit_note,
@@ -93,12 +94,18 @@ def _subscription_card(portal: Portal, subscription: SubscriptionView) -> None:
             _Detail(t("{quantity} × {price}", quantity=subscription.quantity, price=price_text(t, price)))
         for line in _timeline(t, subscription):
             _Detail(line)
+        owed = subscription.open_invoice
         if ended:
-            if can_resubscribe(portal, subscription):
+            if owed is not None or can_resubscribe(portal, subscription):
                 with _Actions():
-                    resubscribe_button(portal, subscription)
+                    if owed is not None:
+                        pay_button(portal, owed)
+                    if can_resubscribe(portal, subscription):
+                        resubscribe_button(portal, subscription)
             return
         with _Actions():
+            if owed is not None:
+                pay_button(portal, owed)
             if subscription.cancel_at_period_end:
                 keep = portal.primary_button(t("Don't cancel"))
                 keep.on_click(lambda: _undo(portal, subscription, keep))
@@ -190,8 +197,7 @@ async def _cancel_scheduled_change(portal: Portal, subscription: SubscriptionVie
 
 def _owed_sentence(t: PortalText, subscription: SubscriptionView) -> str:
     return t(
-        "{amount} is still due on open invoices. It is no longer charged automatically; you can pay it under "
-        "Invoice history.",
+        "{amount} is still due on open invoices. It is no longer charged automatically; you can still pay it here.",
         amount=t.money(subscription.amount_owed, subscription.price.currency),
     )
 

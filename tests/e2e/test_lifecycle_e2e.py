@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.config import load_settings
 from app.gateways import build_gateway
 from app.models import Customer, Invoice, InvoiceStatus, Subscription, SubscriptionStatus
+from app.money import format_money
 from app.services.billing import advance
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.site import Site, customer_id, forget_retention_offer, own_site, portal_link, set_card, shoot
@@ -134,7 +135,9 @@ def test_customer_resubscribes_and_is_charged_now(page: Page, site: Site) -> Non
         assert invoice.period_start == subscription.current_period_start
 
 
-def test_a_declined_resubscription_waits_for_payment(page: Page, site: Site) -> None:
+def test_a_declined_resubscription_waits_for_payment_payable_from_its_card(page: Page, site: Site) -> None:
+    """Declined: the subscription waits for its invoice, which the card's Pay button pays, also with Invoice history
+    switched off and a card that asks for 3-D Secure (no dead end)."""
     customer = customer_id(site, SubscriptionStatus.CANCELED, skip=1)
     set_card(site, customer, "0002")
     page.set_viewport_size(WIDTHS["desktop"])
@@ -142,16 +145,33 @@ def test_a_declined_resubscription_waits_for_payment(page: Page, site: Site) -> 
     card = page.get_by_role("region", name="Subscriptions")
     card.get_by_role("button", name="Resubscribe").click()
     page.get_by_role("dialog").get_by_role("button", name="Resubscribe").click()
+    expect(page.get_by_text(re.compile(r"Your subscription starts once its invoice is paid\.$"))).to_be_visible()
     expect(
-        page.get_by_text(re.compile(r"Your subscription starts once its invoice is paid under Invoice history"))
-    ).to_be_visible()
-    expect(
-        card.get_by_text(re.compile(r"^Waiting for payment of .+ Pay the open invoice under Invoice history"))
+        card.get_by_text(re.compile(r"^Waiting for payment of .+ Pay the open invoice to start it\.$"))
     ).to_be_visible()
     shoot(page, "resubscribe-declined")
     with site.database.transaction() as session:
         status = session.scalars(select(Subscription.status).where(Subscription.customer_id == customer)).one()
     assert status == SubscriptionStatus.INCOMPLETE
+
+    set_card(site, customer, "3155")
+    site.set_portal_settings(invoice_history=False)
+    try:
+        page.reload()
+        expect(page.get_by_role("region", name="Invoice history")).to_have_count(0)
+        card.get_by_role("button", name=re.compile(r"^Pay \$[\d.,]+$")).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_text(re.compile(r"^Pays \$[\d.,]+ with Visa ending in 3155\.$"))).to_be_visible()
+        dialog.get_by_role("button", name="Pay now").click()
+        page.get_by_role("button", name="Complete authentication").click()
+        expect(page.get_by_text(re.compile(r"^Payment of .+ received\. Thank you!$"))).to_be_visible()
+        expect(card.get_by_role("button", name="Cancel subscription")).to_be_visible()
+        expect(card.get_by_role("button", name=re.compile(r"^Pay "))).to_have_count(0)
+    finally:
+        site.set_portal_settings(invoice_history=True)
+    with site.database.transaction() as session:
+        status = session.scalars(select(Subscription.status).where(Subscription.customer_id == customer)).one()
+    assert status == SubscriptionStatus.ACTIVE
 
 
 def test_customer_accepts_the_retention_offer_once(page: Page, site: Site) -> None:
@@ -197,10 +217,15 @@ def test_the_credit_balance_shows_in_the_portal(page: Page, site: Site) -> None:
     with site.database.transaction() as session:
         row = session.get_one(Customer, customer)
         row.credit_balance, row.credit_currency = 4321, "USD"
+        item = session.scalars(select(Subscription).where(Subscription.customer_id == customer)).one().items[0]
+        period = item.price.unit_amount * item.quantity
     page.set_viewport_size(WIDTHS["desktop"])
     page.goto(site.url + portal_link(site, skip=5))
     card = page.get_by_role("region", name="Subscriptions")
     expect(
         card.get_by_text(re.compile(r"^Account credit: \$43\.21\. It is used on your next invoices"))
     ).to_be_visible()
+    # The next invoice says what the credit leaves to pay.
+    left = re.escape(format_money(max(period - 4321, 0), "USD"))
+    expect(card.get_by_text(re.compile(rf"^Next invoice on .+ for {left}$"))).to_be_visible()
     shoot(page, "credit-balance")

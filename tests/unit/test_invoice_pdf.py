@@ -82,7 +82,7 @@ def test_the_merchants_logo_is_drawn(database: Database) -> None:
     assert len(PdfReader(BytesIO(pdf)).pages[0].images) == 1
 
 
-def test_only_the_owner_gets_the_pdf_and_only_with_invoice_history_on(database: Database) -> None:
+def test_only_the_owner_gets_the_pdf_and_only_an_open_one_with_invoice_history_off(database: Database) -> None:
     access = access_to(database)
     neighbour_invoice = _invoice(database, access_to(database, skip=1))
     globex_invoice = _invoice(database, access_to(database, "Globex"))
@@ -92,3 +92,5 @@ def test_only_the_owner_gets_the_pdf_and_only_with_invoice_history_on(database: 
     set_portal_settings(database, access.merchant_id, invoice_history=False)
     with pytest.raises(Forbidden):
         _render(database, access, _invoice(database, access).id)
+    owing = access_to(database, status=SubscriptionStatus.PAST_DUE)
+    assert _render(database, owing, _invoice(database, owing, InvoiceStatus.OPEN).id).startswith(b"%PDF")

@@ -468,7 +468,19 @@ def test_a_forged_confirmation_does_not_pay(database: Database, test_gateway: Pa
     assert (done.status, done.invoice.status) == ("requires_action", "open")
 
 
-def test_paying_needs_a_card_the_feature_and_ones_own_invoice(database: Database, test_gateway: PaymentGateway) -> None:
+def test_what_is_owed_stays_payable_with_invoice_history_off(database: Database, test_gateway: PaymentGateway) -> None:
+    """The switch hides the history, not the debt: an open invoice is still paid (from the subscription's card)."""
+    access = access_to(database, status=SubscriptionStatus.PAST_DUE)
+    invoice_id = _open_invoice(database, access)
+    set_portal_settings(database, access.merchant_id, invoice_history=False)
+    _default_card(database, access, test_gateway, "4242424242424242")
+    outcome = _pay(database, access, invoice_id, test_gateway)
+    assert (outcome.status, outcome.invoice.status) == ("paid", "paid")
+    with pytest.raises(Forbidden):  # paid now: history, which is switched off
+        _pay(database, access, invoice_id, test_gateway)
+
+
+def test_paying_needs_a_card_and_ones_own_invoice(database: Database, test_gateway: PaymentGateway) -> None:
     access = access_to(database, status=SubscriptionStatus.PAST_DUE)
     invoice_id = _open_invoice(database, access)
     other = access_to(database, status=SubscriptionStatus.UNPAID)
@@ -476,10 +488,6 @@ def test_paying_needs_a_card_the_feature_and_ones_own_invoice(database: Database
         _pay(database, access, _open_invoice(database, other), test_gateway)
     with pytest.raises(NotFound):
         _pay(database, access_to(database, "Globex"), invoice_id, test_gateway)
-    set_portal_settings(database, access.merchant_id, invoice_history=False)
-    with pytest.raises(Forbidden):
-        _pay(database, access, invoice_id, test_gateway)
-    set_portal_settings(database, access.merchant_id, invoice_history=True)
     with database.transaction() as session:
         session.execute(delete(PaymentMethod).where(PaymentMethod.customer_id == access.customer_id))
     with pytest.raises(ValidationFailed) as error:

@@ -157,16 +157,44 @@ def test_invoice_details_have_lines_and_only_the_owner_sees_them(database: Datab
         get_invoice(session=session, access=void_access, invoice_id=void_id)
 
 
-def test_invoice_history_is_refused_when_switched_off(database: Database) -> None:
-    access = access_to(database)
+def test_invoice_history_is_refused_when_switched_off_but_what_is_owed_stays_open(database: Database) -> None:
+    access = access_to(database, status=SubscriptionStatus.PAST_DUE)
     with database.transaction() as session:
-        invoice_id = list_invoices(session=session, access=access, status=None, page=1).invoices[0].id
+        paid_id = list_invoices(session=session, access=access, status="paid", page=1).invoices[0].id
+        open_id = list_invoices(session=session, access=access, status="open", page=1).invoices[0].id
     set_portal_settings(database, access.merchant_id, invoice_history=False)
     with database.transaction() as session:
         with pytest.raises(Forbidden):
             list_invoices(session=session, access=access, status=None, page=1)
         with pytest.raises(Forbidden):
-            get_invoice(session=session, access=access, invoice_id=invoice_id)
+            get_invoice(session=session, access=access, invoice_id=paid_id)
+        assert get_invoice(session=session, access=access, invoice_id=open_id).status == InvoiceStatus.OPEN
+        owing = load_portal_data(session=session, access=access)
+    past_due = next(item for item in owing.subscriptions if item.status == SubscriptionStatus.PAST_DUE)
+    assert past_due.open_invoice is not None and past_due.open_invoice.id == open_id
+    assert past_due.amount_owed >= past_due.open_invoice.amount_due > 0
+
+
+def test_the_next_invoice_shows_what_the_credit_balance_leaves_to_pay(database: Database) -> None:
+    access = access_to(database)
+    with database.transaction() as session:
+        before = load_portal_data(session=session, access=access).subscriptions[0]
+        assert before.next_invoice_amount
+        customer = session.get_one(Customer, access.customer_id)
+        customer.credit_balance, customer.credit_currency = before.next_invoice_amount - 100, before.price.currency
+    with database.transaction() as session:
+        after = load_portal_data(session=session, access=access).subscriptions[0]
+        assert after.next_invoice_amount == 100
+        customer = session.get_one(Customer, access.customer_id)
+        customer.credit_balance = before.next_invoice_amount + 5_000
+    with database.transaction() as session:
+        assert load_portal_data(session=session, access=access).subscriptions[0].next_invoice_amount == 0
+        customer = session.get_one(Customer, access.customer_id)
+        customer.credit_currency = "JPY" if before.price.currency != "JPY" else "USD"  # another currency: not used
+    with database.transaction() as session:
+        assert load_portal_data(session=session, access=access).subscriptions[0].next_invoice_amount == (
+            before.next_invoice_amount
+        )
 
 
 def test_another_merchants_customer_is_not_found(database: Database) -> None:

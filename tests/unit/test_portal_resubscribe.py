@@ -15,9 +15,10 @@ from app.gateways.base import PaymentGateway
 from app.models import PaymentMethod, PortalSettings, Price, Subscription
 from app.periods import add_interval
 from app.services.billing import advance
-from app.services.payments import pay_invoice
+from app.services.payments import complete_payment, pay_invoice, payment_authentication
 from app.services.portal import resubscribe
 from app.services.portal_links import PortalAccess
+from tests.payment_support import Browser
 from tests.unit.portal_support import ACTOR
 from tests.unit.test_billing import PERIOD_END, add_subscription, event_types, invoices_of, subscription_state
 
@@ -114,11 +115,29 @@ def test_a_declined_card_leaves_it_incomplete_with_an_open_invoice_the_customer_
 def test_a_card_that_asks_for_3d_secure_needs_the_customers_confirmation(
     database: Database, test_gateway: PaymentGateway
 ) -> None:
-    subscription_id, access = _ended(database, test_gateway, last4="3155")
+    # Invoice history is off: the confirmation must not depend on it (the portal asks for it right after the charge).
+    subscription_id, access = _ended(database, test_gateway, last4="3155", invoice_history=False)
     outcome = _resubscribe(database, access, subscription_id, test_gateway)
     assert outcome.status == ChargeStatus.REQUIRES_ACTION and outcome.invoice.requires_action
     assert subscription_state(database, subscription_id).status == SubscriptionStatus.INCOMPLETE
     assert "invoice.payment_action_required" in event_types(database, subscription_id)
+
+    invoice_id = outcome.invoice.id
+    with database.transaction() as session:
+        authentication = payment_authentication(
+            session=session, access=access, invoice_id=invoice_id, gateway=test_gateway
+        )
+    confirmation = Browser(test_gateway).authenticate_payment(authentication.client_secret, approve=True)
+    paid = complete_payment(
+        database=database,
+        access=access,
+        invoice_id=invoice_id,
+        confirmation=confirmation,
+        gateway=test_gateway,
+        actor=ACTOR,
+        clock=lambda: BACK,
+    )
+    assert paid.status == ChargeStatus.PAID and paid.subscription_status == SubscriptionStatus.ACTIVE
 
 
 def test_the_merchants_switch_and_price_choice_are_enforced(database: Database, test_gateway: PaymentGateway) -> None:

@@ -96,6 +96,16 @@ def owned_invoice(session: Session, access: PortalAccess, invoice_id: str, *, lo
     return invoice
 
 
+def payable_or_history_invoice(session: Session, access: PortalAccess, invoice_id: str) -> Invoice:
+    """One of the customer's invoices as the portal may show it: any of them with Invoice history on; with it off,
+    only an open one. What the customer still owes stays viewable and payable (from the subscription's card), so a
+    history switched off is never a dead end for a past-due or waiting subscription."""
+    invoice = owned_invoice(session, access, invoice_id)
+    if invoice.status != InvoiceStatus.OPEN:
+        enabled_settings(session=session, access=access, feature="invoice_history")
+    return invoice
+
+
 def _subscriptions_query(access: PortalAccess) -> Select[Subscription]:
     return (
         select(Subscription)

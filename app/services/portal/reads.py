@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.enums import (
@@ -14,6 +14,7 @@ from app.enums import (
 from app.errors import ValidationFailed
 from app.i18n import N_, is_supported, negotiate_locale
 from app.models import (
+    Customer,
     Invoice,
     PaymentMethod,
     Price,
@@ -24,7 +25,7 @@ from app.models import (
 from app.services.portal.access import (
     enabled_settings,
     owned_customer,
-    owned_invoice,
+    payable_or_history_invoice,
 )
 from app.services.portal.email_change import pending_change
 from app.services.portal_links import PortalAccess
@@ -46,6 +47,7 @@ from app.views import (
     PortalSettingsView,
     PortalView,
     PriceView,
+    SubscriptionView,
 )
 
 log = logging.getLogger(__name__)
@@ -134,11 +136,19 @@ def load_portal_data(*, session: Session, access: PortalAccess, page_size: int =
         ),
         key=_subscription_order,
     )
-    owed = amounts_owed(session, [subscription.id for subscription in subscriptions])
+    owing = _open_invoices(session, [subscription.id for subscription in subscriptions])
     return CustomerPortalData(
         customer=_with_pending_email(session, customer_view(customer)),
-        subscriptions=tuple(
-            subscription_view(subscription, amount_owed=owed.get(subscription.id, 0)) for subscription in subscriptions
+        subscriptions=_with_credit_used(
+            [
+                subscription_view(
+                    subscription,
+                    amount_owed=sum(invoice.amount_due for invoice in owing.get(subscription.id, ())),
+                    open_invoice=next(iter(owing.get(subscription.id, ())), None),
+                )
+                for subscription in subscriptions
+            ],
+            customer,
         ),
         payment_methods=_payment_methods(session, customer.id),
         invoices=_invoice_page(session, access, None, 1, page_size),
@@ -146,16 +156,47 @@ def load_portal_data(*, session: Session, access: PortalAccess, page_size: int =
     )
 
 
-def amounts_owed(session: Session, subscription_ids: list[str]) -> dict[str, int]:
-    """What is still due on each subscription's open invoices (only those that owe something)."""
+def _open_invoices(session: Session, subscription_ids: list[str]) -> dict[str, list[InvoiceView]]:
+    """Each subscription's open invoices that still ask for money, oldest first (two queries at most)."""
     if not subscription_ids:
         return {}
-    rows = session.execute(
-        select(Invoice.subscription_id, func.sum(Invoice.amount_due))
-        .where(Invoice.subscription_id.in_(subscription_ids), Invoice.status == InvoiceStatus.OPEN)
-        .group_by(Invoice.subscription_id)
+    rows = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.subscription_id.in_(subscription_ids), Invoice.status == InvoiceStatus.OPEN, Invoice.amount_due > 0
+        )
+        .order_by(Invoice.created_at, Invoice.id)
+    ).all()
+    waiting = invoices_awaiting_authentication(session, rows)
+    owing: dict[str, list[InvoiceView]] = {}
+    for invoice in rows:
+        owing.setdefault(str(invoice.subscription_id), []).append(
+            invoice_view(invoice, requires_action=invoice.id in waiting)
+        )
+    return owing
+
+
+def _with_credit_used(subscriptions: list[SubscriptionView], customer: Customer) -> tuple[SubscriptionView, ...]:
+    """The next invoices as they will be charged: the customer's credit balance pays the earliest ones first."""
+    credit = customer.credit_balance
+    upcoming = sorted(
+        (
+            subscription
+            for subscription in subscriptions
+            if subscription.next_invoice_amount and subscription.next_invoice_at is not None
+            if subscription.price.currency == customer.credit_currency
+        ),
+        key=lambda subscription: subscription.next_invoice_at or subscription.current_period_end,
     )
-    return {subscription_id: int(total) for subscription_id, total in rows if subscription_id and total}
+    reduced: dict[str, SubscriptionView] = {}
+    for subscription in upcoming:
+        if credit <= 0:
+            break
+        amount = subscription.next_invoice_amount or 0
+        used = min(credit, amount)
+        credit -= used
+        reduced[subscription.id] = replace(subscription, next_invoice_amount=amount - used)
+    return tuple(reduced.get(subscription.id, subscription) for subscription in subscriptions)
 
 
 def list_invoices(
@@ -168,8 +209,7 @@ def list_invoices(
 
 def get_invoice(*, session: Session, access: PortalAccess, invoice_id: str) -> InvoiceView:
     """One of the customer's invoices with its lines."""
-    enabled_settings(session=session, access=access, feature="invoice_history")
-    invoice = owned_invoice(session, access, invoice_id)
+    invoice = payable_or_history_invoice(session, access, invoice_id)
     waiting = invoices_awaiting_authentication(session, (invoice,))
     return invoice_view(invoice, with_lines=True, requires_action=invoice.id in waiting)
 
