@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.conftest import DEMO_PASSWORD, TEST_SECRET_KEY
 
@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# `make test` runs the browser tests beside the PostgreSQL pass on two cores: a page may take longer than
+# Playwright's default 5 s to show what a test waits for, without anything being wrong.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
