@@ -7,6 +7,7 @@ not in one transaction), and a second run for the same moment does nothing.
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ class ClockResult:
     payments: int  # succeeded payment rows
     second_run_changes: int  # invoices created and payments made by the second run: 0
     rss_growth_mb: float  # how much the process's peak resident memory grew during the run
+    run_cpu_seconds: float = 0.0  # the run's CPU time (this process): beside the wall-clock time on a shared machine
+    load_average: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average before and after the run
 
 
 def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -187,9 +190,11 @@ def measure_billing_clock(database: Database, count: int, secret_key: str) -> Cl
     baseline = _baseline(database, merchant_id, count)
     gateway = build_gateway(load_settings(secret_key=secret_key, _env_file=None))
     peak_before = _peak_rss_mb()
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     advance(database=database, now=DUE, gateway=gateway)
-    run_seconds = time.perf_counter() - started
+    run_seconds, run_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    load_average = (load_before, os.getloadavg()[0])
     rss_growth = _peak_rss_mb() - peak_before
     renewed, invoices, paid, payments = _counts(database, merchant_id)
     started = time.perf_counter()
@@ -208,6 +213,8 @@ def measure_billing_clock(database: Database, count: int, secret_key: str) -> Cl
         + second.payments_failed
         + (_counts(database, merchant_id)[1] - invoices),
         rss_growth_mb=rss_growth,
+        run_cpu_seconds=run_cpu_seconds,
+        load_average=load_average,
     )
 
 

@@ -410,7 +410,9 @@ def _clock_only(args: argparse.Namespace, mode: Mode, count: int) -> int:
             f"Calibration: {run.calibration}.",
             "",
             targets_table(run.targets),
-            f"Absolute: {clock.run_seconds:.1f} s ({clock.run_seconds / count * 1000:.2f} ms a subscription), bulk "
+            f"Absolute: {clock.run_seconds:.1f} s ({clock.run_seconds / count * 1000:.2f} ms a subscription; CPU "
+            f"{clock.run_cpu_seconds:.1f} s; load average {clock.load_average[0]:.1f} before, "
+            f"{clock.load_average[1]:.1f} after), bulk "
             f"insert {clock.bulk_insert_seconds:.2f} s, second run {clock.second_run_seconds:.3f} s; renewed "
             f"{clock.renewed:,}, paid {clock.paid:,}, payments {clock.payments:,}; peak memory grew "
             f"{clock.rss_growth_mb:.0f} MB.",
