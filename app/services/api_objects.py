@@ -7,6 +7,7 @@ text a resource does not have is `null`, never "".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -86,38 +87,62 @@ class CustomerObject(ApiObject):
 
     @classmethod
     def from_row(cls, customer: Customer, *, default_payment_method: str | None) -> CustomerObject:
-        return cls.model_validate(customer_data(customer, default_payment_method=default_payment_method))
+        columns = {name: getattr(customer, name) for name in CUSTOMER_COLUMNS if name != "metadata"}
+        columns["metadata"] = customer.metadata_  # the model's attribute for the column
+        return cls.model_validate(customer_data(columns, default_payment_method=default_payment_method))
 
 
-def customer_data(customer: Customer, *, default_payment_method: str | None) -> dict[str, Any]:
-    """A customer as the API's JSON has it (`CustomerObject` validates it), in plain dicts, from the ORM row or a
-    Core row with the same column names: a page of 100 is built and encoded without 400 models."""
-    address = _address_data(customer, "address")
-    shipping_address = _address_data(customer, "shipping")
-    name, phone = customer.shipping_name, customer.shipping_phone
+_ADDRESS_COLUMNS = {
+    prefix: tuple((part, f"{prefix}_{part}") for part in ADDRESS_PARTS) for prefix in ("address", "shipping")
+}
+CUSTOMER_COLUMNS = (
+    "id",
+    "created_at",
+    "name",
+    "email",
+    "phone",
+    "locale",
+    "shipping_name",
+    "shipping_phone",
+    "tax_id_type",
+    "tax_id_value",
+    "metadata",
+    *(column for columns in _ADDRESS_COLUMNS.values() for _, column in columns),
+)
+"""The customers' columns the API shows (by column name)."""
+
+
+def customer_data(columns: Mapping[str, Any], *, default_payment_method: str | None) -> dict[str, Any]:
+    """A customer as the API's JSON has it (`CustomerObject` validates it), in plain dicts, from its CUSTOMER_COLUMNS:
+    a page of 100 is built from rows and encoded without 400 models."""
+    address, shipping_address = _address_data(columns, "address"), _address_data(columns, "shipping")
+    name, phone, tax_type, tax_value = (
+        columns["shipping_name"],
+        columns["shipping_phone"],
+        columns["tax_id_type"],
+        columns["tax_id_value"],
+    )
     return {
-        "id": customer.id,
+        "id": columns["id"],
         "object": "customer",
-        "created": customer.created_at,
-        "name": customer.name or None,
-        "email": customer.email or None,
-        "phone": customer.phone or None,
+        "created": columns["created_at"],
+        "name": columns["name"] or None,
+        "email": columns["email"] or None,
+        "phone": columns["phone"] or None,
         "address": address,
         "shipping": {"name": name or None, "phone": phone or None, "address": shipping_address}
         if shipping_address or name or phone
         else None,
-        "tax_id": {"type": customer.tax_id_type, "value": customer.tax_id_value}
-        if customer.tax_id_type and customer.tax_id_value
-        else None,
-        "preferred_locales": [customer.locale] if customer.locale else [],
+        "tax_id": {"type": tax_type, "value": tax_value} if tax_type and tax_value else None,
+        "preferred_locales": [columns["locale"]] if columns["locale"] else [],
         "invoice_settings": {"default_payment_method": default_payment_method},
-        "metadata": dict(customer.metadata_ or {}),
+        "metadata": dict(columns["metadata"] or {}),
     }
 
 
-def _address_data(row: Customer, prefix: AddressPrefix) -> dict[str, str | None] | None:
+def _address_data(columns: Mapping[str, Any], prefix: AddressPrefix) -> dict[str, str | None] | None:
     """An address's parts, blanks as null; None when it has none."""
-    parts = {part: getattr(row, f"{prefix}_{part}") or None for part in ADDRESS_PARTS}
+    parts = {part: columns[column] or None for part, column in _ADDRESS_COLUMNS[prefix]}
     return parts if any(parts.values()) else None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -15,13 +15,13 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import SUPPORTED_LOCALES, supported_locale
 from app.models import Customer, PaymentMethod, Subscription
 from app.services.api_lists import DEFAULT_LIMIT, newest_first
-from app.services.api_objects import CustomerObject, ListObject, customer_data
+from app.services.api_objects import CUSTOMER_COLUMNS, CustomerObject, ListObject, customer_data
 from app.services.charges import end_subscription, load_subscription
 from app.services.customer_emails import is_live_email_clash
 from app.services.events import Actor, record_event
 from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
 from app.services.portal_links import merchant_customer, revoke_all_links
-from app.services.resource_views import ADDRESS_PARTS, address_columns
+from app.services.resource_views import address_columns
 from app.validation import CONTROL_CHARACTERS, EMAIL_MESSAGE, check_length, formatted_phone, valid_email
 from app.views import Address
 from app.views.inputs import CustomerInput, ShippingDetails
@@ -30,23 +30,7 @@ MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
 EMAIL_TAKEN = "Another customer has this email address already."
-_API_COLUMNS = [
-    getattr(Customer, name)
-    for name in (
-        "id",
-        "created_at",
-        "name",
-        "email",
-        "phone",
-        "locale",
-        "shipping_name",
-        "shipping_phone",
-        "tax_id_type",
-        "tax_id_value",
-        "metadata_",
-        *(f"{prefix}_{part}" for prefix in ("address", "shipping") for part in ADDRESS_PARTS),
-    )
-]
+_API_COLUMNS = [Customer.__table__.c[name] for name in CUSTOMER_COLUMNS]
 
 
 def create_customer(
@@ -123,7 +107,7 @@ def customer_json(*, session: Session, merchant_id: str, customer_id: str) -> di
     ).one_or_none()
     if row is None:
         raise NotFound("customer")
-    return customer_data(cast(Customer, row), default_payment_method=row.default_payment_method)
+    return customer_data(row._mapping, default_payment_method=row.default_payment_method)
 
 
 def list_customer_objects(
@@ -155,15 +139,18 @@ def customer_page(
     statement = _customer_rows().where(Customer.merchant_id == merchant_id, Customer.deleted_at.is_(None))
     if email is not None:
         statement = statement.where(Customer.email == email.strip().lower())
-    rows = session.execute(
-        newest_first(session, statement, Customer, merchant_id=merchant_id, limit=limit, starting_after=starting_after)
-    ).all()
+    rows = (
+        session.execute(
+            newest_first(
+                session, statement, Customer, merchant_id=merchant_id, limit=limit, starting_after=starting_after
+            )
+        )
+        .mappings()
+        .all()
+    )
     return {
         "object": "list",
-        "data": [
-            customer_data(cast(Customer, row), default_payment_method=row.default_payment_method)
-            for row in rows[:limit]
-        ],
+        "data": [customer_data(row, default_payment_method=row["default_payment_method"]) for row in rows[:limit]],
         "has_more": len(rows) > limit,
     }
 
