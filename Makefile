@@ -53,7 +53,8 @@ test-postgres: $(STAMP) chromium fonts
 
 # Performance: 100,000 customers, HTTP load, memory, preview latency and the billing clock over 100,000 due
 # subscriptions -> benchmarks/results/latest.{json,md}, each figure judged by its ratio to a baseline of the same
-# run; appends the run to benchmarks/results/history.md. BENCH_ARGS=--only-billing-clock measures only the clock.
+# run; appends the run to benchmarks/results/history.md. BENCH_ARGS=--only-billing-clock measures only the clock,
+# BENCH_ARGS=--only-api only the REST API (with bench-quick: 10,000 customers, a few minutes).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.customer_import

@@ -161,7 +161,10 @@ def _api_routes(database: Database, bulk: BulkResult, port: int, concurrency: in
     }
 
 
-def run_http(database: Database, bulk: BulkResult, data_dir: Path, mode: Mode) -> dict[str, Any]:
+def run_http(
+    database: Database, bulk: BulkResult, data_dir: Path, mode: Mode, *, portal: bool = True
+) -> dict[str, Any]:
+    """Each route in turns with `/healthz` at each concurrency; `portal=False` measures the REST API alone."""
     port, secret_key = _free_port(), secrets.token_urlsafe(48)
     portal_urls = _portal_urls(database, bulk, secret_key, port, 200)
     health_url = f"http://127.0.0.1:{port}/healthz"
@@ -169,14 +172,13 @@ def run_http(database: Database, bulk: BulkResult, data_dir: Path, mode: Mode) -
     with running_server(str(database.engine.url), data_dir, port, secret_key) as server:
         measure("warm-up", portal_urls[:20], 2)
         # First, before the load grows the heap.
-        memory = _measure_memory(server.pid, portal_urls) if mode.measure_memory else None
+        memory = _measure_memory(server.pid, portal_urls) if mode.measure_memory and portal else None
         for concurrency, requests in mode.http_requests.items():
             urls: list[Request] = [portal_urls[index % len(portal_urls)] for index in range(requests)]
-            routes = {
-                "healthz": [health_url] * requests,
-                "portal page": urls,
-                **_api_routes(database, bulk, port, concurrency, requests),
-            }
+            api = _api_routes(database, bulk, port, concurrency, requests)
+            if not portal and not api:
+                continue
+            routes = {"healthz": [health_url] * requests, **({"portal page": urls} if portal else {}), **api}
             results += measure_alternating(routes, concurrency, HTTP_ROUNDS)
     return {"load": [asdict(result) for result in results], "memory": memory}
 
@@ -312,13 +314,7 @@ def _details(report: dict[str, Any]) -> list[str]:
         baseline = f"{query['baseline_p50_ms']:.3f} / {query['baseline_p95_ms']:.3f}"
         lines.append(f"| {query['name']} | {timing} | {baseline} | {plan_ok} |")
     if report.get("http"):
-        lines += ["", "| route | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms |"]
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for row in report["http"]["load"]:
-            lines.append(
-                f"| {row['name']} | {row['concurrency']} | {row['requests']} | {row['errors']} | "
-                f"{row['requests_per_second']:.1f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} |"
-            )
+        lines += ["", *_load_table(report["http"]["load"])]
         memory = report["http"]["memory"]
         if memory:
             lines.append("")
@@ -346,6 +342,17 @@ def _details(report: dict[str, Any]) -> list[str]:
         f"one small fixed component in turn with it: p50 {preview['baseline_p50_ms']:.2f} ms, "
         f"p95 {preview['baseline_p95_ms']:.2f} ms.",
     ]
+    return lines
+
+
+def _load_table(load: list[dict[str, Any]]) -> list[str]:
+    lines = ["| route | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in load:
+        lines.append(
+            f"| {row['name']} | {row['concurrency']} | {row['requests']} | {row['errors']} | "
+            f"{row['requests_per_second']:.1f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} |"
+        )
     return lines
 
 
@@ -427,6 +434,35 @@ def _clock_only(args: argparse.Namespace, mode: Mode, count: int) -> int:
     return exit_code(run.targets)
 
 
+def _api_only(args: argparse.Namespace, mode: Mode, volume: Volume) -> int:
+    """The REST API's targets alone: its routes in turns with `/healthz`, at one client and at ten."""
+    calibration_start = calibration_ms()
+    with tempfile.TemporaryDirectory(prefix="portal-bench-api-") as folder:
+        database = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
+        migrate(database.engine)
+        bulk = build(database, volume, password=secrets.token_urlsafe(16))
+        http = run_http(database, bulk, Path(folder), mode, portal=False)
+        database.dispose()
+    errors = sum(row["errors"] for row in http["load"])
+    run = Run(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        mode=f"{mode.name} REST API",
+        volume=_volume_text(volume),
+        calibration=_calibration(calibration_start, calibration_ms()),
+        targets=[_http_target(http["load"], *limit) for limit in API_LIMITS]
+        + [Target("HTTP", Figure("failed requests", errors, "requests"), 0)],
+        note=args.note,
+    )
+    heading = f"# REST API benchmark ({run.date}, {run.volume})"
+    markdown = "\n".join(
+        [heading, "", f"Calibration: {run.calibration}.", "", targets_table(run.targets), *_load_table(http["load"])]
+    )
+    if not args.no_history:
+        append_history(args.output / "history.md", run)
+    print(markdown)
+    return exit_code(run.targets)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -446,6 +482,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure only the billing clock; writes billing-clock.{json,md} and a history entry",
     )
+    parser.add_argument(
+        "--only-api",
+        action="store_true",
+        help="measure only the REST API against /healthz (the mode's customers); prints it and adds a history entry",
+    )
     parser.add_argument("--note", default="", help="conditions of the run, recorded in history.md")
     parser.add_argument("--no-history", action="store_true", help="do not append the run to history.md")
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the reports and history.md")
@@ -459,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     clock_count = mode.clock_subscriptions if args.clock_subscriptions is None else args.clock_subscriptions
     if args.only_billing_clock:
         return _clock_only(args, mode, clock_count)
+    if args.only_api:
+        return _api_only(args, mode, volume)
     calibration_start = calibration_ms()
     print(f"Calibration: {calibration_start[0]:.0f} ms. Building {_volume_text(volume)} …", flush=True)
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as folder:
