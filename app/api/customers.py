@@ -115,7 +115,7 @@ def build_customers_router(
     )
     def create(body: CustomerCreate, post: Annotated[IdempotentPost, Depends(idempotent_post)]) -> Response:
         def created() -> CustomerObject:
-            with database.transaction() as session:
+            with database.writer_turn(), database.transaction() as session:
                 return create_customer(
                     session=session,
                     merchant_id=post.caller.merchant_id,
