@@ -74,3 +74,20 @@ async def test_opening_the_link_from_the_new_address_changes_the_email(
     assert _email(database, customer_id) == NEW
     await user.open(portal)
     await user.should_not_see("Waiting for confirmation of")
+
+
+async def test_a_link_to_an_address_another_customer_has_by_now_says_so(
+    user: User, database: Database, settings: Settings
+) -> None:
+    customer_id = customer_with(database, SubscriptionStatus.ACTIVE)
+    await user.open(link_path(database, settings, customer_id))
+    await _change_email(user)
+    (mail,) = _mails(database, CONFIRM_MAIL_KIND)
+    (url,) = links_in(mail.body)
+    other = customer_with(database, SubscriptionStatus.PAST_DUE)  # another customer
+    with database.transaction() as session:
+        session.get_one(Customer, other).email = NEW
+    await user.open("/p/confirm-email/" + url.rsplit("/p/confirm-email/", 1)[1])
+    await user.should_see("This email address is in use")
+    await user.should_see("another customer account has this address", retries=5)
+    assert _email(database, customer_id) != NEW
