@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import Clock, system_clock
@@ -100,11 +100,17 @@ def authenticate_api_key(*, session: Session, secret: str, clock: Clock = system
     """The caller for a valid, unrevoked key (and note its use); None for anything else."""
     if not secret.startswith(KEY_PREFIX):
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(secret)))
+    key = session.execute(_KEY_BY_HASH, {"key_hash": _hash(secret)}).one_or_none()
     if key is None or key.revoked_at is not None:
         return None
     now = clock()
     # To the minute: a write on every request would serialise all API reads behind the database's write lock.
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        key.last_used_at = now
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     return ApiCaller(merchant_id=key.merchant_id, key_id=key.id)
+
+
+# Every API request runs it: built once, and read as a row, not an ORM object.
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.merchant_id, ApiKey.revoked_at, ApiKey.last_used_at).where(
+    ApiKey.key_hash == bindparam("key_hash")
+)
