@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,12 +13,12 @@ from app.clock import Clock
 from app.enums import EventType, SubscriptionStatus
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import SUPPORTED_LOCALES, supported_locale
-from app.models import Customer, PaymentMethod, Subscription, new_id
+from app.models import Customer, Event, PaymentMethod, Subscription, new_id
 from app.services.api_lists import DEFAULT_LIMIT, newest_first
 from app.services.api_objects import CUSTOMER_COLUMNS, CustomerObject, ListObject, customer_data
 from app.services.charges import end_subscription, load_subscription
 from app.services.customer_emails import is_live_email_clash
-from app.services.events import Actor, record_event
+from app.services.events import Actor, event_values, record_event
 from app.services.portal.billing_details import address_errors, clean_address, tax_id_errors
 from app.services.portal_links import merchant_customer, revoke_all_links
 from app.services.resource_views import address_columns
@@ -31,6 +31,8 @@ MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
 EMAIL_TAKEN = "Another customer has this email address already."
 new_customer_id = new_id("cus")
+_COLUMN_OF = {"metadata_": "metadata"}  # the model's attribute names that are not their column's
+_BLANK: dict[str, object] = {name: "" for name in CUSTOMER_COLUMNS} | {"metadata": {}}
 _API_COLUMNS = [Customer.__table__.c[name] for name in CUSTOMER_COLUMNS]
 
 
@@ -43,13 +45,26 @@ def create_customer(
         raise ValidationFailed({"email": "Enter the customer's email address."})
     changes = customer_changes(details)
     _check_email_is_free(session, merchant_id, str(changes["email"]), None)
-    customer = Customer(id=new_customer_id(), merchant_id=merchant_id, created_at=clock(), **_columns(changes))
+    columns = {"id": new_customer_id(), "merchant_id": merchant_id, "created_at": clock()}
+    columns |= {_COLUMN_OF.get(name, name): value for name, value in _columns(changes).items()}
     # The object and its event are made before the first write: SQLite holds its write lock from the INSERT to the
-    # commit, so that concurrent creates wait for two INSERTs only (columns not given read as blank, as stored).
-    created = CustomerObject.from_row(customer, default_payment_method=None)
-    _record(session, customer, EventType.CUSTOMER_CREATED, created, actor, clock)
-    session.add(customer)
-    flush_email(session)
+    # commit, so that concurrent creates wait for two INSERTs only. Core inserts: no ORM objects to flush.
+    created = CustomerObject.model_validate(customer_data(_BLANK | columns, default_payment_method=None))
+    event = event_values(
+        merchant_id=merchant_id,
+        customer_id=created.id,
+        event_type=EventType.CUSTOMER_CREATED,
+        resource=created,
+        actor=actor,
+        created_at=clock(),
+    )
+    try:
+        session.execute(insert(Customer.__table__).values(columns))
+    except IntegrityError as error:
+        if not is_live_email_clash(error):
+            raise
+        raise Conflict(EMAIL_TAKEN) from None
+    session.execute(insert(Event.__table__).values(event))
     return created
 
 
