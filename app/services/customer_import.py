@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import IO, BinaryIO, NamedTuple, cast
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
@@ -122,7 +123,11 @@ def import_customers(
         totals = {"created": 0, "updated": 0, "unchanged": 0, "subscriptions_started": 0}
         done = 0
         for batch in check.batches():
-            for name, count in _write_batch(database, merchant_id, batch, gateway, actor, clock).items():
+            try:
+                counts = _write_batch(database, merchant_id, batch, gateway, actor, clock)
+            except IntegrityError:  # an email of the batch was taken meanwhile (API, dashboard): it is an update now
+                counts = _write_batch(database, merchant_id, batch, gateway, actor, clock)
+            for name, count in counts.items():
                 totals[name] += count
             done += len(batch)
             report("importing", done, check.valid)

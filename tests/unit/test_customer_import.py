@@ -199,6 +199,29 @@ def test_an_existing_email_updates_that_customer(
     assert event.data["previous_attributes"] == {"name": "Bob"}
 
 
+def test_an_email_taken_while_the_batch_is_written_becomes_an_update(
+    database: Database, test_gateway: PaymentGateway, shop: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API creates bob@ after the batch looked its emails up and before it inserts: the unique index refuses the
+    insert, and the batch is written again with bob@ as an existing customer instead of failing the import."""
+    merchant_id, _price_id = shop
+    new_id = customer_import._new_customer_id
+    raced = []
+
+    def id_after_a_racing_create() -> str:
+        if not raced:
+            raced.append(True)
+            with database.transaction() as session:
+                session.add(Customer(id=new_id(), merchant_id=merchant_id, email="bob@example.com", name="Bobby"))
+        return new_id()
+
+    monkeypatch.setattr(customer_import, "_new_customer_id", id_after_a_racing_create)
+    result = _import(database, test_gateway, merchant_id, "email,name\nada@example.com,Ada\nbob@example.com,Bob\n")
+    assert (result.imported, result.created, result.updated) == (True, 1, 1)
+    customers = _customers(database, merchant_id)
+    assert sorted(customers) == ["ada@example.com", "bob@example.com"] and customers["bob@example.com"].name == "Bob"
+
+
 def test_a_semicolon_file_with_a_bom_is_read(
     database: Database, test_gateway: PaymentGateway, shop: tuple[str, str]
 ) -> None:
