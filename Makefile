@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser test-postgres bench bench-quick soak lint format chromium fonts clean
+.PHONY: run test test-postgres bench bench-quick soak lint format chromium fonts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,16 +29,12 @@ fonts:
 # shared). Browser tests run in their own pass: sync Playwright and NiceGUI's async `user` tests cannot share a process.
 PYTEST_PARALLEL := -n auto --dist loadfile
 
-# The browser pass and the PostgreSQL pass run side by side: a browser test spends much of its time waiting for the
-# page, which the other pass fills (each pass's output is printed whole when it ends).
 test: $(STAMP) chromium fonts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	scripts/with-localstripe.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests --ignore=tests/e2e
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-browser test-postgres
-
-test-browser: $(STAMP) chromium fonts
 	scripts/with-localstripe.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/e2e
+	$(MAKE) --no-print-directory test-postgres
 
 # The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
 # Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
