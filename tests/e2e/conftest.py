@@ -29,8 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# `make test` runs the browser tests beside the PostgreSQL pass on two cores: a page may take longer than
-# Playwright's default 5 s to show what a test waits for, without anything being wrong.
+# Two browser tests, their servers and Chromium share two cores: a page may take longer than Playwright's default
+# 5 s to show what a test waits for, without anything being wrong.
 expect.set_options(timeout=15_000)
 
 
