@@ -38,9 +38,11 @@ test: $(STAMP) chromium fonts
 
 # The service and API tests again on PostgreSQL, then two app processes sharing it (and Redis for NiceGUI's storage).
 # Both servers are throwaway ones from Debian's postgresql and redis-server packages, installed when missing.
+# The browser test must run after every async API test on its worker (sync Playwright keeps an event loop running):
+# xdist would otherwise start the files with the most tests first, whatever the collection order.
 test-postgres: $(STAMP) chromium fonts
 	scripts/with-postgres.sh scripts/with-redis.sh scripts/with-localstripe.sh \
-		$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) tests/unit tests/api \
+		$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --no-loadscope-reorder tests/unit tests/api \
 		tests/hardening/test_ownership.py tests/hardening/test_text_input.py tests/hardening/test_payment_retries.py \
 		tests/hardening/test_webhook_ssrf.py tests/hardening/test_sign_in_grants.py \
 		tests/hardening/test_invoice_pdf_locale.py tests/hardening/test_login_lockout.py \
