@@ -41,6 +41,11 @@ def paused_portal(site: Site) -> str:
     return portal_link(site, SubscriptionStatus.PAUSED)
 
 
+def past_due_portal(site: Site) -> str:
+    """A customer who owes an invoice: the subscription's card shows Pay $X."""
+    return portal_link(site, SubscriptionStatus.PAST_DUE)
+
+
 def canceled_portal(site: Site) -> str:
     return portal_link(site, SubscriptionStatus.CANCELED, skip=2)
 
@@ -134,6 +139,7 @@ def card_element(page: Page) -> None:
 PORTAL_STATES: list[tuple[str, Callable[[Site], str], tuple[Callable[[Page], None], ...]]] = [
     ("active", portal, ()),
     ("paused", paused_portal, ()),
+    ("past-due-pay", past_due_portal, (click("Pay $", within="Subscriptions"),)),
     ("cancel", portal, (click("Cancel subscription", within="Subscriptions"),)),
     ("switch-plan", portal, (click("Update subscription", within="Subscriptions"),)),
     ("pause", portal, (click("Pause subscription", within="Subscriptions"),)),
