@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from nicegui import ui
-from starlette.middleware.gzip import GZipMiddleware
 
 import pages
 import server
 from app.config import load_settings
 from app.startup import build_context
+from server.http_middleware import gzip_middleware
 
 settings = load_settings()
 context = build_context(settings)
-server.install(context)
-pages.register(context)
+api = server.install(context)
+pages.register(context, api_routes=api.routes)
 
 if __name__ in {"__main__", "__mp_main__"}:
     print(f"Customer portal dashboard: {settings.effective_public_url}/login", flush=True)
@@ -31,7 +29,5 @@ if __name__ in {"__main__", "__mp_main__"}:
         reload=False,
         show=False,
         reconnect_timeout=settings.reconnect_timeout_seconds,
-        # Level 6 instead of Starlette's 9: much less time per page for slightly more bytes
-        # (figures: benchmarks/results/history.md, "Figures behind the tuning in the code").
-        gzip_middleware_factory=partial(GZipMiddleware, minimum_size=500, compresslevel=6),
+        gzip_middleware_factory=gzip_middleware,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from nicegui import app
+from collections.abc import Sequence
 
-from app import api
+from starlette.routing import BaseRoute
+
 from app.context import AppContext
 from components.theme import install_styles
 from pages import api_docs, errors, health, media, payments, portal, portal_sign_in
@@ -23,7 +24,7 @@ from pages.merchant import (
 )
 
 
-def register(context: AppContext) -> None:
+def register(context: AppContext, api_routes: Sequence[BaseRoute]) -> None:
     install_styles()
     auth.register(context)
     errors.register(context)
@@ -42,5 +43,4 @@ def register(context: AppContext) -> None:
     activity.register(context)
     billing.register(context)
     developers.register(context)
-    app.include_router(api.build_router(context))
-    api_docs.register(context)
+    api_docs.register(api_routes)

@@ -6,6 +6,7 @@ FastAPI's own docs page loads Swagger UI from a CDN, which the Content-Security-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -14,13 +15,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from nicegui import app
-
-from app.context import AppContext
+from starlette.routing import BaseRoute
 
 TITLE = "Customer portal API"
 OPENAPI_URL = "/openapi.json"
 ASSETS = "/docs/assets"
-API_PREFIX = "/api/"
 # Swagger UI 5 (OpenAPI 3.1, which FastAPI writes), as the swagger-ui-py package ships it.
 SWAGGER_UI_FILES = files("swagger_ui") / "static"
 
@@ -35,16 +34,15 @@ def docs_page() -> HTMLResponse:
     )
 
 
-def api_schema() -> dict[str, Any]:
-    """The OpenAPI document of the REST API alone (not of the site's pages and files), built once."""
-    if app.openapi_schema is None:
-        schema = get_openapi(title=TITLE, version="1", routes=app.routes)
-        schema["paths"] = {path: item for path, item in schema["paths"].items() if path.startswith(API_PREFIX)}
-        app.openapi_schema = schema
-    return app.openapi_schema
+def register(api_routes: Sequence[BaseRoute]) -> None:
+    """`/docs` and `/openapi.json` for the REST API's routes (served by their own app, server/api_app.py)."""
 
+    def api_schema() -> dict[str, Any]:
+        """The OpenAPI document of the REST API alone (not of the site's pages and files), built once."""
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(title=TITLE, version="1", routes=api_routes)
+        return app.openapi_schema
 
-def register(_context: AppContext) -> None:
     app.openapi_url = OPENAPI_URL
     app.openapi = api_schema  # type: ignore[method-assign]
     app.setup()  # adds /openapi.json (no docs_url: FastAPI's CDN page stays off)

@@ -28,7 +28,6 @@ PUBLIC_PREFIXES = (
     "/portal/",
     "/p/",  # customers' own pages: the merchant's sign-in page and the email confirmation
     "/healthz",
-    "/api/",
     "/_nicegui",
     "/media/",
     "/docs",

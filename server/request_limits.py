@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from nicegui import app
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api.errors import error_response
@@ -111,6 +110,7 @@ async def validation_error(_request: Request, error: RequestValidationError) -> 
     return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
 
 
-def install() -> None:
-    app.add_middleware(RequestBodyLimitMiddleware)
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+def install(target: FastAPI) -> None:
+    """The body limit and the cut-down 422 on `target` (NiceGUI's app, the REST API's)."""
+    target.add_middleware(RequestBodyLimitMiddleware)
+    target.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]

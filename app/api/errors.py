@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
@@ -118,6 +119,12 @@ _HTTP_TYPES = {
 }
 
 
+def http_error_response(error: StarletteHTTPException) -> JSONResponse:
+    """An HTTP refusal (a bad key's 401, an unknown method's 405) in the API's error shape, with its headers."""
+    error_type = _HTTP_TYPES.get(error.status_code, "invalid_request_error")
+    return error_response(error.status_code, error_type, str(error.detail), headers=error.headers)
+
+
 def json_response(status_code: int, content: BaseModel | dict[str, Any]) -> Response:
     """An API object as JSON: a model as pydantic encodes it, or the same object already as plain data (`dict`, with
     datetimes, which come out as pydantic has them: `2026-03-01T00:00:00Z`)."""
@@ -169,8 +176,7 @@ class ApiRoute(APIRoute):
             except RequestValidationError as error:
                 return field_errors_response(validation_errors(error))
             except HTTPException as error:
-                error_type = _HTTP_TYPES.get(error.status_code, "invalid_request_error")
-                return error_response(error.status_code, error_type, str(error.detail), headers=error.headers)
+                return http_error_response(error)
             except Exception as error:
                 response = domain_error_response(error)
                 if response is None:
